@@ -1,0 +1,127 @@
+"""``attach_jwt_auth``: the one call that adds JWT auth to an existing server."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import socketio
+import tornado.web
+
+from .authenticator import Authenticator, FailureHook, SuccessHook
+from .chat import register_chat, register_whoami
+from .client import client_specs, find_static_dir
+from .config import AuthSettings
+from .health import HealthHandler
+from .keys import KeySource, SharedSecretKey
+from .login import LoginHandler, LoginLimits, LogoutHandler
+from .revocation import RevocationList
+from .socket_auth import install_gate
+from .users import UserStore
+
+__all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
+
+ROUTES = ("socketio", "login", "logout", "client", "health")
+EVENTS = ("whoami", "message")
+_EVENT_REGISTRARS = {"whoami": register_whoami, "message": register_chat}
+
+
+def attach_jwt_auth(
+    sio: Any,
+    settings: AuthSettings,
+    *,
+    users: UserStore | None = None,
+    keys: KeySource | None = None,
+    routes: Iterable[str] = ROUTES,
+    prefix: str = "",
+    namespaces: Iterable[str] = ("/",),
+    events: Iterable[str] = ("whoami",),
+    revocations: RevocationList | None = None,
+    on_failure: FailureHook | None = None,
+    on_success: SuccessHook | None = None,
+) -> list[tornado.web.URLSpec]:
+    """Install JWT authentication on ``sio`` and return the URL specs to serve.
+
+    :param sio: an existing ``socketio.AsyncServer(async_mode="tornado")``.
+    :param settings: the :class:`AuthSettings`.
+    :param users: the user store behind ``/login``; required when the
+                  ``"login"`` route is included.
+    :param keys: the key source; default a :class:`SharedSecretKey` over
+                 ``settings.secret``.
+    :param routes: which of ``"socketio"``, ``"login"``, ``"logout"``,
+                   ``"client"``, ``"health"`` to return; default all.
+    :param prefix: a path prefix for every returned route, e.g. ``"/chat"``.
+    :param namespaces: the decorator-style namespaces to gate; default ``"/"``.
+                       Class-based namespaces use :class:`AuthNamespace`.
+    :param events: built-in events to register on each gated namespace:
+                   ``"whoami"`` (default) and the demo chat ``"message"``.
+    :param on_failure: hook ``(code, sid, remote_addr)`` on each refusal.
+    :param on_success: hook ``(sid, claims)`` on each admitted socket.
+    :return: ``tornado.web.URLSpec`` objects named ``tsj.<route>``.
+    :raises ValueError: on a server or configuration the gate cannot protect.
+
+    .. warning::
+       Register your own ``connect`` handler *before* calling this: it then
+       runs after authentication. One registered afterwards replaces the
+       gate and lets unauthenticated sockets in.
+    """
+    routes, events = tuple(routes), tuple(events)
+    _check_server(sio)
+    _check_choices(routes, ROUTES, "route")
+    _check_choices(events, EVENTS, "event")
+    if "login" in routes and users is None:
+        raise ValueError("the login route needs a user store (users=...)")
+    authenticator = Authenticator(
+        sio, settings, keys or _default_keys(settings), revocations,
+        on_failure=on_failure, on_success=on_success,
+    )
+    for namespace in namespaces:
+        install_gate(authenticator, namespace)
+        for event in events:
+            _EVENT_REGISTRARS[event](sio, namespace)
+    return _url_specs(sio, settings, authenticator, users, routes, prefix)
+
+
+def _check_server(sio: Any) -> None:
+    if not isinstance(sio, socketio.AsyncServer):
+        raise TypeError("sio must be a socketio.AsyncServer")
+    if sio.async_mode != "tornado":
+        raise ValueError("sio must be created with async_mode='tornado'")
+    # always_connect accepts the socket before the connect handler runs, so a
+    # refused token would already have been told "connected".
+    if sio.always_connect:
+        raise ValueError("always_connect=True defeats handshake authentication")
+
+
+def _check_choices(given: tuple[str, ...], allowed: tuple[str, ...], what: str) -> None:
+    unknown = [name for name in given if name not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {what}: {', '.join(unknown)}")
+
+
+def _default_keys(settings: AuthSettings) -> KeySource:
+    if settings.secret is None:
+        raise ValueError("no key source: set AuthSettings.secret or pass keys=")
+    return SharedSecretKey(settings.secret)
+
+
+def _url_specs(
+    sio: Any, settings: AuthSettings, authenticator: Authenticator,
+    users: UserStore | None, routes: tuple[str, ...], prefix: str,
+) -> list[tornado.web.URLSpec]:
+    url = tornado.web.url
+    common = {"settings": settings, "authenticator": authenticator}
+    specs: list[tornado.web.URLSpec] = []
+    if "socketio" in routes:
+        specs.append(url(rf"{prefix}/socket.io/", socketio.get_tornado_handler(sio),
+                         name="tsj.socketio"))
+    if "login" in routes:
+        limits = LoginLimits(settings.login_max_failures, settings.login_window)
+        specs.append(url(rf"{prefix}/login", LoginHandler,
+                         dict(common, users=users, limits=limits), name="tsj.login"))
+    if "logout" in routes:
+        specs.append(url(rf"{prefix}/logout", LogoutHandler, common, name="tsj.logout"))
+    if "health" in routes:
+        specs.append(url(rf"{prefix}/healthz", HealthHandler, name="tsj.health"))
+    if "client" in routes:
+        specs.extend(client_specs(find_static_dir(settings.static_dir), prefix))
+    return specs

@@ -1,0 +1,131 @@
+"""``AuthSettings``: every knob of the library in one frozen, validated object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["AuthSettings", "DEFAULT_ISSUER", "TOKEN_SOURCES", "AUTH_FLOWS"]
+
+DEFAULT_ISSUER = "tornado-socketio-jwt"
+TOKEN_SOURCES = ("auth", "query", "header")
+AUTH_FLOWS = ("handshake", "event")
+SYMMETRIC_PREFIX = "HS"
+MIN_SECRET_BYTES = 32
+SUPPORTED_ALGORITHMS = frozenset(
+    {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
+)
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Configuration of token issue and verification.
+
+    :param algorithms: the accepted signature algorithms, pinned; the token
+                       header never chooses. Required, never empty. Default
+                       ``("HS256",)``.
+    :param secret: the HMAC secret (``str`` as its UTF-8 bytes, or ``bytes``),
+                   at least 32 bytes. Required for HS* unless a key source
+                   is given to :func:`attach_jwt_auth`.
+    :param issuer: the ``iss`` claim written and required; ``None`` disables
+                   the check. Default ``"tornado-socketio-jwt"``.
+    :param audience: the ``aud`` claim required, or ``None`` (no ``aud``
+                     accepted).
+    :param token_ttl: lifetime of issued tokens in seconds. Default 5 hours.
+    :param leeway: clock skew tolerated on ``exp``/``iat``/``nbf``, seconds.
+    :param required_claims: claims a token must carry. Default ``exp``,
+                            ``iat``, ``sub``, ``jti``.
+    :param token_sources: where the handshake looks for the token, in order:
+                          any of ``"auth"``, ``"query"``, ``"header"``.
+    :param auth_flow: ``"handshake"`` (token in the connect request) or
+                      ``"event"`` (socketio-jwt's ``authenticate`` event).
+    :param auth_timeout: seconds a socket has to authenticate in the event flow.
+    :param cors_allowed_origins: origins allowed to open sockets; ``None``
+                                 means the server's own origin only.
+    :param static_dir: directory of the browser client; ``None`` finds the
+                       bundled one.
+    :param max_login_body: byte limit of a login/logout request body (413 past it).
+    :param login_max_failures: failed logins allowed per user and per address
+                               within ``login_window`` before 429.
+    :param login_window: seconds over which failures are counted.
+
+    .. warning::
+       ``cors_allowed_origins="*"`` lets any web page open authenticated
+       sockets with tokens it holds; list the origins you trust instead.
+    """
+
+    algorithms: tuple[str, ...] = ("HS256",)
+    secret: str | bytes | None = field(default=None, repr=False)
+    issuer: str | None = DEFAULT_ISSUER
+    audience: str | None = None
+    token_ttl: int = 5 * 3600
+    leeway: float = 0
+    required_claims: tuple[str, ...] = ("exp", "iat", "sub", "jti")
+    token_sources: tuple[str, ...] = TOKEN_SOURCES
+    auth_flow: str = "handshake"
+    auth_timeout: float = 5.0
+    cors_allowed_origins: tuple[str, ...] | None = None
+    static_dir: str | None = None
+    max_login_body: int = 4096
+    login_max_failures: int = 5
+    login_window: int = 300
+
+    def __post_init__(self) -> None:
+        self._check_algorithms()
+        self._check_secret()
+        self._check_choices()
+        self._check_numbers()
+
+    @property
+    def secret_bytes(self) -> bytes | None:
+        """The secret as bytes (UTF-8 for a ``str``), or ``None``."""
+        if isinstance(self.secret, str):
+            return self.secret.encode("utf-8")
+        return self.secret
+
+    @property
+    def symmetric(self) -> bool:
+        return all(a.startswith(SYMMETRIC_PREFIX) for a in self.algorithms)
+
+    def _check_algorithms(self) -> None:
+        if isinstance(self.algorithms, str) or not isinstance(self.algorithms, tuple):
+            raise TypeError("algorithms must be a tuple of algorithm names")
+        if not self.algorithms:
+            raise ValueError("algorithms must not be empty")
+        unknown = [a for a in self.algorithms if a not in SUPPORTED_ALGORITHMS]
+        if unknown:
+            raise ValueError(f"unsupported algorithms: {', '.join(unknown)}")
+        kinds = {a.startswith(SYMMETRIC_PREFIX) for a in self.algorithms}
+        if len(kinds) > 1:
+            raise ValueError("do not mix HS* with public-key algorithms")
+
+    def _check_secret(self) -> None:
+        if self.secret is None:
+            return
+        if not isinstance(self.secret, (str, bytes)):
+            raise TypeError("secret must be str or bytes")
+        if len(self.secret_bytes or b"") < MIN_SECRET_BYTES:
+            raise ValueError(f"secret must be at least {MIN_SECRET_BYTES} bytes")
+        if not self.symmetric:
+            raise ValueError("a shared secret needs HS* algorithms")
+
+    def _check_choices(self) -> None:
+        if not self.token_sources:
+            raise ValueError("token_sources must not be empty")
+        unknown = [s for s in self.token_sources if s not in TOKEN_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown token sources: {', '.join(unknown)}")
+        if self.auth_flow not in AUTH_FLOWS:
+            raise ValueError(f"auth_flow must be one of {', '.join(AUTH_FLOWS)}")
+        if self.cors_allowed_origins is not None and not isinstance(
+            self.cors_allowed_origins, tuple
+        ):
+            raise TypeError("cors_allowed_origins must be a tuple or None")
+
+    def _check_numbers(self) -> None:
+        for name in ("token_ttl", "auth_timeout", "max_login_body", "login_window"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.leeway < 0:
+            raise ValueError("leeway must not be negative")
+        if self.login_max_failures < 1:
+            raise ValueError("login_max_failures must be at least 1")

@@ -1,0 +1,112 @@
+"""The exception tree: every refusal the library can give, typed once.
+
+``AuthError`` subclasses carry a stable machine ``code`` and a short English
+``message``. They never hold the token, the secret or the password.
+Configuration problems are ``ValueError``/``TypeError`` at construction,
+never an ``AuthError``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "UnauthorizedError",
+    "CredentialsRequiredError",
+    "CredentialsBadFormatError",
+    "TokenInvalidError",
+    "TokenExpiredError",
+    "TokenRevokedError",
+    "ForbiddenError",
+    "InvalidCredentialsError",
+    "BadRequestError",
+    "TooManyAttemptsError",
+]
+
+
+class AuthError(Exception):
+    """Base of every authentication refusal.
+
+    :param message: a fixed English sentence; the class default when omitted.
+    """
+
+    code: str = "auth_error"
+    message: str = "Authentication failed."
+    status: int = 401
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class UnauthorizedError(AuthError):
+    """A Socket.IO handshake, ``authenticate`` or ``refresh`` refusal.
+
+    Its wire form is ``{"code": ..., "type": "UnauthorizedError"}``, the tag
+    used by auth0's socketio-jwt.
+    """
+
+    code = "unauthorized"
+    message = "Unauthorized."
+    type = "UnauthorizedError"
+
+
+class CredentialsRequiredError(UnauthorizedError):
+    code = "credentials_required"
+    message = "No authorization token was found."
+
+
+class CredentialsBadFormatError(UnauthorizedError):
+    code = "credentials_bad_format"
+    message = "The token is not in a valid format (expected a string or 'Bearer <token>')."
+
+
+class TokenInvalidError(UnauthorizedError):
+    code = "invalid_token"
+    message = "The token is invalid."
+
+
+class TokenExpiredError(TokenInvalidError):
+    code = "token_expired"
+    message = "The token has expired."
+
+
+class TokenRevokedError(TokenInvalidError):
+    code = "token_revoked"
+    message = "The token has been revoked."
+
+
+class ForbiddenError(UnauthorizedError):
+    """The token is valid but does not grant what was asked for."""
+
+    code = "forbidden"
+    message = "The token does not grant access to this resource."
+    status = 403
+
+
+class InvalidCredentialsError(AuthError):
+    """HTTP 401 at login: unknown user and wrong password look the same."""
+
+    code = "invalid_credentials"
+    message = "Invalid username or password."
+
+
+class BadRequestError(AuthError):
+    code = "bad_request"
+    message = "The request is malformed."
+    status = 400
+
+
+class TooManyAttemptsError(AuthError):
+    """HTTP 429 with ``Retry-After``.
+
+    :param retry_after: whole seconds until the next attempt may succeed.
+    """
+
+    code = "too_many_attempts"
+    message = "Too many failed attempts; try again later."
+    status = 429
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

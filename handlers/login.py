@@ -1,0 +1,116 @@
+"""``POST /login`` and ``POST /logout``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .authenticator import Authenticator
+from .errors import BadRequestError, CredentialsRequiredError, InvalidCredentialsError
+from .errors import TooManyAttemptsError
+from .http import JSONHandler
+from .ratelimit import FailureLimiter
+from .socket_auth import extract_token
+from .tokens import issue_token
+from .users import UserStore
+
+__all__ = ["LoginHandler", "LogoutHandler"]
+
+MAX_FIELD_LENGTH = 1024
+IP_FAILURE_FACTOR = 4
+
+
+class LoginLimits:
+    """Failed-login counters: per username, and (more loosely) per address."""
+
+    def __init__(self, max_failures: int, window: float) -> None:
+        self.by_user = FailureLimiter(max_failures, window)
+        self.by_address = FailureLimiter(max_failures * IP_FAILURE_FACTOR, window)
+
+
+class LoginHandler(JSONHandler):
+    """Exchange a username and password for a token.
+
+    Unknown users and wrong passwords get the same 401 after the same work.
+    """
+
+    def initialize(  # type: ignore[override]
+        self, settings: Any, authenticator: Authenticator, users: UserStore, limits: LoginLimits
+    ) -> None:
+        super().initialize(settings)
+        self.authenticator = authenticator
+        self.users = users
+        self.limits = limits
+
+    def check_xsrf_cookie(self) -> None:
+        # Deliberately exempt when the host sets xsrf_cookies=True: this
+        # endpoint sets no cookie and returns the token only in the response
+        # body, which a cross-site page cannot read.
+        return None
+
+    async def post(self) -> None:
+        username, password = self._credentials()
+        user_key, address_key = username.casefold(), self.request.remote_ip or ""
+        wait = max(
+            self.limits.by_user.retry_after(user_key),
+            self.limits.by_address.retry_after(address_key),
+        )
+        if wait:
+            raise TooManyAttemptsError(wait)
+        user = await self.users.authenticate(username, password)
+        if user is None:
+            self.limits.by_user.failed(user_key)
+            self.limits.by_address.failed(address_key)
+            raise InvalidCredentialsError()
+        self.limits.by_user.succeeded(user_key)
+        now = time.time()
+        claims = {**user.claims(), "auth_time": int(now)}
+        settings, keys = self.authenticator.settings, self.authenticator.keys
+        token, _ = issue_token(settings, keys, str(user.id), claims, now=now)
+        self.write({"token": token, "token_type": "Bearer", "expires_in": settings.token_ttl})
+
+    def _credentials(self) -> tuple[str, str]:
+        body = self.json_body()
+        username, password = body.get("username"), body.get("password")
+        for value in (username, password):
+            if not isinstance(value, str) or not value or len(value) > MAX_FIELD_LENGTH:
+                raise BadRequestError()
+        return username, password  # type: ignore[return-value]
+
+
+class LogoutHandler(JSONHandler):
+    """Revoke the presented Bearer token (or, with ``{"all": true}``, all of the user's)."""
+
+    def initialize(self, settings: Any, authenticator: Authenticator) -> None:  # type: ignore[override]
+        super().initialize(settings)
+        self.authenticator = authenticator
+
+    def check_xsrf_cookie(self) -> None:
+        # Authenticated by the Authorization header, which a cross-site form cannot set.
+        return None
+
+    async def post(self) -> None:
+        header = self.request.headers.get("Authorization")
+        if header is None:
+            raise CredentialsRequiredError()
+        token = extract_token({"HTTP_AUTHORIZATION": header}, None, ("header",))
+        claims = await self.authenticator.verify(token)
+        everything = self._wants_all()
+        if everything:
+            now = time.time()
+            until = now + self.auth_settings.token_ttl + self.auth_settings.leeway
+            await self.authenticator.revoke_user(str(claims["sub"]), now, until)
+        else:
+            await self.authenticator.revoke(claims)
+        self.set_status(204)
+        self.finish()
+
+    def _wants_all(self) -> bool:
+        if not self.request.body:
+            return False
+        value = self.json_body().get("all", False)
+        if not isinstance(value, bool):
+            if value in ("true", "false"):  # form-encoded
+                return value == "true"
+            raise BadRequestError()
+        return value

@@ -1,0 +1,200 @@
+"""The handshake gate: a socket connects only with a valid token.
+
+Installed through public python-socketio APIs: ``sio.on("connect", ...)`` for
+decorator-style apps (wrapping a connect handler registered earlier) and
+:class:`AuthNamespace` for class-based ones.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qs
+
+import socketio
+
+from .authenticator import Authenticator
+from .errors import CredentialsBadFormatError, CredentialsRequiredError, UnauthorizedError
+
+__all__ = ["extract_token", "to_connect_refusal", "install_gate", "AuthNamespace", "authenticator_for"]
+
+BEARER = "bearer"
+_authenticators: "weakref.WeakKeyDictionary[Any, Authenticator]" = weakref.WeakKeyDictionary()
+
+
+def extract_token(environ: Mapping[str, Any], auth: object, sources: tuple[str, ...]) -> str:
+    """Find the token in the handshake, trying ``sources`` in order.
+
+    :raises CredentialsRequiredError: no source has a token.
+    :raises CredentialsBadFormatError: a source has something that is not one.
+    """
+    for source in sources:
+        token = _READERS[source](environ, auth)
+        if token is not None:
+            return token
+    raise CredentialsRequiredError()
+
+
+def _from_auth(environ: Mapping[str, Any], auth: object) -> str | None:
+    if auth is None:
+        return None
+    if not isinstance(auth, dict):
+        raise CredentialsBadFormatError()
+    if "token" not in auth:
+        return None
+    return _strip_bearer(auth["token"], required=False)
+
+
+def _from_query(environ: Mapping[str, Any], auth: object) -> str | None:
+    values = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("token")
+    if not values:
+        return None
+    return _strip_bearer(values[0], required=False)
+
+
+def _from_header(environ: Mapping[str, Any], auth: object) -> str | None:
+    header = environ.get("HTTP_AUTHORIZATION")
+    if header is None:
+        return None
+    return _strip_bearer(header, required=True)
+
+
+def _strip_bearer(value: object, *, required: bool) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise CredentialsBadFormatError()
+    parts = value.split()
+    if len(parts) == 2 and parts[0].lower() == BEARER:
+        return parts[1]
+    if required or len(parts) != 1:
+        raise CredentialsBadFormatError()
+    return parts[0]
+
+
+_READERS: dict[str, Callable[[Mapping[str, Any], object], str | None]] = {
+    "auth": _from_auth,
+    "query": _from_query,
+    "header": _from_header,
+}
+
+
+def to_connect_refusal(err: UnauthorizedError) -> socketio.exceptions.ConnectionRefusedError:
+    """The wire form of a refusal: ``connect_error`` with ``{code, type}`` data."""
+    return socketio.exceptions.ConnectionRefusedError(
+        err.message, {"code": err.code, "type": err.type}
+    )
+
+
+async def authenticate_handshake(
+    authenticator: Authenticator, sid: str, namespace: str, environ: Mapping[str, Any], auth: object
+) -> dict[str, Any]:
+    """Verify the handshake's token and admit the socket, or raise the refusal."""
+    try:
+        token = extract_token(environ, auth, authenticator.settings.token_sources)
+        claims = await authenticator.verify(token)
+    except UnauthorizedError as err:
+        await authenticator.refused(err, sid, environ)
+        raise to_connect_refusal(err) from None
+    await authenticator.admit(sid, namespace, claims)
+    return claims
+
+
+async def call_handler(handler: Callable[..., Any], *args: Any) -> Any:
+    """Call a user's handler with as many leading arguments as it accepts."""
+    result = handler(*args[: _arity(handler, len(args))])
+    return await result if inspect.isawaitable(result) else result
+
+
+def _arity(handler: Callable[..., Any], most: int) -> int:
+    try:
+        params = inspect.signature(handler).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return most
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return most
+    return min(most, sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params))
+
+
+def install_gate(authenticator: Authenticator, namespace: str = "/") -> None:
+    """Put the handshake gate in front of ``namespace``'s connect handler.
+
+    A connect handler registered *before* this call still runs, after
+    authentication succeeded. One registered after replaces the gate:
+    register yours first, or use :class:`AuthNamespace`.
+    """
+    sio = authenticator.sio
+    _authenticators[sio] = authenticator
+    inner_connect = sio.handlers.get(namespace, {}).get("connect")
+    inner_disconnect = sio.handlers.get(namespace, {}).get("disconnect")
+
+    async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> Any:
+        await authenticate_handshake(authenticator, sid, namespace, environ, auth)
+        return await _run_inner_connect(authenticator, inner_connect, sid, namespace, environ, auth)
+
+    async def disconnect(sid: str, reason: str | None = None) -> None:
+        authenticator.forget(sid, namespace)
+        if inner_disconnect is not None:
+            await call_handler(inner_disconnect, sid, reason)
+
+    sio.on("connect", connect, namespace=namespace)
+    sio.on("disconnect", disconnect, namespace=namespace)
+
+
+async def _run_inner_connect(
+    authenticator: Authenticator,
+    inner: Callable[..., Any] | None,
+    sid: str,
+    namespace: str,
+    environ: dict[str, Any],
+    auth: object,
+) -> Any:
+    if inner is None:
+        return True
+    try:
+        result = await call_handler(inner, sid, environ, auth)
+    except BaseException:
+        authenticator.forget(sid, namespace)
+        raise
+    if result is False:
+        authenticator.forget(sid, namespace)
+    return result
+
+
+def authenticator_for(sio: Any) -> Authenticator:
+    """The :class:`Authenticator` attached to ``sio``.
+
+    :raises LookupError: when :func:`attach_jwt_auth` was not called on it.
+    """
+    try:
+        return _authenticators[sio]
+    except KeyError:
+        raise LookupError("attach_jwt_auth() was not called on this server") from None
+
+
+def register_authenticator(authenticator: Authenticator) -> None:
+    _authenticators[authenticator.sio] = authenticator
+
+
+class AuthNamespace(socketio.AsyncNamespace):
+    """A class-based namespace whose sockets must present a valid token.
+
+    ``on_connect(sid, environ, auth)`` runs only after authentication; the
+    claims are then in :meth:`claims` and :func:`current_user`.
+    """
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        authenticator = authenticator_for(self.server)
+        if event == "connect":
+            sid, environ = args[0], args[1]
+            auth = args[2] if len(args) > 2 else None
+            await authenticate_handshake(authenticator, sid, self.namespace, environ, auth)
+            handler = getattr(self, "on_connect", None)
+            return await _run_inner_connect(authenticator, handler, sid, self.namespace, environ, auth)
+        if event == "disconnect":
+            authenticator.forget(args[0], self.namespace)
+        return await super().trigger_event(event, *args)
+
+    async def claims(self, sid: str) -> dict[str, Any] | None:
+        """The verified claims of ``sid`` in this namespace."""
+        authenticator = authenticator_for(self.server)
+        return authenticator.live.claims(sid, self.namespace)

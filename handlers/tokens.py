@@ -1,0 +1,102 @@
+"""Issue and verify JWTs. Pure functions over PyJWT: no Tornado, no I/O.
+
+Every PyJWT failure is mapped to the library's error tree here, and only here.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Mapping
+
+import jwt
+
+from .config import AuthSettings
+from .errors import CredentialsBadFormatError, TokenExpiredError, TokenInvalidError
+from .keys import KeySource
+
+__all__ = ["issue_token", "verify_token", "PROFILE_CLAIMS"]
+
+PROFILE_CLAIMS = ("email", "first_name", "last_name")
+
+
+def issue_token(
+    settings: AuthSettings,
+    keys: KeySource,
+    sub: str,
+    claims: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+    ttl: int | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Sign a new token for ``sub``.
+
+    :param claims: extra claims (profile fields, ``auth_time``, ...); the
+                   registered ones below always win.
+    :param now: the issue time in epoch seconds; default the current time.
+    :param ttl: lifetime in seconds; default ``settings.token_ttl``.
+    :return: ``(token, payload)``.
+    """
+    issued_at = int(time.time() if now is None else now)
+    payload: dict[str, Any] = dict(claims or {})
+    payload.update(
+        sub=str(sub),
+        iat=issued_at,
+        exp=issued_at + (settings.token_ttl if ttl is None else ttl),
+        jti=uuid.uuid4().hex,
+    )
+    if settings.issuer is not None:
+        payload["iss"] = settings.issuer
+    if settings.audience is not None:
+        payload["aud"] = settings.audience
+    key, kid = keys.signing_key()
+    headers = {"kid": kid} if kid is not None else None
+    token = jwt.encode(payload, key, algorithm=settings.algorithms[0], headers=headers)
+    return token, payload
+
+
+def read_header(token: str) -> dict[str, Any]:
+    """The unverified header, for key selection only.
+
+    :raises TokenInvalidError: when the token is not a well-formed JWS.
+    """
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as exc:
+        raise TokenInvalidError() from exc
+
+
+def verify_token(
+    token: object, settings: AuthSettings, keys: KeySource, *, key: Any = None
+) -> dict[str, Any]:
+    """Verify ``token`` and return its claims.
+
+    The algorithm list comes from ``settings``, never from the token header.
+
+    :param key: the verification key when the caller already resolved it;
+                default ``keys.verification_key(header)``.
+    :raises CredentialsBadFormatError: ``token`` is not a non-empty string.
+    :raises TokenExpiredError: ``exp`` is past (with leeway).
+    :raises TokenInvalidError: any other reason the token is not acceptable.
+    """
+    if not isinstance(token, str) or not token:
+        raise CredentialsBadFormatError()
+    if key is None:
+        key = keys.verification_key(read_header(token))
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=list(settings.algorithms),
+            issuer=settings.issuer,
+            audience=settings.audience,
+            leeway=settings.leeway,
+            options={
+                "require": list(settings.required_claims),
+                "verify_aud": settings.audience is not None,
+            },
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenExpiredError() from exc
+    except jwt.InvalidTokenError as exc:
+        raise TokenInvalidError() from exc

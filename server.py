@@ -1,0 +1,192 @@
+"""Command line of tornado-socketio-jwt: ``python server.py [options]``.
+
+Every option also reads an environment variable (see ``--help``). The JWT
+secret comes from ``JWT_SECRET`` or a generated file under ``--data-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import secrets
+import signal
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+import socketio
+import tornado.log
+import tornado.web
+from tornado.options import OptionParser
+
+from handlers import AuthSettings, SQLiteUserStore, attach_jwt_auth, redacting_log_function
+from handlers.users import UserExistsError
+
+SECRET_FILE = "jwt-secret"
+USERS_FILE = "users.sqlite3"
+DEMO_USER = "demo"
+
+
+def env(name: str, default: Any) -> Any:
+    return os.environ.get(name, default)
+
+
+def make_parser() -> OptionParser:
+    """This program's own options (never the global ``tornado.options``)."""
+    parser = OptionParser()
+    define = parser.define
+    define("host", env("HOST", "127.0.0.1"), str, "address to listen on [env HOST]")
+    define("port", int(env("PORT", 9000)), int, "port to listen on [env PORT]")
+    define("data_dir", env("DATA_DIR", "./data"), str,
+           "directory of the user store, and of the generated secret used "
+           "when env JWT_SECRET (32 bytes or more) is not set [env DATA_DIR]")
+    define("token_ttl", int(env("TOKEN_TTL", 5 * 3600)), int,
+           "lifetime of issued tokens, seconds [env TOKEN_TTL]")
+    define("issuer", env("JWT_ISSUER", "tornado-socketio-jwt"), str,
+           "iss claim issued and required [env JWT_ISSUER]")
+    define("cors_origins", env("CORS_ALLOWED_ORIGINS", ""), str,
+           "comma-separated origins allowed to open sockets; empty means this "
+           "server's own origin only [env CORS_ALLOWED_ORIGINS]")
+    define("static_dir", env("STATIC_DIR", ""), str,
+           "directory of the browser client; empty means the bundled one [env STATIC_DIR]")
+    tornado.log.define_logging_options(parser)
+    return parser
+
+
+def join_option_values(argv: list[str], parser: OptionParser) -> list[str]:
+    """Accept ``--port 9000`` as well as Tornado's own ``--port=9000``."""
+    valued = {k for k, v in parser.as_dict().items() if v is not None and not isinstance(v, bool)}
+    out, i = list(argv[:1]), 1
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("--") or arg == "--":
+            return out + argv[i:]  # a command such as adduser: the rest is its own
+        name = arg[2:].replace("-", "_")
+        if "=" not in arg and name in valued and i + 1 < len(argv):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+def load_secret(data_dir: Path) -> str:
+    """``JWT_SECRET``, else the secret file (created with mode 0600)."""
+    given = os.environ.get("JWT_SECRET")
+    if given:
+        return given
+    path = data_dir / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            sys.exit(f"{path} is readable by other users; chmod 600 it")
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def build_settings(options: OptionParser) -> AuthSettings:
+    data_dir = Path(options.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    origins = tuple(o.strip() for o in options.cors_origins.split(",") if o.strip())
+    try:
+        return AuthSettings(
+            secret=load_secret(data_dir), issuer=options.issuer or None,
+            token_ttl=options.token_ttl, cors_allowed_origins=origins or None,
+            static_dir=options.static_dir or None,
+        )
+    except (TypeError, ValueError) as exc:
+        sys.exit(f"configuration error: {exc}")
+
+
+def open_users(options: OptionParser) -> SQLiteUserStore:
+    Path(options.data_dir).mkdir(parents=True, exist_ok=True)
+    return SQLiteUserStore(str(Path(options.data_dir) / USERS_FILE))
+
+
+def ensure_demo_user(users: SQLiteUserStore) -> None:
+    """On an empty store, create ``demo`` and print its password once."""
+    if users.count_sync() == 0:
+        password = secrets.token_urlsafe(12)
+        users.add_user_sync(DEMO_USER, password, email="demo@example.com",
+                            first_name="Demo", last_name="User")
+        print(f"Created user '{DEMO_USER}' with password: {password}  (shown once)", flush=True)
+
+
+def make_app(settings: AuthSettings, users: SQLiteUserStore) -> tuple[tornado.web.Application, Any]:
+    """The standalone app: exactly the embedded configuration."""
+    origins = list(settings.cors_allowed_origins) if settings.cors_allowed_origins else None
+    sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
+    specs = attach_jwt_auth(sio, settings, users=users, events=("whoami", "message"))
+    return tornado.web.Application(specs, log_function=redacting_log_function()), sio
+
+
+async def serve(options: OptionParser) -> None:
+    settings = build_settings(options)
+    users = open_users(options)
+    ensure_demo_user(users)
+    app, sio = make_app(settings, users)
+    server = app.listen(options.port, address=options.host, xheaders=False)
+    print(f"listening on http://{options.host}:{options.port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.stop()
+    await sio.shutdown()
+    users.close()
+
+
+def read_password() -> str:
+    """From standard input when piped, else prompted twice."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        sys.exit("passwords do not match")
+    return first
+
+
+def adduser(options: OptionParser, args: list[str]) -> None:
+    cli = argparse.ArgumentParser(prog="server.py adduser")
+    cli.add_argument("name")
+    cli.add_argument("--email", default="")
+    cli.add_argument("--first-name", default="")
+    cli.add_argument("--last-name", default="")
+    given = cli.parse_args(args)
+    password = read_password()
+    if not password:
+        sys.exit("the password must not be empty")
+    users = open_users(options)
+    try:
+        user = users.add_user_sync(given.name, password, email=given.email,
+                                   first_name=given.first_name, last_name=given.last_name)
+    except UserExistsError as exc:
+        sys.exit(str(exc))
+    finally:
+        users.close()
+    print(f"added user {user.username!r} (id {user.id})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = make_parser()
+    rest = options.parse_command_line(
+        join_option_values(argv if argv is not None else sys.argv, options)
+    )
+    if rest and rest[0] == "adduser":
+        adduser(options, rest[1:])
+    elif rest:
+        sys.exit(f"unknown command: {rest[0]} (try --help)")
+    else:
+        asyncio.run(serve(options))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Fixtures shared by all tests: a fresh server, store and secret per test."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Callable
+
+import argon2
+import pytest
+import socketio
+import tornado.web
+
+from handlers import AuthSettings, SQLiteUserStore, attach_jwt_auth, redacting_log_function
+from tests.support import ALICE, BOB, sign
+
+# Cheap argon2id parameters: the tests exercise the code path, not the cost.
+TEST_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture
+def settings(secret: str) -> AuthSettings:
+    return AuthSettings(secret=secret, token_ttl=60)
+
+
+@pytest.fixture
+def users(tmp_path: Any) -> Any:
+    store = SQLiteUserStore(str(tmp_path / "users.sqlite3"), hasher=TEST_HASHER)
+    for user in (ALICE, BOB):
+        profile = {k: v for k, v in user.items() if k not in ("username", "password")}
+        store.add_user_sync(user["username"], user["password"], **profile)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sio(io_loop: Any) -> Any:
+    server = socketio.AsyncServer(async_mode="tornado")
+    yield server
+    io_loop.run_sync(server.shutdown)
+
+
+@pytest.fixture
+def attach_options() -> dict[str, Any]:
+    """Extra keyword arguments for attach_jwt_auth; override in a test module."""
+    return {}
+
+
+@pytest.fixture
+def app(sio: Any, settings: AuthSettings, users: Any,
+        attach_options: dict[str, Any]) -> tornado.web.Application:
+    options = {"users": users, "events": ("whoami", "message"), **attach_options}
+    specs = attach_jwt_auth(sio, settings, **options)
+    return tornado.web.Application(specs, log_function=redacting_log_function())
+
+
+@pytest.fixture
+def make_token(secret: str) -> Callable[..., str]:
+    """``make_token(**claims)``: a token signed with this test's secret."""
+
+    def make(**claims: Any) -> str:
+        return sign(secret, **claims)
+
+    return make

@@ -1,0 +1,216 @@
+"""The bundled browser client (static/), driven end to end by headless Chromium.
+
+Needs /usr/bin/chromium, Python's playwright and the vendored socket.io-client
+(``make`` copies it to static/vendor/). Without them the module is skipped, except
+under CI (``CI=true``), where a missing piece is a failure. Browsers are never
+downloaded: this uses the system Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+
+from tests.support import ALICE, BOB, server_url
+
+try:
+    from playwright.async_api import async_playwright, expect
+except ImportError:  # pragma: no cover - depends on the environment
+    async_playwright = None  # type: ignore[assignment]
+    expect = None  # type: ignore[assignment]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+]
+VENDORED_CLIENT = (
+    Path(__file__).resolve().parent.parent / "static" / "vendor" / "socket.io.esm.min.js"
+)
+# Every wait is bounded by playwright's timeouts (milliseconds); no sleeps.
+WAIT_MS = 15_000
+
+
+def _missing() -> str | None:
+    if async_playwright is None:
+        return "playwright is not installed (pip install -e .[test])"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    if not VENDORED_CLIENT.is_file():
+        return f"{VENDORED_CLIENT} is missing (run make)"
+    return None
+
+
+_reason = _missing()
+if _reason is not None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run under CI: {_reason}", pytrace=False)
+    pytest.skip(_reason, allow_module_level=True)
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
+    """A headless system Chromium; playwright and the browser always stop."""
+    playwright = await async_playwright().start()
+    try:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=WAIT_MS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+    finally:
+        await playwright.stop()
+
+
+@asynccontextmanager
+async def client_page(browser: Any, url: str) -> AsyncIterator[Any]:
+    """A page in its own browser context (its own user), opened at ``url``.
+
+    Uncaught script errors are collected in ``page.script_errors``; the
+    Socket.IO requests the page makes in ``page.socketio_requests``.
+    """
+    context = await browser.new_context()
+    try:
+        context.set_default_timeout(WAIT_MS)
+        page = await context.new_page()
+        page.script_errors = []
+        page.socketio_requests = []
+        page.on("pageerror", page.script_errors.append)
+        page.on("request", lambda request: _record_socketio(page, request))
+        await page.goto(url)
+        await expect(page.locator("#status")).to_have_text("disconnected", timeout=WAIT_MS)
+        yield page
+    finally:
+        await context.close()
+
+
+def _record_socketio(page: Any, request: Any) -> None:
+    if "/socket.io/" in request.url:
+        page.socketio_requests.append(request.url)
+
+
+async def log_in(page: Any, user: dict[str, str], password: str | None = None) -> None:
+    await page.fill("#username", user["username"])
+    await page.fill("#password", user["password"] if password is None else password)
+    await page.click("#login-form [type=submit]")
+
+
+async def until_connected(page: Any) -> None:
+    status = page.locator("#status")
+    await expect(status).to_have_text("connected", timeout=WAIT_MS)
+    await expect(status).to_have_attribute("data-state", "connected", timeout=WAIT_MS)
+
+
+def page_url(http_port: int) -> str:
+    return server_url(http_port) + "/"
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_two_users_log_in_and_see_each_others_chat_messages(
+    http_server: Any, http_port: int
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as alice, \
+                client_page(browser, page_url(http_port)) as bob:
+            await log_in(alice, ALICE)
+            await log_in(bob, BOB)
+            await until_connected(alice)
+            await until_connected(bob)
+            await expect(alice.locator("#whoami")).to_have_text(
+                "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS)
+            await expect(bob.locator("#whoami")).to_have_text(
+                "Signed in as Bob Builder (bob@example.com)", timeout=WAIT_MS)
+            await expect(alice.locator("#login-form")).to_be_hidden()
+
+            await alice.fill("#chat-input", "hello from alice")
+            await alice.press("#chat-input", "Enter")
+
+            received = bob.locator("#messages li").filter(has_text="hello from alice")
+            await expect(received).to_have_count(1, timeout=WAIT_MS)
+            await expect(received.locator(".from")).to_have_text(ALICE["email"])
+            await expect(received.locator(".text")).to_have_text("hello from alice")
+            # The sender gets its own message back, too.
+            await expect(
+                alice.locator("#messages li").filter(has_text="hello from alice")
+            ).to_have_count(1, timeout=WAIT_MS)
+            assert alice.script_errors == [] and bob.script_errors == []
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_wrong_password_shows_invalid_credentials_and_opens_no_socket(
+    http_server: Any, http_port: int
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            await log_in(page, ALICE, password="not-" + ALICE["password"])
+
+            await expect(page.locator("#login-error")).to_have_text(
+                "Invalid username or password.", timeout=WAIT_MS)
+            await expect(page.locator("#status")).to_have_text("disconnected")
+            await expect(page.locator("#chat")).to_be_hidden()
+            await expect(page.locator("#login-form")).to_be_visible()
+            assert page.socketio_requests == []
+            assert page.script_errors == []
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_chat_text_is_shown_as_text_never_as_html(
+    http_server: Any, http_port: int
+) -> None:
+    markup = '<img src="x" onerror="document.body.dataset.pwned = 1">'
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            await log_in(page, ALICE)
+            await until_connected(page)
+
+            await page.fill("#chat-input", markup)
+            await page.press("#chat-input", "Enter")
+
+            await expect(page.locator("#messages li .text")).to_have_text(
+                markup, timeout=WAIT_MS)
+            await expect(page.locator("#messages img")).to_have_count(0)
+            assert await page.evaluate("document.body.dataset.pwned") is None
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_token_stays_out_of_web_storage_cookies_and_the_url(
+    http_server: Any, http_port: int
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            await log_in(page, ALICE)
+            await until_connected(page)
+
+            stored = await page.evaluate("localStorage.length + sessionStorage.length")
+            assert stored == 0
+            assert await page.context.cookies() == []
+            assert page.url == page_url(http_port)
+            assert not any("token=" in url for url in page.socketio_requests)
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_logout_disconnects_and_shows_the_login_form(
+    http_server: Any, http_port: int
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            await log_in(page, ALICE)
+            await until_connected(page)
+
+            async with page.expect_response(
+                lambda response: response.url.endswith("/logout"), timeout=WAIT_MS
+            ) as logout:
+                await page.click("#logout")
+            assert (await logout.value).status == 204
+
+            await expect(page.locator("#status")).to_have_text("disconnected", timeout=WAIT_MS)
+            await expect(page.locator("#login-form")).to_be_visible()
+            await expect(page.locator("#chat")).to_be_hidden()
+            await expect(page.locator("#connect-error")).to_be_hidden()
+            assert page.script_errors == []
