@@ -28,12 +28,14 @@ class AuthSettings:
                    is given to :func:`attach_jwt_auth`.
     :param issuer: the ``iss`` claim written and required; ``None`` disables
                    the check. Default ``"tornado-socketio-jwt"``.
-    :param audience: the ``aud`` claim required, or ``None`` (no ``aud``
-                     accepted).
+    :param audience: the ``aud`` claim written and required, or ``None``
+                     (a token that carries an ``aud`` is refused).
     :param token_ttl: lifetime of issued tokens in seconds. Default 5 hours.
     :param leeway: clock skew tolerated on ``exp``/``iat``/``nbf``, seconds.
     :param required_claims: claims a token must carry. Default ``exp``,
-                            ``iat``, ``sub``, ``jti``.
+                            ``iat``, ``sub``, ``jti``. Tokens from an
+                            external issuer often have no ``jti``: require
+                            ``("exp", "iat", "sub")`` for them.
     :param token_sources: where the handshake looks for the token, in order:
                           any of ``"auth"``, ``"query"``, ``"header"``.
     :param auth_flow: ``"handshake"`` (token in the connect request) or
@@ -72,6 +74,7 @@ class AuthSettings:
     def __post_init__(self) -> None:
         self._check_algorithms()
         self._check_secret()
+        self._check_claims()
         self._check_choices()
         self._check_numbers()
 
@@ -107,6 +110,17 @@ class AuthSettings:
             raise ValueError(f"secret must be at least {MIN_SECRET_BYTES} bytes")
         if not self.symmetric:
             raise ValueError("a shared secret needs HS* algorithms")
+
+    def _check_claims(self) -> None:
+        for name in ("issuer", "audience"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value):
+                raise TypeError(f"{name} must be a non-empty string or None")
+        claims = self.required_claims
+        if not isinstance(claims, tuple) or not all(isinstance(c, str) and c for c in claims):
+            raise TypeError("required_claims must be a tuple of claim names")
+        if "sub" not in claims:
+            raise ValueError("required_claims must include sub (sockets are tied to a user)")
 
     def _check_choices(self) -> None:
         if not self.token_sources:

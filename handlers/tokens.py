@@ -5,6 +5,7 @@ Every PyJWT failure is mapped to the library's error tree here, and only here.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Any, Mapping
@@ -13,11 +14,24 @@ import jwt
 
 from .config import AuthSettings
 from .errors import CredentialsBadFormatError, TokenExpiredError, TokenInvalidError
-from .keys import KeySource
+from .keys import KeySource, signing_algorithm
 
 __all__ = ["issue_token", "verify_token", "PROFILE_CLAIMS"]
 
+log = logging.getLogger("tornado_socketio_jwt")
+
 PROFILE_CLAIMS = ("email", "first_name", "last_name")
+# The most specific PyJWT class first: each refusal names the failed check.
+REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.InvalidAudienceError, "The token's audience (aud) is not accepted."),
+    (jwt.InvalidIssuerError, "The token's issuer (iss) is not accepted."),
+    (jwt.ImmatureSignatureError, "The token is not valid yet (nbf/iat)."),
+    (jwt.InvalidIssuedAtError, "The token's issue time (iat) is invalid."),
+    (jwt.InvalidAlgorithmError, "The token's algorithm is not accepted."),
+    (jwt.InvalidSignatureError, "The token's signature is invalid."),
+    (jwt.DecodeError, "The token is malformed."),
+)
+UNVERIFIABLE = "The token cannot be verified right now."
 
 
 def issue_token(
@@ -51,7 +65,8 @@ def issue_token(
         payload["aud"] = settings.audience
     key, kid = keys.signing_key()
     headers = {"kid": kid} if kid is not None else None
-    token = jwt.encode(payload, key, algorithm=settings.algorithms[0], headers=headers)
+    algorithm = signing_algorithm(keys, settings.algorithms[0])
+    token = jwt.encode(payload, key, algorithm=algorithm, headers=headers)
     return token, payload
 
 
@@ -91,12 +106,25 @@ def verify_token(
             issuer=settings.issuer,
             audience=settings.audience,
             leeway=settings.leeway,
-            options={
-                "require": list(settings.required_claims),
-                "verify_aud": settings.audience is not None,
-            },
+            # verify_aud stays on: with no audience configured, a token that
+            # carries one (meant for another service) is refused.
+            options={"require": list(settings.required_claims), "verify_aud": True},
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpiredError() from exc
     except jwt.InvalidTokenError as exc:
-        raise TokenInvalidError() from exc
+        raise TokenInvalidError(_reason(exc)) from exc
+    except jwt.InvalidKeyError as exc:
+        # A bad key is this server's fault, never the client's: log it, and
+        # refuse without blaming the token.
+        log.error("verification key unusable: %s", exc)
+        raise TokenInvalidError(UNVERIFIABLE) from exc
+
+
+def _reason(exc: jwt.InvalidTokenError) -> str | None:
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"The token lacks the required claim '{exc.claim}'."
+    for cls, message in REFUSALS:
+        if isinstance(exc, cls):
+            return message
+    return None
