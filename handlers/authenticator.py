@@ -11,10 +11,10 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from .config import AuthSettings
 from .errors import AuthError, TokenRevokedError, UnauthorizedError
-from .keys import KeySource
+from .keys import KeySource, prepare_keys
 from .revocation import RevocationList
 from .sessions import AUTHENTICATED_ROOM, LiveSockets, store_claims, user_room
-from .tokens import verify_token
+from .tokens import read_header, verify_token
 
 __all__ = ["Authenticator", "FailureHook", "SuccessHook"]
 
@@ -56,6 +56,10 @@ class Authenticator:
 
         :raises UnauthorizedError: the leaf that says why.
         """
+        if isinstance(token, str) and token:
+            # The key source's async step (e.g. a JWKS fetch) runs here, on
+            # the loop without blocking it; verification itself is cheap.
+            await prepare_keys(self.keys, read_header(token))
         claims = verify_token(token, self.settings, self.keys)
         if self.revocations.is_revoked(claims):
             raise TokenRevokedError()
