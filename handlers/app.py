@@ -12,15 +12,17 @@ from .chat import register_chat, register_whoami
 from .client import client_specs, find_static_dir
 from .config import AuthSettings
 from .health import HealthHandler
-from .keys import KeySource, SharedSecretKey
+from .keys import KeySource, SharedSecretKey, can_sign, public_jwks, signing_algorithm
 from .login import LoginHandler, LoginLimits, LogoutHandler
 from .revocation import RevocationList
 from .socket_auth import install_gate
 from .users import UserStore
+from .wellknown import JWKS_PATTERN, JWKSHandler
 
 __all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
 
-ROUTES = ("socketio", "login", "logout", "client", "health")
+ROUTES = ("socketio", "login", "logout", "client", "health", "jwks")
+ISSUING_ROUTES = ("login", "logout")
 EVENTS = ("whoami", "message")
 _EVENT_REGISTRARS = {"whoami": register_whoami, "message": register_chat}
 
@@ -46,9 +48,13 @@ def attach_jwt_auth(
     :param users: the user store behind ``/login``; required when the
                   ``"login"`` route is included.
     :param keys: the key source; default a :class:`SharedSecretKey` over
-                 ``settings.secret``.
+                 ``settings.secret``. Others: :class:`KeyRing` (PEM keys,
+                 rotation), :class:`JWKSKeySource` (an external issuer).
     :param routes: which of ``"socketio"``, ``"login"``, ``"logout"``,
-                   ``"client"``, ``"health"`` to return; default all.
+                   ``"client"``, ``"health"``, ``"jwks"`` to return; default
+                   all. ``"login"`` and ``"logout"`` are left out when the key
+                   source cannot sign (verify-only: the issuer owns sessions);
+                   ``"jwks"`` when it has no public keys to publish.
     :param prefix: a path prefix for every returned route, e.g. ``"/chat"``.
     :param namespaces: the decorator-style namespaces to gate; default ``"/"``.
                        Class-based namespaces use :class:`AuthNamespace`.
@@ -68,10 +74,14 @@ def attach_jwt_auth(
     _check_server(sio)
     _check_choices(routes, ROUTES, "route")
     _check_choices(events, EVENTS, "event")
+    keys = keys or _default_keys(settings)
+    _check_keys(settings, keys)
+    if not can_sign(keys):
+        routes = tuple(route for route in routes if route not in ISSUING_ROUTES)
     if "login" in routes and users is None:
         raise ValueError("the login route needs a user store (users=...)")
     authenticator = Authenticator(
-        sio, settings, keys or _default_keys(settings), revocations,
+        sio, settings, keys, revocations,
         on_failure=on_failure, on_success=on_success,
     )
     for namespace in namespaces:
@@ -104,6 +114,19 @@ def _default_keys(settings: AuthSettings) -> KeySource:
     return SharedSecretKey(settings.secret)
 
 
+def _check_keys(settings: AuthSettings, keys: KeySource) -> None:
+    served = getattr(keys, "algorithms", None)
+    if served is not None and not set(served) & set(settings.algorithms):
+        raise ValueError(
+            f"the key source serves {', '.join(served)}, "
+            f"not the configured {', '.join(settings.algorithms)}"
+        )
+    if can_sign(keys):
+        signs = signing_algorithm(keys, settings.algorithms[0])
+        if signs not in settings.algorithms:
+            raise ValueError(f"the signing key's algorithm {signs} is not configured")
+
+
 def _url_specs(
     sio: Any, settings: AuthSettings, authenticator: Authenticator,
     users: UserStore | None, routes: tuple[str, ...], prefix: str,
@@ -122,6 +145,9 @@ def _url_specs(
         specs.append(url(rf"{prefix}/logout", LogoutHandler, common, name="tsj.logout"))
     if "health" in routes:
         specs.append(url(rf"{prefix}/healthz", HealthHandler, name="tsj.health"))
+    if "jwks" in routes and public_jwks(authenticator.keys) is not None:
+        specs.append(url(prefix + JWKS_PATTERN, JWKSHandler,
+                         {"keys": authenticator.keys}, name="tsj.jwks"))
     if "client" in routes:
         specs.extend(client_specs(find_static_dir(settings.static_dir), prefix))
     return specs
