@@ -5,6 +5,7 @@ Installed as ``tornado_socketio_jwt``; the public API is ``__all__``.
 
 from .app import attach_jwt_auth
 from .authenticator import Authenticator
+from .authorization import Requirement, authorize_event, authorize_namespace, requires
 from .config import AuthSettings
 from .errors import (
     AuthError,
@@ -19,6 +20,8 @@ from .errors import (
     TooManyAttemptsError,
     UnauthorizedError,
 )
+from .jwks import JWKSKeySource
+from .keyring import KeyRing
 from .keys import KeySource, SharedSecretKey
 from .logs import redacting_log_function
 from .revocation import RevocationList
@@ -40,6 +43,12 @@ __all__ = [
     "User",
     "KeySource",
     "SharedSecretKey",
+    "KeyRing",
+    "JWKSKeySource",
+    "Requirement",
+    "authorize_namespace",
+    "authorize_event",
+    "requires",
     "RevocationList",
     "issue_token",
     "verify_token",

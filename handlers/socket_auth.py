@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import socketio
 
 from .authenticator import Authenticator
+from .authorization import Requirement, check_namespace
 from .errors import CredentialsBadFormatError, CredentialsRequiredError, UnauthorizedError
 
 __all__ = ["extract_token", "to_connect_refusal", "install_gate", "AuthNamespace", "authenticator_for"]
@@ -86,12 +87,14 @@ def to_connect_refusal(err: UnauthorizedError) -> socketio.exceptions.Connection
 
 
 async def authenticate_handshake(
-    authenticator: Authenticator, sid: str, namespace: str, environ: Mapping[str, Any], auth: object
+    authenticator: Authenticator, sid: str, namespace: str, environ: Mapping[str, Any],
+    auth: object, requirement: Requirement | None = None,
 ) -> dict[str, Any]:
-    """Verify the handshake's token and admit the socket, or raise the refusal."""
+    """Verify the token, check the namespace's requirement, admit the socket; or refuse."""
     try:
         token = extract_token(environ, auth, authenticator.settings.token_sources)
         claims = await authenticator.verify(token)
+        check_namespace(authenticator.sio, namespace, claims, requirement)
     except UnauthorizedError as err:
         await authenticator.refused(err, sid, environ)
         raise to_connect_refusal(err) from None
@@ -179,15 +182,20 @@ class AuthNamespace(socketio.AsyncNamespace):
     """A class-based namespace whose sockets must present a valid token.
 
     ``on_connect(sid, environ, auth)`` runs only after authentication; the
-    claims are then in :meth:`claims` and :func:`current_user`.
+    claims are then in :meth:`claims` and :func:`current_user`. Set the class
+    attribute ``requirement`` to a :class:`Requirement` to admit only tokens
+    that meet it (others: ``connect_error`` code ``forbidden``).
     """
+
+    requirement: Requirement | None = None
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         authenticator = authenticator_for(self.server)
         if event == "connect":
             sid, environ = args[0], args[1]
             auth = args[2] if len(args) > 2 else None
-            await authenticate_handshake(authenticator, sid, self.namespace, environ, auth)
+            rule = self.requirement
+            await authenticate_handshake(authenticator, sid, self.namespace, environ, auth, rule)
             handler = getattr(self, "on_connect", None)
             return await _run_inner_connect(authenticator, handler, sid, self.namespace, environ, auth)
         if event == "disconnect":
