@@ -1,7 +1,8 @@
 """Command line of tornado-socketio-jwt: ``python server.py [options]``.
 
 Every option also reads an environment variable (see ``--help``). The JWT
-secret comes from ``JWT_SECRET`` or a generated file under ``--data-dir``.
+secret comes from ``JWT_SECRET`` or a generated file under ``--data-dir``;
+``--private-key`` switches to RS256/ES256 and ``--jwks-url`` to verify-only.
 """
 
 from __future__ import annotations
@@ -22,12 +23,31 @@ import tornado.log
 import tornado.web
 from tornado.options import OptionParser
 
-from handlers import AuthSettings, SQLiteUserStore, attach_jwt_auth, redacting_log_function
+from handlers import AuthSettings, JWKSKeySource, KeyRing, KeySource, SQLiteUserStore
+from handlers import attach_jwt_auth, redacting_log_function
+from handlers.config import DEFAULT_ISSUER
+from handlers.keys import can_sign
+from handlers.keysetup import key_source_for
+from handlers.pem import write_key_pair
 from handlers.users import UserExistsError
 
 SECRET_FILE = "jwt-secret"
 USERS_FILE = "users.sqlite3"
 DEMO_USER = "demo"
+VERIFY_ONLY_CLAIMS = ("exp", "iat", "sub")  # Auth0 access tokens carry no jti
+KEY_OPTIONS = (  # name, environment variable, help
+    ("private_key", "JWT_PRIVATE_KEY", "PEM private key: sign RS256/ES256 tokens"),
+    ("public_key", "JWT_PUBLIC_KEY", "its PEM public key; alone: verify-only"),
+    ("verify_keys", "JWT_VERIFY_KEYS", "PEM public keys or dirs of *.pem, comma-"
+     "separated, that also verify (rotation; kid = RFC 7638 thumbprint)"),
+    ("algorithms", "JWT_ALGORITHMS", "allowed algorithms, comma-separated; default "
+     "HS256, the key type's, or RS256 with --jwks-url"),
+    ("jwks_url", "JWKS_URL", "verify-only: the external issuer's JWKS URL (needs "
+     "--issuer, --audience; no /login)"),
+    ("audience", "JWT_AUDIENCE", "aud claim required (and issued)"),
+    ("required_claims", "JWT_REQUIRED_CLAIMS", "claims a token must carry; default "
+     "exp,iat,sub,jti (exp,iat,sub with --jwks-url)"),
+)
 
 
 def env(name: str, default: Any) -> Any:
@@ -52,6 +72,12 @@ def make_parser() -> OptionParser:
            "server's own origin only [env CORS_ALLOWED_ORIGINS]")
     define("static_dir", env("STATIC_DIR", ""), str,
            "directory of the browser client; empty means the bundled one [env STATIC_DIR]")
+    for name, var, text in KEY_OPTIONS:
+        define(name, env(var, ""), str, f"{text} [env {var}]")
+    define("leeway", float(env("JWT_LEEWAY", 0)), float,
+           "clock skew tolerated on exp/iat/nbf, seconds [env JWT_LEEWAY]")
+    define("jwks_refresh_interval", float(env("JWKS_REFRESH_INTERVAL", 30)), float,
+           "least seconds between two JWKS fetches [env JWKS_REFRESH_INTERVAL]")
     tornado.log.define_logging_options(parser)
     return parser
 
@@ -91,18 +117,35 @@ def load_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def build_settings(options: OptionParser) -> AuthSettings:
+def split(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def build_settings(options: OptionParser) -> tuple[AuthSettings, KeySource | None]:
     data_dir = Path(options.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     origins = tuple(o.strip() for o in options.cors_origins.split(",") if o.strip())
+    if options.jwks_url and (options.issuer in ("", DEFAULT_ISSUER) or not options.audience):
+        sys.exit("--jwks-url needs the issuer's --issuer and your API's --audience")
     try:
-        return AuthSettings(
-            secret=load_secret(data_dir), issuer=options.issuer or None,
+        algorithms, keys = key_source_for(
+            algorithms=split(options.algorithms), private_key=options.private_key or None,
+            public_key=options.public_key or None, verify_keys=split(options.verify_keys),
+            jwks_url=options.jwks_url or None,
+            jwks_refresh_interval=options.jwks_refresh_interval)
+        symmetric = keys is None and all(a.startswith("HS") for a in algorithms)
+        claims = split(options.required_claims) or (
+            VERIFY_ONLY_CLAIMS if options.jwks_url else AuthSettings.required_claims)
+        settings = AuthSettings(
+            algorithms=algorithms, secret=load_secret(data_dir) if symmetric else None,
+            issuer=options.issuer or None, audience=options.audience or None,
+            leeway=options.leeway, required_claims=claims,
             token_ttl=options.token_ttl, cors_allowed_origins=origins or None,
             static_dir=options.static_dir or None,
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OSError) as exc:
         sys.exit(f"configuration error: {exc}")
+    return settings, keys
 
 
 def open_users(options: OptionParser) -> SQLiteUserStore:
@@ -119,19 +162,24 @@ def ensure_demo_user(users: SQLiteUserStore) -> None:
         print(f"Created user '{DEMO_USER}' with password: {password}  (shown once)", flush=True)
 
 
-def make_app(settings: AuthSettings, users: SQLiteUserStore) -> tuple[tornado.web.Application, Any]:
+def make_app(settings: AuthSettings, users: SQLiteUserStore | None,
+             keys: KeySource | None = None) -> tuple[tornado.web.Application, Any]:
     """The standalone app: exactly the embedded configuration."""
     origins = list(settings.cors_allowed_origins) if settings.cors_allowed_origins else None
     sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
-    specs = attach_jwt_auth(sio, settings, users=users, events=("whoami", "message"))
+    specs = attach_jwt_auth(sio, settings, users=users, keys=keys, events=("whoami", "message"))
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
 
 async def serve(options: OptionParser) -> None:
-    settings = build_settings(options)
-    users = open_users(options)
-    ensure_demo_user(users)
-    app, sio = make_app(settings, users)
+    settings, keys = build_settings(options)
+    users = None
+    if keys is None or can_sign(keys):
+        users = open_users(options)
+        ensure_demo_user(users)
+    if isinstance(keys, JWKSKeySource):
+        await keys.refresh()  # warm the cache; on failure, retried on use
+    app, sio = make_app(settings, users, keys)
     server = app.listen(options.port, address=options.host, xheaders=False)
     print(f"listening on http://{options.host}:{options.port}", flush=True)
     stop = asyncio.Event()
@@ -141,7 +189,8 @@ async def serve(options: OptionParser) -> None:
     await stop.wait()
     server.stop()
     await sio.shutdown()
-    users.close()
+    if users is not None:
+        users.close()
 
 
 def read_password() -> str:
@@ -175,6 +224,19 @@ def adduser(options: OptionParser, args: list[str]) -> None:
     print(f"added user {user.username!r} (id {user.id})")
 
 
+def genkey(options: OptionParser, args: list[str]) -> None:
+    cli = argparse.ArgumentParser(prog="server.py genkey")
+    cli.add_argument("--algorithm", choices=("RS256", "ES256"), default="RS256")
+    given = cli.parse_args(args)
+    try:
+        private, public = write_key_pair(options.data_dir, given.algorithm)
+    except FileExistsError as exc:
+        sys.exit(str(exc))
+    kid = KeyRing.from_pem_files(private_key=private, public_key=public).kids[0]
+    print(f"wrote {private} (mode 0600) and {public}; kid {kid}")
+    print(f"serve with: --private-key {private} --public-key {public}")
+
+
 def main(argv: list[str] | None = None) -> None:
     options = make_parser()
     rest = options.parse_command_line(
@@ -182,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     if rest and rest[0] == "adduser":
         adduser(options, rest[1:])
+    elif rest and rest[0] == "genkey":
+        genkey(options, rest[1:])
     elif rest:
         sys.exit(f"unknown command: {rest[0]} (try --help)")
     else:
