@@ -15,7 +15,7 @@ from .health import HealthHandler
 from .keys import KeySource, SharedSecretKey
 from .login import LoginHandler, LoginLimits, LogoutHandler
 from .revocation import RevocationList
-from .socket_auth import install_gate
+from .socket_auth import install_gate, register_authenticator
 from .users import UserStore
 
 __all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
@@ -74,6 +74,7 @@ def attach_jwt_auth(
         sio, settings, keys or _default_keys(settings), revocations,
         on_failure=on_failure, on_success=on_success,
     )
+    register_authenticator(authenticator)
     for namespace in namespaces:
         install_gate(authenticator, namespace)
         for event in events:
