@@ -48,3 +48,16 @@ def test_static_dir_override_must_hold_index_html(tmp_path):
         find_static_dir(str(tmp_path))
     (tmp_path / "index.html").write_text("<html></html>")
     assert find_static_dir(str(tmp_path)) == str(tmp_path)
+
+
+def test_installed_package_finds_the_client_under_its_prefix(tmp_path, monkeypatch):
+    import sys
+
+    import handlers.client as client
+
+    installed = tmp_path / "prefix" / "share" / "tornado-socketio-jwt" / "static"
+    installed.mkdir(parents=True)
+    (installed / "index.html").write_text("<html></html>")
+    monkeypatch.setattr(client, "__file__", str(tmp_path / "site" / "pkg" / "client.py"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    assert find_static_dir() == str(installed)
