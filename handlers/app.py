@@ -15,7 +15,7 @@ from .health import HealthHandler
 from .keys import KeySource, SharedSecretKey, can_sign, public_jwks, signing_algorithm
 from .login import LoginHandler, LoginLimits, LogoutHandler
 from .revocation import RevocationList
-from .socket_auth import install_gate
+from .socket_auth import install_gate, register_authenticator
 from .users import UserStore
 from .wellknown import JWKS_PATTERN, JWKSHandler
 
@@ -84,6 +84,7 @@ def attach_jwt_auth(
         sio, settings, keys, revocations,
         on_failure=on_failure, on_success=on_success,
     )
+    register_authenticator(authenticator)
     for namespace in namespaces:
         install_gate(authenticator, namespace)
         for event in events:

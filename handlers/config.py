@@ -106,10 +106,12 @@ class AuthSettings:
             return
         if not isinstance(self.secret, (str, bytes)):
             raise TypeError("secret must be str or bytes")
-        if len(self.secret_bytes or b"") < MIN_SECRET_BYTES:
-            raise ValueError(f"secret must be at least {MIN_SECRET_BYTES} bytes")
         if not self.symmetric:
             raise ValueError("a shared secret needs HS* algorithms")
+        # PyJWT's key-length rule: an HMAC key at least as long as the hash.
+        needed = max(max(MIN_SECRET_BYTES, int(a[2:]) // 8) for a in self.algorithms)
+        if len(self.secret_bytes or b"") < needed:
+            raise ValueError(f"secret must be at least {needed} bytes")
 
     def _check_claims(self) -> None:
         for name in ("issuer", "audience"):

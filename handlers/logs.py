@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Callable
 
@@ -34,11 +35,13 @@ def redacting_log_function(inner: LogFunction | None = None) -> LogFunction:
     """
 
     def log_request(handler: tornado.web.RequestHandler) -> None:
-        request = handler.request
+        # A copy: the original request may still be read after the log line
+        # (a WebSocket's query string is read once the 101 has been logged).
+        request = copy.copy(handler.request)
         request.uri = redact_uri(request.uri or "")
         request.query = redact_uri("?" + request.query)[1:] if request.query else ""
         if inner is not None:
-            inner(handler)
+            inner(_RedactedHandler(handler, request))  # type: ignore[arg-type]
             return
         status = handler.get_status()
         if status < 400:
@@ -53,3 +56,14 @@ def redacting_log_function(inner: LogFunction | None = None) -> LogFunction:
         )
 
     return log_request
+
+
+class _RedactedHandler:
+    """The handler as an inner log function sees it: same, but a redacted request."""
+
+    def __init__(self, handler: tornado.web.RequestHandler, request: object) -> None:
+        self._handler = handler
+        self.request = request
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._handler, name)

@@ -8,6 +8,7 @@ decorator-style apps (wrapping a connect handler registered earlier) and
 from __future__ import annotations
 
 import inspect
+import logging
 import weakref
 from typing import Any, Callable, Mapping
 from urllib.parse import parse_qs
@@ -20,6 +21,7 @@ from .errors import CredentialsBadFormatError, CredentialsRequiredError, Unautho
 
 __all__ = ["extract_token", "to_connect_refusal", "install_gate", "AuthNamespace", "authenticator_for"]
 
+log = logging.getLogger("tornado_socketio_jwt")
 BEARER = "bearer"
 _authenticators: "weakref.WeakKeyDictionary[Any, Authenticator]" = weakref.WeakKeyDictionary()
 
@@ -126,7 +128,7 @@ def install_gate(authenticator: Authenticator, namespace: str = "/") -> None:
     register yours first, or use :class:`AuthNamespace`.
     """
     sio = authenticator.sio
-    _authenticators[sio] = authenticator
+    register_authenticator(authenticator)
     inner_connect = sio.handlers.get(namespace, {}).get("connect")
     inner_disconnect = sio.handlers.get(namespace, {}).get("disconnect")
 
@@ -175,6 +177,7 @@ def authenticator_for(sio: Any) -> Authenticator:
 
 
 def register_authenticator(authenticator: Authenticator) -> None:
+    """Make ``authenticator`` the one :class:`AuthNamespace` uses on its server."""
     _authenticators[authenticator.sio] = authenticator
 
 
@@ -190,7 +193,14 @@ class AuthNamespace(socketio.AsyncNamespace):
     requirement: Requirement | None = None
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        authenticator = authenticator_for(self.server)
+        try:
+            authenticator = authenticator_for(self.server)
+        except LookupError:
+            # Fail closed: a namespace that cannot check tokens admits nobody.
+            log.error("AuthNamespace %s on a server without attach_jwt_auth()", self.namespace)
+            if event == "connect":
+                raise socketio.exceptions.ConnectionRefusedError("Server misconfigured.") from None
+            return None
         if event == "connect":
             sid, environ = args[0], args[1]
             auth = args[2] if len(args) > 2 else None

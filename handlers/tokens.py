@@ -51,12 +51,14 @@ def issue_token(
     :param ttl: lifetime in seconds; default ``settings.token_ttl``.
     :return: ``(token, payload)``.
     """
-    issued_at = int(time.time() if now is None else now)
+    issued_at = time.time() if now is None else now
     payload: dict[str, Any] = dict(claims or {})
     payload.update(
         sub=str(sub),
-        iat=issued_at,
-        exp=issued_at + (settings.token_ttl if ttl is None else ttl),
+        # Millisecond iat (RFC 7519 allows fractions): a per-user cut-off from
+        # "log out everywhere" must not also revoke a login in the same second.
+        iat=int(issued_at) if issued_at == int(issued_at) else round(issued_at, 3),
+        exp=int(issued_at) + (settings.token_ttl if ttl is None else ttl),
         jti=uuid.uuid4().hex,
     )
     if settings.issuer is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any, Callable
 
@@ -41,7 +42,16 @@ def users(tmp_path: Any) -> Any:
 def sio(io_loop: Any) -> Any:
     server = socketio.AsyncServer(async_mode="tornado")
     yield server
-    io_loop.run_sync(server.shutdown)
+    io_loop.run_sync(lambda: stop(server))
+
+
+async def stop(server: Any) -> None:
+    """Shut the server down and end Engine.IO's sleeping ping tasks with it."""
+    await server.shutdown()
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 @pytest.fixture

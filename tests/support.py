@@ -64,7 +64,7 @@ class ClientResult:
 async def connected_client(
     url: str, *, auth: Any = None, headers: dict[str, str] | None = None,
     transports: list[str] | None = None, record: tuple[str, ...] = (),
-    namespaces: list[str] | None = None,
+    namespaces: list[str] | None = None, socketio_path: str = "socket.io",
 ) -> AsyncIterator[ClientResult]:
     """A python-socketio client that records ``connect_error`` data and the
     named events, and always shuts down."""
@@ -81,7 +81,8 @@ async def connected_client(
         try:
             await client.connect(url, auth=auth, headers=headers or {},
                                  transports=transports or ["websocket"],
-                                 namespaces=namespaces, wait_timeout=5)
+                                 namespaces=namespaces, socketio_path=socketio_path,
+                                 wait_timeout=5)
         except socketio.exceptions.ConnectionError:
             pass
         yield result

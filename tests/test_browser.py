@@ -28,9 +28,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
 ]
-VENDORED_CLIENT = (
-    Path(__file__).resolve().parent.parent / "static" / "vendor" / "socket.io.esm.min.js"
-)
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+VENDORED_CLIENT = STATIC_DIR / "vendor" / "socket.io.esm.min.js"
 # Every wait is bounded by playwright's timeouts (milliseconds); no sleeps.
 WAIT_MS = 15_000
 
@@ -81,10 +80,11 @@ async def client_page(browser: Any, url: str) -> AsyncIterator[Any]:
         page = await context.new_page()
         page.script_errors = []
         page.socketio_requests = []
-        page.on("pageerror", page.script_errors.append)
+        page.on("pageerror", lambda error: page.script_errors.append(str(error)))
         page.on("request", lambda request: _record_socketio(page, request))
         await page.goto(url)
-        await expect(page.locator("#status")).to_have_text("disconnected", timeout=WAIT_MS)
+        status = page.locator("#status")
+        await expect(status).to_have_text("disconnected", timeout=WAIT_MS)
         yield page
     finally:
         await context.close()
@@ -209,7 +209,8 @@ async def test_logout_disconnects_and_shows_the_login_form(
                 await page.click("#logout")
             assert (await logout.value).status == 204
 
-            await expect(page.locator("#status")).to_have_text("disconnected", timeout=WAIT_MS)
+            await expect(page.locator("#status")).to_have_text(
+                "disconnected", timeout=WAIT_MS)
             await expect(page.locator("#login-form")).to_be_visible()
             await expect(page.locator("#chat")).to_be_hidden()
             await expect(page.locator("#connect-error")).to_be_hidden()

@@ -1,0 +1,63 @@
+"""The bundled browser client and /healthz over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from handlers.client import find_static_dir
+from tests.support import server_url
+
+
+@pytest.mark.gen_test
+async def test_root_serves_the_browser_client_with_a_strict_csp(http_server, http_port,
+                                                                http_client):
+    response = await http_client.fetch(server_url(http_port) + "/")
+    assert b'id="login-form"' in response.body
+    assert b'src="client/app.js"' in response.body
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+@pytest.mark.gen_test
+async def test_client_script_loads_the_vendored_official_client(http_server, http_port,
+                                                                http_client):
+    script = await http_client.fetch(server_url(http_port) + "/client/app.js")
+    assert b'from "./vendor/socket.io.esm.min.js"' in script.body
+    vendor = await http_client.fetch(server_url(http_port) + "/client/vendor/socket.io.esm.min.js")
+    assert b"Socket.IO v4" in vendor.body[:200]
+
+
+@pytest.mark.gen_test
+async def test_client_assets_outside_the_static_dir_are_not_served(http_server, http_port,
+                                                                   http_client):
+    response = await http_client.fetch(server_url(http_port) + "/client/../server.py",
+                                       raise_error=False)
+    assert response.code in (403, 404)
+
+
+@pytest.mark.gen_test
+async def test_healthz_answers_ok(http_server, http_port, http_client):
+    response = await http_client.fetch(server_url(http_port) + "/healthz")
+    assert json.loads(response.body) == {"status": "ok"}
+
+
+def test_static_dir_override_must_hold_index_html(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        find_static_dir(str(tmp_path))
+    (tmp_path / "index.html").write_text("<html></html>")
+    assert find_static_dir(str(tmp_path)) == str(tmp_path)
+
+
+def test_installed_package_finds_the_client_under_its_prefix(tmp_path, monkeypatch):
+    import sys
+
+    import handlers.client as client
+
+    installed = tmp_path / "prefix" / "share" / "tornado-socketio-jwt" / "static"
+    installed.mkdir(parents=True)
+    (installed / "index.html").write_text("<html></html>")
+    monkeypatch.setattr(client, "__file__", str(tmp_path / "site" / "pkg" / "client.py"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    assert find_static_dir() == str(installed)

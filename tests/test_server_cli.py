@@ -1,0 +1,151 @@
+"""server.py: options and environment, the generated secret, adduser, serving."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import server
+from handlers import SQLiteUserStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args, data_dir, stdin="", env=None, timeout=30):
+    full_env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, str(ROOT / "server.py"), "--data-dir", str(data_dir),
+                           *args], input=stdin, capture_output=True, text=True,
+                          timeout=timeout, env=full_env, cwd=ROOT)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_help_names_every_environment_variable(tmp_path):
+    result = run(["--help"], tmp_path)
+    text = " ".join((result.stdout + result.stderr).split())  # Tornado wraps help lines
+    for name in ("HOST", "PORT", "DATA_DIR", "TOKEN_TTL", "JWT_ISSUER",
+                 "CORS_ALLOWED_ORIGINS", "STATIC_DIR"):
+        assert f"[env {name}]" in text, name
+    assert "env JWT_SECRET" in text
+
+
+def test_option_values_may_follow_a_space_or_an_equals_sign():
+    parser = server.make_parser()
+    argv = ["server.py", "--port", "9100", "--host=0.0.0.0", "adduser", "bob", "--email", "x"]
+    assert server.join_option_values(argv, parser) == [
+        "server.py", "--port=9100", "--host=0.0.0.0", "adduser", "bob", "--email", "x"]
+
+
+def test_adduser_reads_a_piped_password_and_stores_an_argon2id_hash(tmp_path):
+    result = run(["adduser", "carol", "--email", "carol@example.com", "--first-name", "Carol"],
+                 tmp_path, stdin="s3cret-pass\n")
+    assert result.returncode == 0, result.stderr
+    store = SQLiteUserStore(str(tmp_path / "users.sqlite3"))
+    try:
+        row = store._row("username = ?", "carol")
+        assert row[2].startswith("$argon2id$") and "s3cret-pass" not in row[2]
+        assert row[3] == "carol@example.com" and row[4] == "Carol"
+    finally:
+        store.close()
+
+
+def test_adduser_refuses_an_existing_name(tmp_path):
+    assert run(["adduser", "dave"], tmp_path, stdin="pw-one\n").returncode == 0
+    again = run(["adduser", "dave"], tmp_path, stdin="pw-two\n")
+    assert again.returncode != 0 and "exists" in again.stderr
+
+
+def test_adduser_refuses_an_empty_password(tmp_path):
+    result = run(["adduser", "erin"], tmp_path, stdin="\n")
+    assert result.returncode != 0 and "empty" in result.stderr
+
+
+def test_generated_secret_is_stored_with_mode_0600_and_reused(tmp_path):
+    first = server.load_secret(tmp_path)
+    path = tmp_path / server.SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first.encode()) >= 32
+    assert server.load_secret(tmp_path) == first
+
+
+def test_secret_file_readable_by_others_is_refused(tmp_path):
+    server.load_secret(tmp_path)
+    (tmp_path / server.SECRET_FILE).chmod(0o644)
+    with pytest.raises(SystemExit, match="chmod 600"):
+        server.load_secret(tmp_path)
+
+
+def test_short_jwt_secret_is_refused_at_start_up(tmp_path):
+    result = run(["--port", str(free_port())], tmp_path, env={"JWT_SECRET": "too-short"})
+    assert result.returncode != 0
+    assert "at least 32 bytes" in result.stderr and "too-short" not in result.stderr
+
+
+def wait_for_line(process, needle, deadline):
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} not printed; got {lines!r}")
+
+
+def start(tmp_path, port):
+    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
+    env["PORT"] = str(port)  # the port from the environment, the rest from options
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "server.py"), "--data-dir", str(tmp_path),
+         "--logging", "warning"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, env=env, cwd=ROOT)
+
+
+def login(port, username, password):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/login", method="POST",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path):
+    port = free_port()
+    process = start(tmp_path, port)
+    try:
+        lines = wait_for_line(process, "listening on", time.monotonic() + 30)
+        created = [line for line in lines if "Created user 'demo'" in line]
+        assert len(created) == 1
+        password = created[0].split("password: ")[1].split()[0]
+        assert login(port, "demo", password)["token_type"] == "Bearer"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+            assert json.loads(r.read()) == {"status": "ok"}
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
+    assert stat.S_IMODE((tmp_path / server.SECRET_FILE).stat().st_mode) == 0o600
+    second = start(tmp_path, port)
+    try:
+        lines = wait_for_line(second, "listening on", time.monotonic() + 30)
+        assert not any("Created user" in line for line in lines)
+    finally:
+        second.terminate()
+        second.wait(timeout=10)
+        second.stdout.close()

@@ -1,0 +1,58 @@
+"""The SQLite + argon2id user store."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from handlers.users import UserExistsError
+from tests.support import ALICE
+
+
+def test_passwords_are_stored_as_argon2id_hashes(users):
+    digest = users._row("username = ?", "alice")[2]
+    assert digest.startswith("$argon2id$") and ALICE["password"] not in digest
+
+
+def test_database_runs_in_wal_mode(users):
+    assert users._connect().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_usernames_are_unique_regardless_of_case(users):
+    with pytest.raises(UserExistsError):
+        users.add_user_sync("ALICE", "whatever")
+
+
+@pytest.mark.gen_test
+async def test_authenticate_accepts_the_right_password_only(users):
+    user = await users.authenticate("alice", ALICE["password"])
+    assert user.id == 1 and user.claims()["email"] == ALICE["email"]
+    assert await users.authenticate("alice", "wrong") is None
+    assert await users.authenticate("nobody", ALICE["password"]) is None
+
+
+@pytest.mark.gen_test
+async def test_hashing_and_sqlite_run_off_the_ioloop_thread(users, monkeypatch):
+    threads = []
+    original_check, original_row = users._check, users._row
+    monkeypatch.setattr(users, "_check", lambda *a: threads.append(
+        threading.current_thread()) or original_check(*a))
+    monkeypatch.setattr(users, "_row", lambda *a: threads.append(
+        threading.current_thread()) or original_row(*a))
+    await users.authenticate("alice", ALICE["password"])
+    assert len(threads) == 2
+    assert threading.main_thread() not in threads
+
+
+@pytest.mark.gen_test
+async def test_get_finds_users_by_sub(users):
+    assert (await users.get("2")).username == "bob"
+    assert await users.get("999") is None
+    assert await users.get("not-a-number") is None
+
+
+@pytest.mark.gen_test
+async def test_add_user_async_creates_a_user_that_can_log_in(users):
+    await users.add_user("frank", "frank-pass", email="f@example.com")
+    assert (await users.authenticate("frank", "frank-pass")).email == "f@example.com"
