@@ -78,8 +78,8 @@ def test_token_not_valid_yet_is_refused_naming_nbf() -> None:
         verify_token(token, settings(), KEYS)
 
 
-def test_bad_signature_is_refused_naming_the_signature() -> None:
-    with pytest.raises(TokenInvalidError, match="signature"):
+def test_bad_signature_keeps_the_plain_invalid_token_message() -> None:
+    with pytest.raises(TokenInvalidError, match=r"^The token is invalid\.$"):
         verify_token(sign("t" * 40), settings(), KEYS)
 
 
