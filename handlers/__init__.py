@@ -5,7 +5,7 @@ Installed as ``tornado_socketio_jwt``; the public API is ``__all__``.
 
 from .app import attach_jwt_auth
 from .authenticator import Authenticator
-from .authorization import Requirement, authorize_event, authorize_namespace, requires
+from .authorization import authorize_event, authorize_namespace, requires
 from .config import AuthSettings
 from .errors import (
     AuthError,
@@ -20,6 +20,7 @@ from .errors import (
     TooManyAttemptsError,
     UnauthorizedError,
 )
+from .grants import Requirement
 from .jwks import JWKSKeySource
 from .keyring import KeyRing
 from .keys import KeySource, SharedSecretKey

@@ -1,7 +1,6 @@
 """Authorization rules: which verified tokens may join a namespace or run an event.
 
-Scopes come from ``scope`` (OAuth: a space-separated string) and from ``scp``
-or ``permissions`` (lists, as in Auth0 RBAC); roles from a configurable claim.
+What a token must grant is a :class:`Requirement` (see ``grants.py``).
 A refused namespace gets ``connect_error`` code ``forbidden``; a refused event
 gets the ack ``{"error": "forbidden"}`` and its handler never runs.
 """
@@ -12,10 +11,10 @@ import functools
 import inspect
 import logging
 import weakref
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping
 
 from .errors import ForbiddenError
+from .grants import Requirement
 from .sessions import current_user
 
 __all__ = [
@@ -24,75 +23,17 @@ __all__ = [
     "authorize_event",
     "requires",
     "check_namespace",
-    "scopes_of",
-    "roles_of",
     "FORBIDDEN_ACK",
 ]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
-SCOPE_CLAIMS = ("scope", "scp", "permissions")
-DEFAULT_ROLES_CLAIM = "roles"
 FORBIDDEN_ACK = {"error": ForbiddenError.code}
 Handler = Callable[..., Any]
 
 _namespace_rules: "weakref.WeakKeyDictionary[Any, dict[str, Requirement]]" = (
     weakref.WeakKeyDictionary()
 )
-
-
-def _names(value: object) -> frozenset[str]:
-    if isinstance(value, str):
-        return frozenset(value.split())
-    if isinstance(value, (list, tuple)):
-        return frozenset(item for item in value if isinstance(item, str))
-    return frozenset()
-
-
-def scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
-    """Every scope the claims grant, from ``scope``, ``scp`` and ``permissions``."""
-    return frozenset().union(*(_names(claims.get(name)) for name in SCOPE_CLAIMS))
-
-
-def roles_of(claims: Mapping[str, Any], claim: str = DEFAULT_ROLES_CLAIM) -> frozenset[str]:
-    """The roles in ``claim`` (a list, or a space-separated string)."""
-    return _names(claims.get(claim))
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """What a token must grant.
-
-    :param scopes: scopes the token must *all* have. Default none.
-    :param roles: roles of which the token must have *at least one*.
-                  Default none (no role needed).
-    :param roles_claim: the claim that lists roles; default ``"roles"``.
-                        Auth0 puts them in a namespaced custom claim, e.g.
-                        ``"https://example.com/roles"``.
-    """
-
-    scopes: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
-    roles_claim: str = DEFAULT_ROLES_CLAIM
-
-    def __post_init__(self) -> None:
-        for name in ("scopes", "roles"):
-            value = getattr(self, name)
-            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-                raise TypeError(f"{name} must be a tuple of strings")
-
-    def allows(self, claims: Mapping[str, Any] | None) -> bool:
-        """Whether verified ``claims`` meet the requirement (``None``: never)."""
-        if claims is None:
-            return False
-        if not set(self.scopes) <= scopes_of(claims):
-            return False
-        return not self.roles or bool(set(self.roles) & roles_of(claims, self.roles_claim))
-
-    def check(self, claims: Mapping[str, Any] | None) -> None:
-        """:raises ForbiddenError: when the claims do not meet the requirement."""
-        if not self.allows(claims):
-            raise ForbiddenError()
 
 
 def _requirement(
@@ -104,8 +45,12 @@ def _requirement(
 
 
 def authorize_namespace(
-    sio: Any, namespace: str, requirement: Requirement | None = None, *,
-    scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
+    sio: Any,
+    namespace: str,
+    requirement: Requirement | None = None,
+    *,
+    scopes: tuple[str, ...] = (),
+    roles: tuple[str, ...] = (),
 ) -> None:
     """Let only tokens meeting a requirement join ``namespace``.
 
@@ -119,7 +64,10 @@ def authorize_namespace(
 
 
 def check_namespace(
-    sio: Any, namespace: str, claims: Mapping[str, Any], extra: Requirement | None = None
+    sio: Any,
+    namespace: str,
+    claims: Mapping[str, Any],
+    extra: Requirement | None = None,
 ) -> None:
     """Apply the namespace's registered requirement, then ``extra``.
 
@@ -131,9 +79,14 @@ def check_namespace(
 
 
 def authorize_event(
-    sio: Any, event: str, handler: Handler | None = None, *, namespace: str = "/",
+    sio: Any,
+    event: str,
+    handler: Handler | None = None,
+    *,
+    namespace: str = "/",
     requirement: Requirement | None = None,
-    scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
+    scopes: tuple[str, ...] = (),
+    roles: tuple[str, ...] = (),
 ) -> Any:
     """Register ``handler`` for ``event``, run only for sockets whose token
     meets the requirement; others get the ack ``{"error": "forbidden"}``.
@@ -156,8 +109,10 @@ def authorize_event(
 
 
 def requires(
-    requirement: Requirement | None = None, *,
-    scopes: tuple[str, ...] = (), roles: tuple[str, ...] = (),
+    requirement: Requirement | None = None,
+    *,
+    scopes: tuple[str, ...] = (),
+    roles: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Decorate an ``on_<event>`` method of a class-based namespace
     (``socketio.AsyncNamespace`` or :class:`AuthNamespace`) so that it runs
@@ -178,7 +133,9 @@ def requires(
 
 
 def _guard(
-    fn: Handler, rule: Requirement, event: str,
+    fn: Handler,
+    rule: Requirement,
+    event: str,
     claims_of: Callable[[str], Awaitable[dict[str, Any] | None]],
 ) -> Handler:
     @functools.wraps(fn)
@@ -190,7 +147,9 @@ def _guard(
     return guarded
 
 
-def _allowed(rule: Requirement, claims: Mapping[str, Any] | None, sid: str, event: str) -> bool:
+def _allowed(
+    rule: Requirement, claims: Mapping[str, Any] | None, sid: str, event: str
+) -> bool:
     if rule.allows(claims):
         return True
     log.info("event refused sid=%s event=%s code=%s", sid, event, ForbiddenError.code)

@@ -46,7 +46,11 @@ def parse_jwks(data: object, algorithms: Iterable[str]) -> dict[str, jwt.PyJWK]:
 
 
 def _usable_key(jwk: object, allowed: tuple[str, ...]) -> jwt.PyJWK | None:
-    if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str) or not jwk["kid"]:
+    if (
+        not isinstance(jwk, dict)
+        or not isinstance(jwk.get("kid"), str)
+        or not jwk["kid"]
+    ):
         return None
     if jwk.get("use", "sig") != "sig" or jwk.get("kty") == SYMMETRIC_KTY:
         return None
@@ -58,7 +62,11 @@ def _usable_key(jwk: object, allowed: tuple[str, ...]) -> jwt.PyJWK | None:
         log.warning("JWKS key kid=%s skipped: %s", jwk["kid"], exc)
         return None
     if key.algorithm_name not in allowed:
-        log.info("JWKS key kid=%s skipped: alg %s not allowed", jwk["kid"], key.algorithm_name)
+        log.info(
+            "JWKS key kid=%s skipped: alg %s not allowed",
+            jwk["kid"],
+            key.algorithm_name,
+        )
         return None
     return key
 
@@ -66,7 +74,8 @@ def _usable_key(jwk: object, allowed: tuple[str, ...]) -> jwt.PyJWK | None:
 class JWKSKeySource:
     """Verification keys from ``url``, a JWKS endpoint. It never signs.
 
-    :param url: the issuer's JWKS, e.g. ``https://TENANT.auth0.com/.well-known/jwks.json``.
+    :param url: the issuer's JWKS, e.g.
+                ``https://TENANT.auth0.com/.well-known/jwks.json``.
     :param algorithms: the allowed algorithms (pass ``settings.algorithms``);
                        a JWK whose own ``alg`` is not among them is ignored.
     :param min_refresh_interval: seconds between two fetches, whatever the
@@ -102,7 +111,11 @@ class JWKSKeySource:
             raise ValueError("a JWKS source needs public-key algorithms (RS*/ES*/PS*)")
         if min_refresh_interval < 0 or max_age <= 0 or timeout <= 0:
             raise ValueError("intervals must be positive")
-        self.url, self.min_refresh_interval, self.max_age = url, min_refresh_interval, max_age
+        self.url, self.min_refresh_interval, self.max_age = (
+            url,
+            min_refresh_interval,
+            max_age,
+        )
         self.timeout, self._http, self._clock = timeout, http_client, clock
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
@@ -140,7 +153,10 @@ class JWKSKeySource:
             return await self._fetch()
 
     def _fresh(self) -> bool:
-        return self._fetched_at is not None and self._clock() - self._fetched_at < self.max_age
+        return (
+            self._fetched_at is not None
+            and self._clock() - self._fetched_at < self.max_age
+        )
 
     def _throttled(self) -> bool:
         last = self._attempted_at
@@ -151,14 +167,20 @@ class JWKSKeySource:
         client = self._http or AsyncHTTPClient()
         try:
             response = await client.fetch(
-                self.url, request_timeout=self.timeout, follow_redirects=False,
+                self.url,
+                request_timeout=self.timeout,
+                follow_redirects=False,
                 headers={"Accept": "application/json"},
             )
             keys = parse_jwks(json.loads(response.body), self.algorithms)
         except (HTTPClientError, OSError, ValueError, asyncio.TimeoutError) as exc:
             # A server fault, not the client's: keep serving from the cache.
-            log.warning("JWKS fetch from %s failed (%s); keeping %d cached keys",
-                        self.url, exc, len(self._keys))
+            log.warning(
+                "JWKS fetch from %s failed (%s); keeping %d cached keys",
+                self.url,
+                exc,
+                len(self._keys),
+            )
             return False
         if not keys:
             log.warning("JWKS at %s has no usable keys; keeping the cache", self.url)

@@ -6,68 +6,22 @@ the same ``kid`` on every server and every restart.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import os
 from typing import Any, Iterable, Mapping
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from .jwk import algorithm_for, kid_of, public_jwk, public_key_of
 from .keys import select_key
-from .pem import PrivateKey, PublicKey, load_private_key, load_public_key, public_key_paths
+from .pem import (
+    PrivateKey,
+    PublicKey,
+    load_private_key,
+    load_public_key,
+    public_key_paths,
+)
 
-__all__ = ["KeyRing", "algorithm_for", "public_jwk", "thumbprint"]
-
-RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256")
-EC_CURVE_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384"}
-THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
-
-
-def _public(key: PrivateKey | PublicKey) -> PublicKey:
-    if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-        return key.public_key()
-    return key
-
-
-def algorithm_for(key: PrivateKey | PublicKey, allowed: Iterable[str] | None = None) -> str:
-    """The algorithm ``key`` serves: the first of ``allowed`` that fits its type.
-
-    :param allowed: the candidates in order of preference; default RS256 for
-                    RSA and ES256/ES384 by curve for EC.
-    :raises ValueError: when no allowed algorithm fits the key.
-    """
-    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
-        kind, fitting = "an RSA", RSA_ALGORITHMS
-    else:
-        curve_alg = EC_CURVE_ALGORITHMS.get(key.curve.name)
-        kind, fitting = f"a {key.curve.name} EC", (curve_alg,) if curve_alg else ()
-    candidates = tuple(allowed) if allowed is not None else fitting[:1]
-    for alg in candidates:
-        if alg in fitting:
-            return alg
-    raise ValueError(f"{kind} key cannot serve algorithms {', '.join(candidates) or '-'}")
-
-
-def thumbprint(jwk: Mapping[str, Any]) -> str:
-    """The RFC 7638 thumbprint (SHA-256, base64url) of a public RSA/EC JWK."""
-    members = {name: jwk[name] for name in THUMBPRINT_MEMBERS[jwk["kty"]]}
-    canonical = json.dumps(members, sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def public_jwk(key: PrivateKey | PublicKey, algorithm: str) -> dict[str, Any]:
-    """The public JWK of ``key`` with ``kid`` (thumbprint), ``alg`` and ``use``."""
-    public = _public(key)
-    if isinstance(public, rsa.RSAPublicKey):
-        raw = RSAAlgorithm.to_jwk(public, as_dict=True)
-    else:
-        raw = ECAlgorithm.to_jwk(public, as_dict=True)
-    members = {name: raw[name] for name in THUMBPRINT_MEMBERS[raw["kty"]]}
-    return {**members, "kid": thumbprint(members), "alg": algorithm, "use": "sig"}
+__all__ = ["KeyRing"]
 
 
 class KeyRing:
@@ -123,10 +77,12 @@ class KeyRing:
                             private key's.
         """
         signing = load_private_key(private_key) if private_key else None
-        publics = [load_public_key(path) for path in public_key_paths(list(verify_keys))]
+        publics = [
+            load_public_key(path) for path in public_key_paths(list(verify_keys))
+        ]
         if public_key:
             own = load_public_key(public_key)
-            if signing is not None and _kid(own) != _kid(signing):
+            if signing is not None and kid_of(own) != kid_of(signing):
                 raise ValueError(f"{public_key} is not the public key of {private_key}")
             publics.insert(0, own)
         return cls(algorithms, signing_key=signing, public_keys=publics)
@@ -158,7 +114,7 @@ class KeyRing:
 
     def set_signing_key(self, key: PrivateKey) -> str:
         """Sign new tokens with ``key`` (it also verifies); returns its ``kid``."""
-        kid = self.add_public_key(_public(key))
+        kid = self.add_public_key(public_key_of(key))
         self._signing = (key, kid, self._keys[kid].algorithm_name)
         return kid
 
@@ -187,7 +143,3 @@ class KeyRing:
     def __repr__(self) -> str:
         signing = self._signing[1] if self._signing else None
         return f"KeyRing(kids={list(self._keys)!r}, signing={signing!r})"
-
-
-def _kid(key: PrivateKey | PublicKey) -> str:
-    return str(public_jwk(key, "")["kid"])

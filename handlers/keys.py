@@ -112,7 +112,9 @@ def signing_algorithm(keys: KeySource, default: str) -> str:
 
 
 def select_key(
-    keys: Mapping[str, jwt.PyJWK], header: Mapping[str, Any], algorithms: tuple[str, ...]
+    keys: Mapping[str, jwt.PyJWK],
+    header: Mapping[str, Any],
+    algorithms: tuple[str, ...],
 ) -> jwt.PyJWK:
     """Pick the key named by the header's ``kid`` from a fixed map.
 

@@ -34,11 +34,16 @@ def key_source_for(
     allowed = tuple(algorithms) or None
     if jwks_url:
         allowed = allowed or DEFAULT_JWKS_ALGORITHMS
-        source = JWKSKeySource(jwks_url, allowed, min_refresh_interval=jwks_refresh_interval)
+        source = JWKSKeySource(
+            jwks_url, allowed, min_refresh_interval=jwks_refresh_interval
+        )
         return allowed, source
     if private_key or public_key or verify_keys:
         ring = KeyRing.from_pem_files(
-            allowed, private_key=private_key, public_key=public_key, verify_keys=verify_keys
+            allowed,
+            private_key=private_key,
+            public_key=public_key,
+            verify_keys=verify_keys,
         )
         return allowed or ring.algorithms, ring
     return allowed or DEFAULT_SECRET_ALGORITHMS, None

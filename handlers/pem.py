@@ -88,13 +88,17 @@ def public_key_paths(entries: list[str]) -> list[Path]:
 def generate_private_key(algorithm: str) -> PrivateKey:
     """A fresh key for ``"RS256"`` (RSA 3072) or ``"ES256"`` (P-256)."""
     if algorithm == "RS256":
-        return rsa.generate_private_key(public_exponent=65537, key_size=GENERATED_RSA_BITS)
+        return rsa.generate_private_key(
+            public_exponent=65537, key_size=GENERATED_RSA_BITS
+        )
     if algorithm == "ES256":
         return ec.generate_private_key(ec.SECP256R1())
     raise ValueError("algorithm must be RS256 or ES256")
 
 
-def write_key_pair(directory: str | os.PathLike[str], algorithm: str) -> tuple[Path, Path]:
+def write_key_pair(
+    directory: str | os.PathLike[str], algorithm: str
+) -> tuple[Path, Path]:
     """Generate a key pair into ``directory``: the private key with mode 0600.
 
     :return: ``(private_path, public_path)``.

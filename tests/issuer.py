@@ -14,7 +14,7 @@ import tornado.web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from handlers.keyring import public_jwk
+from handlers.jwk import public_jwk
 
 ISSUER = "https://tenant.example.com/"
 AUDIENCE = "https://api.example.com/"
@@ -47,12 +47,22 @@ def jwk_of(key: Any, alg: str = "RS256", **members: Any) -> dict[str, Any]:
     return {**public_jwk(key, alg), **members}
 
 
-def issuer_token(key: Any, kid: str | None, alg: str = "RS256",
-                 headers: dict[str, Any] | None = None, **claims: Any) -> str:
+def issuer_token(
+    key: Any,
+    kid: str | None,
+    alg: str = "RS256",
+    headers: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
     """A token as an OIDC issuer would sign it: iss, aud, no jti by default."""
     now = int(time.time())
-    payload: dict[str, Any] = {"sub": "auth0|42", "iat": now, "exp": now + 60,
-                               "iss": ISSUER, "aud": AUDIENCE}
+    payload: dict[str, Any] = {
+        "sub": "auth0|42",
+        "iat": now,
+        "exp": now + 60,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+    }
     payload.update(claims)
     payload = {k: v for k, v in payload.items() if v is not None}
     header = dict(headers or {})
@@ -92,7 +102,9 @@ class FakeIssuer:
         self.body: str | bytes = '{"keys": []}'
         self._server: tornado.httpserver.HTTPServer | None = None
         sock, self.port = tornado.testing.bind_unused_port()
-        app = tornado.web.Application([(r"/jwks\.json", _JWKSHandler, {"issuer": self})])
+        app = tornado.web.Application(
+            [(r"/jwks\.json", _JWKSHandler, {"issuer": self})]
+        )
         self._server = tornado.httpserver.HTTPServer(app)
         self._server.add_sockets([sock])
 

@@ -59,7 +59,13 @@ def attacker(io_loop: Any, attacker_key: Any) -> Any:
 
 def claims() -> dict[str, Any]:
     now = int(time.time())
-    return {"sub": "1", "iat": now, "exp": now + 60, "jti": "j", "iss": "tornado-socketio-jwt"}
+    return {
+        "sub": "1",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "j",
+        "iss": "tornado-socketio-jwt",
+    }
 
 
 def b64(data: bytes) -> str:
@@ -68,9 +74,13 @@ def b64(data: bytes) -> str:
 
 def forge(header: dict[str, Any], secret: bytes | None, rsa_key: Any = None) -> str:
     """A token built by hand: PyJWT refuses to produce these."""
-    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims()).encode())}"
+    signing_input = (
+        f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims()).encode())}"
+    )
     if rsa_key is not None:
-        signature = rsa_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        signature = rsa_key.sign(
+            signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
     elif secret is not None:
         signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     else:
@@ -97,13 +107,25 @@ async def test_hs256_token_signed_with_the_rsa_public_key_pem_is_refused(
     http_server: Any, http_port: int, ring: KeyRing, server_key: Any
 ) -> None:
     # Algorithm confusion: the public PEM (which anyone can fetch) as an HMAC secret.
-    token = forge({"alg": "HS256", "typ": "JWT", "kid": ring.kids[0]}, public_pem(server_key))
+    token = forge(
+        {"alg": "HS256", "typ": "JWT", "kid": ring.kids[0]}, public_pem(server_key)
+    )
     assert await refusal(http_port, token) == REFUSED
 
 
-@pytest.mark.parametrize("kid", [
-    "../../etc/passwd", "/dev/null", "jwt-public.pem", "", "' OR '1'='1", 0, None, ["a"],
-])
+@pytest.mark.parametrize(
+    "kid",
+    [
+        "../../etc/passwd",
+        "/dev/null",
+        "jwt-public.pem",
+        "",
+        "' OR '1'='1",
+        0,
+        None,
+        ["a"],
+    ],
+)
 @pytest.mark.gen_test
 async def test_kid_path_tricks_are_refused(
     http_server: Any, http_port: int, server_key: Any, kid: Any
@@ -115,11 +137,19 @@ async def test_kid_path_tricks_are_refused(
 @pytest.mark.parametrize("pointer", ["jku", "x5u"])
 @pytest.mark.gen_test
 async def test_jku_and_x5u_headers_are_ignored(
-    http_server: Any, http_port: int, attacker: FakeIssuer, attacker_key: Any, pointer: str
+    http_server: Any,
+    http_port: int,
+    attacker: FakeIssuer,
+    attacker_key: Any,
+    pointer: str,
 ) -> None:
     kid = jwk_of(attacker_key)["kid"]
-    token = jwt.encode(claims(), attacker_key, algorithm="RS256",
-                       headers={"kid": kid, pointer: attacker.url})
+    token = jwt.encode(
+        claims(),
+        attacker_key,
+        algorithm="RS256",
+        headers={"kid": kid, pointer: attacker.url},
+    )
     assert await refusal(http_port, token) == REFUSED
     assert attacker.requests == 0
 
@@ -129,8 +159,12 @@ async def test_embedded_jwk_header_is_ignored(
     http_server: Any, http_port: int, attacker_key: Any, ring: KeyRing
 ) -> None:
     embedded = jwk_of(attacker_key, kid=ring.kids[0])  # even claiming the server's kid
-    token = jwt.encode(claims(), attacker_key, algorithm="RS256",
-                       headers={"kid": ring.kids[0], "jwk": embedded})
+    token = jwt.encode(
+        claims(),
+        attacker_key,
+        algorithm="RS256",
+        headers={"kid": ring.kids[0], "jwk": embedded},
+    )
     assert await refusal(http_port, token) == REFUSED
 
 

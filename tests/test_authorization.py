@@ -12,7 +12,7 @@ import tornado.web
 
 from handlers import AuthNamespace, AuthSettings, Requirement, attach_jwt_auth
 from handlers import authorize_event, authorize_namespace, requires
-from handlers.authorization import roles_of, scopes_of
+from handlers.grants import roles_of, scopes_of
 from tests.conftest import stop
 from tests.support import connected_client, server_url
 
@@ -22,10 +22,19 @@ ROLES_CLAIM = "https://example.com/roles"
 
 # -- unit: where scopes and roles come from ---------------------------------
 
+
 def test_scopes_come_from_the_scope_string_and_the_scp_and_permissions_lists() -> None:
-    claims = {"scope": "openid read:messages", "scp": ["write:messages"],
-              "permissions": ["delete:messages", 7]}
-    assert scopes_of(claims) == {"openid", "read:messages", "write:messages", "delete:messages"}
+    claims = {
+        "scope": "openid read:messages",
+        "scp": ["write:messages"],
+        "permissions": ["delete:messages", 7],
+    }
+    assert scopes_of(claims) == {
+        "openid",
+        "read:messages",
+        "write:messages",
+        "delete:messages",
+    }
 
 
 def test_roles_come_from_the_configured_claim() -> None:
@@ -64,6 +73,7 @@ class ModerationNamespace(AuthNamespace):
 
 # -- decorator style ---------------------------------------------------------
 
+
 @pytest.fixture
 def ran() -> list[Any]:
     return []
@@ -80,8 +90,12 @@ def app(secret: str, io_loop: Any, ran: list[Any]) -> Any:
         return {"ok": True}
 
     sio.register_namespace(ModerationNamespace("/moderation", ran))
-    specs = attach_jwt_auth(sio, AuthSettings(secret=secret), namespaces=("/", "/admin"),
-                            routes=("socketio",))
+    specs = attach_jwt_auth(
+        sio,
+        AuthSettings(secret=secret),
+        namespaces=("/", "/admin"),
+        routes=("socketio",),
+    )
     yield tornado.web.Application(specs)
     io_loop.run_sync(lambda: stop(sio))
 
@@ -91,8 +105,9 @@ async def test_namespace_admits_a_token_with_the_required_role(
     http_server: Any, http_port: int, make_token: Any
 ) -> None:
     token = make_token(roles=["admin"])
-    async with connected_client(server_url(http_port), auth={"token": token},
-                                namespaces=["/admin"]) as c:
+    async with connected_client(
+        server_url(http_port), auth={"token": token}, namespaces=["/admin"]
+    ) as c:
         assert c.connected and not c.connect_errors
 
 
@@ -102,8 +117,9 @@ async def test_namespace_refuses_a_token_without_the_role_with_forbidden(
 ) -> None:
     token = make_token(roles=["user"])
     with caplog.at_level(logging.INFO, logger="tornado_socketio_jwt"):
-        async with connected_client(server_url(http_port), auth={"token": token},
-                                    namespaces=["/admin"]) as c:
+        async with connected_client(
+            server_url(http_port), auth={"token": token}, namespaces=["/admin"]
+        ) as c:
             assert not c.connected
     assert c.connect_errors[0]["data"] == FORBIDDEN
     assert any("code=forbidden" in r.getMessage() for r in caplog.records)
@@ -132,6 +148,7 @@ async def test_event_without_the_scope_gets_a_forbidden_ack_and_never_runs(
 
 # -- class-based namespaces --------------------------------------------------
 
+
 def moderator(make_token: Any, **claims: Any) -> str:
     return str(make_token(**{ROLES_CLAIM: ["moderator"]}, **claims))
 
@@ -140,9 +157,12 @@ def moderator(make_token: Any, **claims: Any) -> str:
 async def test_class_namespace_refuses_a_token_without_its_role_with_forbidden(
     http_server: Any, http_port: int, make_token: Any
 ) -> None:
-    token = make_token(roles=["moderator"])  # the wrong claim: roles live in ROLES_CLAIM
-    async with connected_client(server_url(http_port), auth={"token": token},
-                                namespaces=["/moderation"]) as c:
+    token = make_token(
+        roles=["moderator"]
+    )  # the wrong claim: roles live in ROLES_CLAIM
+    async with connected_client(
+        server_url(http_port), auth={"token": token}, namespaces=["/moderation"]
+    ) as c:
         assert not c.connected
     assert c.connect_errors[0]["data"] == FORBIDDEN
 
@@ -152,9 +172,12 @@ async def test_class_namespace_event_runs_for_a_token_with_the_scope(
     http_server: Any, http_port: int, make_token: Any, ran: list[Any]
 ) -> None:
     token = moderator(make_token, scp=["ban:users"])
-    async with connected_client(server_url(http_port), auth={"token": token},
-                                namespaces=["/moderation"]) as c:
-        answer = await c.client.call("ban", {"user": "7"}, namespace="/moderation", timeout=5)
+    async with connected_client(
+        server_url(http_port), auth={"token": token}, namespaces=["/moderation"]
+    ) as c:
+        answer = await c.client.call(
+            "ban", {"user": "7"}, namespace="/moderation", timeout=5
+        )
     assert (answer, ran) == ({"banned": "7"}, [{"user": "7"}])
 
 
@@ -163,7 +186,10 @@ async def test_class_namespace_event_without_the_scope_is_forbidden_and_never_ru
     http_server: Any, http_port: int, make_token: Any, ran: list[Any]
 ) -> None:
     token = moderator(make_token, scope="read:messages")
-    async with connected_client(server_url(http_port), auth={"token": token},
-                                namespaces=["/moderation"]) as c:
-        answer = await c.client.call("ban", {"user": "7"}, namespace="/moderation", timeout=5)
+    async with connected_client(
+        server_url(http_port), auth={"token": token}, namespaces=["/moderation"]
+    ) as c:
+        answer = await c.client.call(
+            "ban", {"user": "7"}, namespace="/moderation", timeout=5
+        )
     assert (answer, ran) == ({"error": "forbidden"}, [])

@@ -1,4 +1,6 @@
-"""Claim policy: audience, issuer, required claims, leeway; each refusal names its check."""
+"""Claim policy: audience, issuer, required claims, leeway.
+
+Each refusal names its check."""
 
 from __future__ import annotations
 
@@ -105,4 +107,3 @@ def test_unusable_verification_key_is_logged_as_a_server_fault(
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
     assert "verification key unusable" in caplog.records[0].getMessage()
     assert token not in caplog.text
-

@@ -12,7 +12,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from handlers import AuthSettings, JWKSKeySource, TokenInvalidError, authenticator_for
-from tests.issuer import AUDIENCE, ISSUER, Clock, FakeIssuer, issuer_token, jwk_of, rsa_key
+from tests.issuer import (
+    AUDIENCE,
+    ISSUER,
+    Clock,
+    FakeIssuer,
+    issuer_token,
+    jwk_of,
+    rsa_key,
+)
 from tests.support import connected_client, server_url
 
 INTERVAL = 30.0
@@ -44,14 +52,19 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings() -> AuthSettings:
-    return AuthSettings(algorithms=("RS256", "RS384"), issuer=ISSUER, audience=AUDIENCE,
-                        required_claims=("exp", "iat", "sub"))
+    return AuthSettings(
+        algorithms=("RS256", "RS384"),
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        required_claims=("exp", "iat", "sub"),
+    )
 
 
 @pytest.fixture
 def keys(issuer: FakeIssuer, clock: Clock, settings: AuthSettings) -> JWKSKeySource:
-    return JWKSKeySource(issuer.url, settings.algorithms, min_refresh_interval=INTERVAL,
-                         clock=clock)
+    return JWKSKeySource(
+        issuer.url, settings.algorithms, min_refresh_interval=INTERVAL, clock=clock
+    )
 
 
 @pytest.fixture
@@ -85,16 +98,23 @@ async def test_issuer_token_is_accepted_without_a_jti(
 async def test_verify_only_mode_issues_no_tokens(
     http_client: Any, http_port: int, http_server: Any
 ) -> None:
-    response = await http_client.fetch(f"{server_url(http_port)}/login", method="POST",
-                                       body='{"username": "a", "password": "b"}',
-                                       raise_error=False)
+    response = await http_client.fetch(
+        f"{server_url(http_port)}/login",
+        method="POST",
+        body='{"username": "a", "password": "b"}',
+        raise_error=False,
+    )
     assert response.code == 404
 
 
 @pytest.mark.gen_test
 async def test_key_rotated_in_at_the_issuer_is_fetched_for_its_first_token(
-    http_port: int, http_server: Any, issuer: FakeIssuer, clock: Clock,
-    issuer_key: Any, next_key: Any,
+    http_port: int,
+    http_server: Any,
+    issuer: FakeIssuer,
+    clock: Clock,
+    issuer_key: Any,
+    next_key: Any,
 ) -> None:
     assert (await handshake(http_port, issuer_token(issuer_key, kid(issuer_key))))[0]
     issuer.publish(jwk_of(issuer_key), jwk_of(next_key))
@@ -106,21 +126,33 @@ async def test_key_rotated_in_at_the_issuer_is_fetched_for_its_first_token(
 
 @pytest.mark.gen_test
 async def test_key_removed_at_the_issuer_stops_verifying_after_the_cache_expires(
-    http_port: int, http_server: Any, issuer: FakeIssuer, clock: Clock, keys: JWKSKeySource,
-    issuer_key: Any, next_key: Any,
+    http_port: int,
+    http_server: Any,
+    issuer: FakeIssuer,
+    clock: Clock,
+    keys: JWKSKeySource,
+    issuer_key: Any,
+    next_key: Any,
 ) -> None:
     assert (await handshake(http_port, issuer_token(issuer_key, kid(issuer_key))))[0]
     issuer.publish(jwk_of(next_key))
     clock.advance(keys.max_age)
-    connected, error = await handshake(http_port, issuer_token(issuer_key, kid(issuer_key)))
+    connected, error = await handshake(
+        http_port, issuer_token(issuer_key, kid(issuer_key))
+    )
     assert not connected
     assert error["code"] == "invalid_token"
 
 
 @pytest.mark.gen_test
 async def test_issuer_down_with_a_warm_cache_still_verifies_known_keys(
-    http_port: int, http_server: Any, issuer: FakeIssuer, clock: Clock, keys: JWKSKeySource,
-    issuer_key: Any, caplog: pytest.LogCaptureFixture,
+    http_port: int,
+    http_server: Any,
+    issuer: FakeIssuer,
+    clock: Clock,
+    keys: JWKSKeySource,
+    issuer_key: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert await keys.refresh()
     issuer.stop()
@@ -129,14 +161,20 @@ async def test_issuer_down_with_a_warm_cache_still_verifies_known_keys(
     with caplog.at_level(logging.WARNING, logger="tornado_socketio_jwt"):
         connected, _ = await handshake(http_port, token)
     assert connected
-    assert any("JWKS fetch" in r.getMessage() and "failed" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "JWKS fetch" in r.getMessage() and "failed" in r.getMessage()
+        for r in caplog.records
+    )
     assert token not in caplog.text
 
 
 @pytest.mark.gen_test
 async def test_issuer_down_refuses_an_unknown_kid_with_invalid_token(
-    http_port: int, http_server: Any, issuer: FakeIssuer, keys: JWKSKeySource, next_key: Any,
+    http_port: int,
+    http_server: Any,
+    issuer: FakeIssuer,
+    keys: JWKSKeySource,
+    next_key: Any,
 ) -> None:
     assert await keys.refresh()
     issuer.stop()
@@ -147,16 +185,22 @@ async def test_issuer_down_refuses_an_unknown_kid_with_invalid_token(
 
 @pytest.mark.gen_test
 async def test_flood_of_unknown_kids_fetches_at_most_once_per_interval(
-    http_port: int, http_server: Any, sio: Any, issuer: FakeIssuer, clock: Clock,
-    keys: JWKSKeySource, next_key: Any,
+    http_port: int,
+    http_server: Any,
+    sio: Any,
+    issuer: FakeIssuer,
+    clock: Clock,
+    keys: JWKSKeySource,
+    next_key: Any,
 ) -> None:
     assert await keys.refresh()
     authenticator = authenticator_for(sio)
     flood = [issuer_token(next_key, secrets.token_hex(8)) for _ in range(50)]
     fetched = []
     for _ in range(3):
-        results = await asyncio.gather(*(authenticator.verify(t) for t in flood),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(authenticator.verify(t) for t in flood), return_exceptions=True
+        )
         assert all(isinstance(r, TokenInvalidError) for r in results)
         fetched.append(issuer.requests)
         clock.advance(INTERVAL / 2)
@@ -166,7 +210,11 @@ async def test_flood_of_unknown_kids_fetches_at_most_once_per_interval(
 
 @pytest.mark.gen_test
 async def test_handshake_flood_of_unknown_kids_makes_one_fetch(
-    http_port: int, http_server: Any, issuer: FakeIssuer, clock: Clock, keys: JWKSKeySource,
+    http_port: int,
+    http_server: Any,
+    issuer: FakeIssuer,
+    clock: Clock,
+    keys: JWKSKeySource,
     next_key: Any,
 ) -> None:
     assert await keys.refresh()
@@ -177,62 +225,89 @@ async def test_handshake_flood_of_unknown_kids_makes_one_fetch(
     assert issuer.requests == 2
 
 
-@pytest.mark.parametrize("claims, check", [
-    ({"aud": "https://other-api.example.com/"}, "audience"),
-    ({"iss": "https://evil.example.com/"}, "issuer"),
-])
+@pytest.mark.parametrize(
+    "claims, check",
+    [
+        ({"aud": "https://other-api.example.com/"}, "audience"),
+        ({"iss": "https://evil.example.com/"}, "issuer"),
+    ],
+)
 @pytest.mark.gen_test
 async def test_wrong_audience_or_issuer_is_refused_with_invalid_token(
-    http_port: int, http_server: Any, issuer_key: Any, claims: dict[str, Any], check: str,
+    http_port: int,
+    http_server: Any,
+    issuer_key: Any,
+    claims: dict[str, Any],
+    check: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     token = issuer_token(issuer_key, kid(issuer_key), **claims)
     async with connected_client(server_url(http_port), auth={"token": token}) as result:
         assert not result.connected
         assert [e["data"] for e in result.connect_errors] == [
-            {"code": "invalid_token", "type": "UnauthorizedError"}]
+            {"code": "invalid_token", "type": "UnauthorizedError"}
+        ]
     assert token not in caplog.text
 
 
 @pytest.mark.gen_test
 async def test_wrong_audience_refusal_message_names_the_audience_check(
-    http_port: int, http_server: Any, sio: Any, issuer_key: Any,
+    http_port: int,
+    http_server: Any,
+    sio: Any,
+    issuer_key: Any,
 ) -> None:
-    token = issuer_token(issuer_key, kid(issuer_key), aud="https://other-api.example.com/")
+    token = issuer_token(
+        issuer_key, kid(issuer_key), aud="https://other-api.example.com/"
+    )
     with pytest.raises(TokenInvalidError, match=r"audience \(aud\)"):
         await authenticator_for(sio).verify(token)
 
 
 @pytest.mark.gen_test
 async def test_token_alg_differing_from_the_jwks_key_alg_is_refused(
-    http_port: int, http_server: Any, issuer_key: Any,
+    http_port: int,
+    http_server: Any,
+    issuer_key: Any,
 ) -> None:
     # The JWK says RS256; the same RSA key signs RS384, which the settings allow.
     connected, error = await handshake(
-        http_port, issuer_token(issuer_key, kid(issuer_key), alg="RS384"))
+        http_port, issuer_token(issuer_key, kid(issuer_key), alg="RS384")
+    )
     assert not connected
     assert error["code"] == "invalid_token"
 
 
 @pytest.mark.gen_test
 async def test_jwk_whose_own_alg_is_not_allowed_is_never_used(
-    http_port: int, http_server: Any, issuer: FakeIssuer, next_key: Any,
+    http_port: int,
+    http_server: Any,
+    issuer: FakeIssuer,
+    next_key: Any,
 ) -> None:
     # CVE-2026-48523: a key's own alg must not widen the configured allow-list.
     issuer.publish(jwk_of(next_key, "RS512"))
-    connected, error = await handshake(http_port, issuer_token(next_key, kid(next_key), "RS512"))
+    connected, error = await handshake(
+        http_port, issuer_token(next_key, kid(next_key), "RS512")
+    )
     assert not connected
     assert error["code"] == "invalid_token"
 
 
 @pytest.mark.gen_test
 async def test_malformed_jwks_is_logged_as_a_server_fault_and_refused_as_invalid_token(
-    http_port: int, http_server: Any, issuer: FakeIssuer, issuer_key: Any,
+    http_port: int,
+    http_server: Any,
+    issuer: FakeIssuer,
+    issuer_key: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     issuer.body = "<html>gateway timeout</html>"
     with caplog.at_level(logging.WARNING, logger="tornado_socketio_jwt"):
-        connected, error = await handshake(http_port, issuer_token(issuer_key, kid(issuer_key)))
+        connected, error = await handshake(
+            http_port, issuer_token(issuer_key, kid(issuer_key))
+        )
     assert (connected, error["code"]) == (False, "invalid_token")
-    assert [r.levelno for r in caplog.records if "JWKS fetch" in r.getMessage()] == \
-        [logging.WARNING]
+    assert [r.levelno for r in caplog.records if "JWKS fetch" in r.getMessage()] == [
+        logging.WARNING
+    ]

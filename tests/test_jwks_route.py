@@ -1,4 +1,4 @@
-"""GET /.well-known/jwks.json: this server's public keys, usable by PyJWT's PyJWKClient."""
+"""GET /.well-known/jwks.json: this server's public keys, usable by PyJWKClient."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def retired_key() -> rsa.RSAPrivateKey:
 
 @pytest.fixture
 def ring(signing_key: Any, retired_key: Any) -> KeyRing:
-    return KeyRing(("RS256",), signing_key=signing_key, public_keys=[retired_key.public_key()])
+    return KeyRing(
+        ("RS256",), signing_key=signing_key, public_keys=[retired_key.public_key()]
+    )
 
 
 @pytest.fixture
@@ -45,8 +47,12 @@ def attach_options(ring: KeyRing) -> dict[str, Any]:
 
 async def login(http_client: Any, port: int) -> str:
     body = json.dumps({"username": ALICE["username"], "password": ALICE["password"]})
-    response = await http_client.fetch(f"{server_url(port)}/login", method="POST", body=body,
-                                       headers={"Content-Type": "application/json"})
+    response = await http_client.fetch(
+        f"{server_url(port)}/login",
+        method="POST",
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
     return str(json.loads(response.body)["token"])
 
 
@@ -71,7 +77,9 @@ async def test_published_jwks_verifies_this_servers_tokens_with_pyjwkclient(
         # PyJWKClient is blocking urllib: run it off the loop that serves the test.
         client = jwt.PyJWKClient(server_url(http_port) + JWKS)
         key = client.get_signing_key_from_jwt(token)
-        return jwt.decode(token, key, algorithms=["RS256"], issuer="tornado-socketio-jwt")
+        return jwt.decode(
+            token, key, algorithms=["RS256"], issuer="tornado-socketio-jwt"
+        )
 
     loop = tornado.ioloop.IOLoop.current()
     claims = await loop.run_in_executor(None, verify_elsewhere)
@@ -101,7 +109,9 @@ class TestSharedSecret:
     async def test_no_jwks_route_with_a_shared_secret(
         self, http_client: Any, http_port: int, http_server: Any
     ) -> None:
-        response = await http_client.fetch(server_url(http_port) + JWKS, raise_error=False)
+        response = await http_client.fetch(
+            server_url(http_port) + JWKS, raise_error=False
+        )
         assert response.code == 404
 
 
@@ -121,6 +131,9 @@ class TestVerifyOnlyRing:
     ) -> None:
         method = "GET" if path == JWKS else "POST"
         response = await http_client.fetch(
-            server_url(http_port) + path, method=method,
-            body=None if method == "GET" else "{}", raise_error=False)
+            server_url(http_port) + path,
+            method=method,
+            body=None if method == "GET" else "{}",
+            raise_error=False,
+        )
         assert response.code == 404

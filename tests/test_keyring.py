@@ -11,16 +11,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from handlers import AuthSettings, KeyRing, TokenInvalidError, issue_token, verify_token
-from handlers.keyring import thumbprint
+from handlers.jwk import thumbprint
 from handlers.pem import write_key_pair
 from tests.issuer import ec_key, private_pem, public_pem, rsa_key
 from tests.support import sign
 
-RFC7638_N = (
-    "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSo"
-    "c_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGj"
-    "QR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-b"
-    "FTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+RFC7638_N = (  # RFC 7638, section 3.1
+    "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR"
+    "1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0"
+    "h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n9"
+    "1CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF"
+    "44-csFCur-kEgU8awapJzKnqDKgw"
 )
 
 
@@ -44,7 +45,9 @@ def rotated_ring(old_key: Any, new_key: Any) -> KeyRing:
 
 
 @pytest.mark.parametrize("alg, make_key", [("RS256", rsa_key), ("ES256", ec_key)])
-def test_asymmetric_token_round_trips_through_a_key_ring(alg: str, make_key: Any) -> None:
+def test_asymmetric_token_round_trips_through_a_key_ring(
+    alg: str, make_key: Any
+) -> None:
     settings = AuthSettings(algorithms=(alg,))
     ring = KeyRing(settings.algorithms, signing_key=make_key())
     token, payload = issue_token(settings, ring, "7", {"email": "a@example.com"})
@@ -55,20 +58,30 @@ def test_asymmetric_token_round_trips_through_a_key_ring(alg: str, make_key: Any
 
 def test_kid_is_the_rfc7638_thumbprint() -> None:
     # RFC 7638, section 3.1: the example RSA key and its thumbprint.
-    jwk = {"kty": "RSA", "n": RFC7638_N, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"}
+    jwk = {
+        "kty": "RSA",
+        "n": RFC7638_N,
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    }
     assert thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 
 def test_same_key_file_gets_the_same_kid_on_every_load(tmp_path: Path) -> None:
     private, _ = write_key_pair(tmp_path, "ES256")
-    assert KeyRing.from_pem_files(private_key=private).kids == \
+    assert (
         KeyRing.from_pem_files(private_key=private).kids
+        == KeyRing.from_pem_files(private_key=private).kids
+    )
 
 
 def test_old_and_new_kid_both_verify_during_rotation(
     old_key: Any, new_key: Any, rs_settings: AuthSettings
 ) -> None:
-    old_token, _ = issue_token(rs_settings, KeyRing(("RS256",), signing_key=old_key), "1")
+    old_token, _ = issue_token(
+        rs_settings, KeyRing(("RS256",), signing_key=old_key), "1"
+    )
     ring = rotated_ring(old_key, new_key)
     new_token, _ = issue_token(rs_settings, ring, "1")
     assert verify_token(old_token, rs_settings, ring)["sub"] == "1"
@@ -86,8 +99,12 @@ def test_unknown_kid_is_refused_with_invalid_token(
     assert info.value.code == "invalid_token"
 
 
-def test_removed_key_stops_verifying(old_key: Any, new_key: Any, rs_settings: AuthSettings) -> None:
-    old_token, _ = issue_token(rs_settings, KeyRing(("RS256",), signing_key=old_key), "1")
+def test_removed_key_stops_verifying(
+    old_key: Any, new_key: Any, rs_settings: AuthSettings
+) -> None:
+    old_token, _ = issue_token(
+        rs_settings, KeyRing(("RS256",), signing_key=old_key), "1"
+    )
     ring = rotated_ring(old_key, new_key)
     ring.remove(ring.kids[0])
     with pytest.raises(TokenInvalidError, match="unknown"):
@@ -132,11 +149,14 @@ def test_public_key_that_is_not_the_private_keys_is_refused(
     (tmp_path / "private.pem").write_bytes(private_pem(new_key))
     (tmp_path / "public.pem").write_bytes(public_pem(old_key))
     with pytest.raises(ValueError, match="is not the public key"):
-        KeyRing.from_pem_files(private_key=tmp_path / "private.pem",
-                               public_key=tmp_path / "public.pem")
+        KeyRing.from_pem_files(
+            private_key=tmp_path / "private.pem", public_key=tmp_path / "public.pem"
+        )
 
 
-def test_ring_with_only_public_keys_verifies_but_cannot_sign(tmp_path: Path, new_key: Any) -> None:
+def test_ring_with_only_public_keys_verifies_but_cannot_sign(
+    tmp_path: Path, new_key: Any
+) -> None:
     (tmp_path / "public.pem").write_bytes(public_pem(new_key))
     ring = KeyRing.from_pem_files(public_key=tmp_path / "public.pem")
     assert not ring.can_sign
@@ -144,8 +164,9 @@ def test_ring_with_only_public_keys_verifies_but_cannot_sign(tmp_path: Path, new
         ring.signing_key()
 
 
-def test_verify_keys_directory_loads_every_pem_file(tmp_path: Path, old_key: Any,
-                                                    new_key: Any) -> None:
+def test_verify_keys_directory_loads_every_pem_file(
+    tmp_path: Path, old_key: Any, new_key: Any
+) -> None:
     (tmp_path / "a.pem").write_bytes(public_pem(old_key))
     (tmp_path / "b.pem").write_bytes(public_pem(new_key))
     (tmp_path / "notes.txt").write_text("not a key")
@@ -157,7 +178,9 @@ def test_published_jwks_has_kid_alg_and_use_and_no_private_members(
     old_key: Any, new_key: Any
 ) -> None:
     keys = rotated_ring(old_key, new_key).public_jwks()["keys"]
-    assert [(k["alg"], k["use"], k["kty"]) for k in keys] == [("RS256", "sig", "RSA")] * 2
+    assert [(k["alg"], k["use"], k["kty"]) for k in keys] == [
+        ("RS256", "sig", "RSA")
+    ] * 2
     assert not any(set(k) & {"d", "p", "q", "dp", "dq", "qi"} for k in keys)
 
 

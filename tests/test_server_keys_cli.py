@@ -23,9 +23,17 @@ from handlers import JWKSKeySource, KeyRing
 from handlers.pem import write_key_pair
 
 ROOT = Path(__file__).resolve().parent.parent
-NEW_VARIABLES = ("JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY", "JWT_VERIFY_KEYS", "JWT_ALGORITHMS",
-                 "JWKS_URL", "JWT_AUDIENCE", "JWT_REQUIRED_CLAIMS", "JWT_LEEWAY",
-                 "JWKS_REFRESH_INTERVAL")
+NEW_VARIABLES = (
+    "JWT_PRIVATE_KEY",
+    "JWT_PUBLIC_KEY",
+    "JWT_VERIFY_KEYS",
+    "JWT_ALGORITHMS",
+    "JWKS_URL",
+    "JWT_AUDIENCE",
+    "JWT_REQUIRED_CLAIMS",
+    "JWT_LEEWAY",
+    "JWKS_REFRESH_INTERVAL",
+)
 
 
 def free_port() -> int:
@@ -72,7 +80,9 @@ def test_help_names_the_environment_variable_of_every_key_option() -> None:
 def test_genkey_writes_a_key_pair_with_a_private_key_of_mode_0600(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server.main(["server.py", "--data-dir", str(tmp_path), "genkey", "--algorithm", "ES256"])
+    server.main(
+        ["server.py", "--data-dir", str(tmp_path), "genkey", "--algorithm", "ES256"]
+    )
     private, public = tmp_path / "jwt-private.pem", tmp_path / "jwt-public.pem"
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     kid = KeyRing.from_pem_files(private_key=private, public_key=public).kids[0]
@@ -87,20 +97,34 @@ def test_genkey_never_overwrites_an_existing_key(tmp_path: Path) -> None:
 
 def test_genkey_offers_only_rs256_and_es256(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
-        server.main(["server.py", "--data-dir", str(tmp_path), "genkey", "--algorithm", "HS256"])
+        server.main(
+            ["server.py", "--data-dir", str(tmp_path), "genkey", "--algorithm", "HS256"]
+        )
     assert not (tmp_path / "jwt-private.pem").exists()
 
 
-def test_private_key_option_signs_with_the_key_type_and_makes_no_secret(tmp_path: Path) -> None:
+def test_private_key_option_signs_with_the_key_type_and_makes_no_secret(
+    tmp_path: Path,
+) -> None:
     private, public = write_key_pair(tmp_path / "keys", "ES256")
-    settings, keys = server.build_settings(parse(
-        "--data-dir", str(tmp_path), "--private-key", str(private), "--public-key", str(public)))
+    settings, keys = server.build_settings(
+        parse(
+            "--data-dir",
+            str(tmp_path),
+            "--private-key",
+            str(private),
+            "--public-key",
+            str(public),
+        )
+    )
     assert settings.algorithms == ("ES256",) and settings.secret is None
     assert isinstance(keys, KeyRing) and keys.can_sign
     assert not (tmp_path / server.SECRET_FILE).exists()
 
 
-def test_environment_supplies_the_key_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_supplies_the_key_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     private, _ = write_key_pair(tmp_path / "keys", "RS256")
     monkeypatch.setenv("JWT_PRIVATE_KEY", str(private))
     settings, keys = server.build_settings(parse("--data-dir", str(tmp_path)))
@@ -110,41 +134,85 @@ def test_environment_supplies_the_key_files(tmp_path: Path, monkeypatch: pytest.
 def test_verify_keys_directory_keeps_old_tokens_verifying(tmp_path: Path) -> None:
     old_private, _ = write_key_pair(tmp_path / "old", "RS256")
     new_private, _ = write_key_pair(tmp_path / "new", "RS256")
-    (tmp_path / "old" / "jwt-private.pem").unlink()  # retired: only its public key stays
-    _, keys = server.build_settings(parse(
-        "--data-dir", str(tmp_path), "--private-key", str(new_private),
-        "--verify-keys", str(tmp_path / "old")))
+    (
+        tmp_path / "old" / "jwt-private.pem"
+    ).unlink()  # retired: only its public key stays
+    _, keys = server.build_settings(
+        parse(
+            "--data-dir",
+            str(tmp_path),
+            "--private-key",
+            str(new_private),
+            "--verify-keys",
+            str(tmp_path / "old"),
+        )
+    )
     assert isinstance(keys, KeyRing) and len(keys.kids) == 2
 
 
-def test_key_that_does_not_fit_the_algorithms_is_a_configuration_error(tmp_path: Path) -> None:
+def test_key_that_does_not_fit_the_algorithms_is_a_configuration_error(
+    tmp_path: Path,
+) -> None:
     private, _ = write_key_pair(tmp_path / "keys", "ES256")
     with pytest.raises(SystemExit, match="configuration error"):
-        server.build_settings(parse("--data-dir", str(tmp_path), "--private-key", str(private),
-                                    "--algorithms", "RS256"))
+        server.build_settings(
+            parse(
+                "--data-dir",
+                str(tmp_path),
+                "--private-key",
+                str(private),
+                "--algorithms",
+                "RS256",
+            )
+        )
 
 
 def test_jwks_url_without_issuer_and_audience_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="--issuer.*--audience"):
-        server.build_settings(parse("--data-dir", str(tmp_path),
-                                    "--jwks-url", "https://tenant.example.com/jwks.json"))
+        server.build_settings(
+            parse(
+                "--data-dir",
+                str(tmp_path),
+                "--jwks-url",
+                "https://tenant.example.com/jwks.json",
+            )
+        )
 
 
 def test_jwks_url_mode_verifies_only_and_requires_no_jti(tmp_path: Path) -> None:
-    settings, keys = server.build_settings(parse(
-        "--data-dir", str(tmp_path), "--jwks-url", "https://tenant.example.com/jwks.json",
-        "--issuer", "https://tenant.example.com/", "--audience", "https://api.example.com/",
-        "--leeway", "30", "--jwks-refresh-interval", "60"))
+    settings, keys = server.build_settings(
+        parse(
+            "--data-dir",
+            str(tmp_path),
+            "--jwks-url",
+            "https://tenant.example.com/jwks.json",
+            "--issuer",
+            "https://tenant.example.com/",
+            "--audience",
+            "https://api.example.com/",
+            "--leeway",
+            "30",
+            "--jwks-refresh-interval",
+            "60",
+        )
+    )
     assert isinstance(keys, JWKSKeySource) and not keys.can_sign
     assert keys.min_refresh_interval == 60
-    assert (settings.algorithms, settings.required_claims) == (("RS256",), ("exp", "iat", "sub"))
+    assert (settings.algorithms, settings.required_claims) == (
+        ("RS256",),
+        ("exp", "iat", "sub"),
+    )
     assert (settings.issuer, settings.audience, settings.leeway) == (
-        "https://tenant.example.com/", "https://api.example.com/", 30)
+        "https://tenant.example.com/",
+        "https://api.example.com/",
+        30,
+    )
 
 
 def test_required_claims_option_overrides_the_default(tmp_path: Path) -> None:
-    settings, _ = server.build_settings(parse("--data-dir", str(tmp_path),
-                                              "--required-claims", "exp,sub"))
+    settings, _ = server.build_settings(
+        parse("--data-dir", str(tmp_path), "--required-claims", "exp,sub")
+    )
     assert settings.required_claims == ("exp", "sub")
 
 
@@ -155,21 +223,44 @@ def test_server_with_a_private_key_publishes_a_jwks_that_verifies_its_tokens(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), "--data-dir", str(tmp_path), "--port",
-         str(port), "--private-key", str(private), "--logging", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+        [
+            sys.executable,
+            str(ROOT / "server.py"),
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(port),
+            "--private-key",
+            str(private),
+            "--logging",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         lines = wait_for_line(process, "listening on", time.monotonic() + 30)
-        password = next(line for line in lines if "Created user" in line).split(": ")[1].split()[0]
+        password = (
+            next(line for line in lines if "Created user" in line)
+            .split(": ")[1]
+            .split()[0]
+        )
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/login", method="POST",
+            f"http://127.0.0.1:{port}/login",
+            method="POST",
             data=json.dumps({"username": "demo", "password": password}).encode(),
-            headers={"Content-Type": "application/json"})
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             token = json.loads(response.read())["token"]
         client = jwt.PyJWKClient(f"http://127.0.0.1:{port}/.well-known/jwks.json")
         key = client.get_signing_key_from_jwt(token)
-        claims = jwt.decode(token, key, algorithms=["RS256"], issuer="tornado-socketio-jwt")
+        claims = jwt.decode(
+            token, key, algorithms=["RS256"], issuer="tornado-socketio-jwt"
+        )
         assert claims["sub"] and claims["email"] == "demo@example.com"
     finally:
         process.terminate()

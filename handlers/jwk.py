@@ -1,0 +1,74 @@
+"""JWK helpers: which algorithm a key serves, its public JWK and RFC 7638 ``kid``."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any, Iterable, Mapping
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from .pem import PrivateKey, PublicKey
+
+__all__ = ["algorithm_for", "public_jwk", "thumbprint", "public_key_of", "kid_of"]
+
+RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256")
+EC_CURVE_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384"}
+THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
+
+
+def public_key_of(key: PrivateKey | PublicKey) -> PublicKey:
+    """The public half of ``key`` (itself when it is public)."""
+    if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        return key.public_key()
+    return key
+
+
+def algorithm_for(
+    key: PrivateKey | PublicKey, allowed: Iterable[str] | None = None
+) -> str:
+    """The algorithm ``key`` serves: the first of ``allowed`` that fits its type.
+
+    :param allowed: the candidates in order of preference; default RS256 for
+                    RSA and ES256/ES384 by curve for EC.
+    :raises ValueError: when no allowed algorithm fits the key.
+    """
+    fitting: tuple[str, ...]
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        kind, fitting = "an RSA", RSA_ALGORITHMS
+    else:
+        curve_alg = EC_CURVE_ALGORITHMS.get(key.curve.name)
+        kind, fitting = f"a {key.curve.name} EC", (curve_alg,) if curve_alg else ()
+    candidates = tuple(allowed) if allowed is not None else fitting[:1]
+    for alg in candidates:
+        if alg in fitting:
+            return alg
+    raise ValueError(
+        f"{kind} key cannot serve algorithms {', '.join(candidates) or '-'}"
+    )
+
+
+def thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 thumbprint (SHA-256, base64url) of a public RSA/EC JWK."""
+    members = {name: jwk[name] for name in THUMBPRINT_MEMBERS[jwk["kty"]]}
+    canonical = json.dumps(members, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def public_jwk(key: PrivateKey | PublicKey, algorithm: str) -> dict[str, Any]:
+    """The public JWK of ``key`` with ``kid`` (thumbprint), ``alg`` and ``use``."""
+    public = public_key_of(key)
+    if isinstance(public, rsa.RSAPublicKey):
+        raw = RSAAlgorithm.to_jwk(public, as_dict=True)
+    else:
+        raw = ECAlgorithm.to_jwk(public, as_dict=True)
+    members = {name: raw[name] for name in THUMBPRINT_MEMBERS[raw["kty"]]}
+    return {**members, "kid": thumbprint(members), "alg": algorithm, "use": "sig"}
+
+
+def kid_of(key: PrivateKey | PublicKey) -> str:
+    """The ``kid`` of ``key``: its RFC 7638 thumbprint."""
+    return str(public_jwk(key, "")["kid"])
