@@ -35,18 +35,21 @@ SECRET_FILE = "jwt-secret"
 USERS_FILE = "users.sqlite3"
 DEMO_USER = "demo"
 VERIFY_ONLY_CLAIMS = ("exp", "iat", "sub")  # Auth0 access tokens carry no jti
-KEY_OPTIONS = (  # name, environment variable, help
-    ("private_key", "JWT_PRIVATE_KEY", "PEM private key: sign RS256/ES256 tokens"),
-    ("public_key", "JWT_PUBLIC_KEY", "its PEM public key; alone: verify-only"),
-    ("verify_keys", "JWT_VERIFY_KEYS", "PEM public keys or dirs of *.pem, comma-"
-     "separated, that also verify (rotation; kid = RFC 7638 thumbprint)"),
-    ("algorithms", "JWT_ALGORITHMS", "allowed algorithms, comma-separated; default "
-     "HS256, the key type's, or RS256 with --jwks-url"),
-    ("jwks_url", "JWKS_URL", "verify-only: the external issuer's JWKS URL (needs "
-     "--issuer, --audience; no /login)"),
-    ("audience", "JWT_AUDIENCE", "aud claim required (and issued)"),
-    ("required_claims", "JWT_REQUIRED_CLAIMS", "claims a token must carry; default "
+KEY_OPTIONS = (  # name, environment variable, default, help; lists are comma-separated
+    ("private_key", "JWT_PRIVATE_KEY", "", "PEM private key that signs RS256/ES256 tokens"),
+    ("public_key", "JWT_PUBLIC_KEY", "", "its PEM public key (checked); alone: verify-only"),
+    ("verify_keys", "JWT_VERIFY_KEYS", "", "PEM public keys, or directories of *.pem, "
+     "that also verify: key rotation (kid = RFC 7638 thumbprint)"),
+    ("algorithms", "JWT_ALGORITHMS", "", "allowed algorithms; default HS256, the key "
+     "type's (RS256/ES256), or RS256 with --jwks-url"),
+    ("jwks_url", "JWKS_URL", "", "verify-only mode: the external issuer's JWKS URL "
+     "(needs --issuer and --audience; no /login)"),
+    ("audience", "JWT_AUDIENCE", "", "aud claim required (and issued)"),
+    ("required_claims", "JWT_REQUIRED_CLAIMS", "", "claims a token must carry; default "
      "exp,iat,sub,jti (exp,iat,sub with --jwks-url)"),
+    ("leeway", "JWT_LEEWAY", 0.0, "clock skew tolerated on exp/iat/nbf, seconds"),
+    ("jwks_refresh_interval", "JWKS_REFRESH_INTERVAL", 30.0,
+     "least seconds between two JWKS fetches (unknown kids wait this long)"),
 )
 
 
@@ -72,12 +75,9 @@ def make_parser() -> OptionParser:
            "server's own origin only [env CORS_ALLOWED_ORIGINS]")
     define("static_dir", env("STATIC_DIR", ""), str,
            "directory of the browser client; empty means the bundled one [env STATIC_DIR]")
-    for name, var, text in KEY_OPTIONS:
-        define(name, env(var, ""), str, f"{text} [env {var}]")
-    define("leeway", float(env("JWT_LEEWAY", 0)), float,
-           "clock skew tolerated on exp/iat/nbf, seconds [env JWT_LEEWAY]")
-    define("jwks_refresh_interval", float(env("JWKS_REFRESH_INTERVAL", 30)), float,
-           "least seconds between two JWKS fetches [env JWKS_REFRESH_INTERVAL]")
+    for name, var, default, text in KEY_OPTIONS:  # lists are comma-separated
+        kind = type(default)
+        define(name, kind(env(var, default)), kind, f"{text} [env {var}]")
     tornado.log.define_logging_options(parser)
     return parser
 
