@@ -96,9 +96,9 @@ def verify_token(
     """
     if not isinstance(token, str) or not token:
         raise CredentialsBadFormatError()
-    if key is None:
-        key = keys.verification_key(read_header(token))
     try:
+        if key is None:
+            key = keys.verification_key(read_header(token))
         return jwt.decode(
             token,
             key,
@@ -114,9 +114,9 @@ def verify_token(
         raise TokenExpiredError() from exc
     except jwt.InvalidTokenError as exc:
         raise TokenInvalidError(_reason(exc)) from exc
-    except jwt.InvalidKeyError as exc:
-        # A bad key is this server's fault, never the client's: log it, and
-        # refuse without blaming the token.
+    except (jwt.InvalidKeyError, jwt.PyJWKClientError) as exc:
+        # A bad key or an unreachable key server is this server's fault, never
+        # the client's: log it, and refuse without blaming the token.
         log.error("verification key unusable: %s", exc)
         raise TokenInvalidError(UNVERIFIABLE) from exc
 

@@ -8,6 +8,7 @@ import logging
 import time
 from typing import Any, Mapping
 
+import jwt
 import pytest
 
 from handlers import AuthSettings, SharedSecretKey, TokenExpiredError, TokenInvalidError
@@ -107,3 +108,24 @@ def test_unusable_verification_key_is_logged_as_a_server_fault(
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
     assert "verification key unusable" in caplog.records[0].getMessage()
     assert token not in caplog.text
+
+
+class FailingJWKClient:
+    """A key source built on PyJWT's PyJWKClient whose endpoint is down."""
+
+    def signing_key(self) -> tuple[Any, str | None]:
+        raise RuntimeError("verify only")
+
+    def verification_key(self, header: Mapping[str, Any]) -> Any:
+        raise jwt.PyJWKClientConnectionError("Fail to fetch data from the url")
+
+
+def test_jwk_client_error_is_a_server_fault_not_the_clients_bad_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = sign(rsa_key(), "RS256", {"kid": "k"})  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="tornado_socketio_jwt"):
+        with pytest.raises(TokenInvalidError, match="cannot be verified") as info:
+            verify_token(token, AuthSettings(algorithms=("RS256",)), FailingJWKClient())
+    assert isinstance(info.value.__cause__, jwt.PyJWKClientError)
+    assert [r.levelno for r in caplog.records] == [logging.ERROR]
