@@ -129,3 +129,4 @@ def test_jwk_client_error_is_a_server_fault_not_the_clients_bad_token(
             verify_token(token, AuthSettings(algorithms=("RS256",)), FailingJWKClient())
     assert isinstance(info.value.__cause__, jwt.PyJWKClientError)
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
+    assert token not in caplog.text

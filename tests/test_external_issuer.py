@@ -303,11 +303,11 @@ async def test_malformed_jwks_is_logged_as_a_server_fault_and_refused_as_invalid
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     issuer.body = "<html>gateway timeout</html>"
+    token = issuer_token(issuer_key, kid(issuer_key))
     with caplog.at_level(logging.WARNING, logger="tornado_socketio_jwt"):
-        connected, error = await handshake(
-            http_port, issuer_token(issuer_key, kid(issuer_key))
-        )
+        connected, error = await handshake(http_port, token)
     assert (connected, error["code"]) == (False, "invalid_token")
     assert [r.levelno for r in caplog.records if "JWKS fetch" in r.getMessage()] == [
         logging.WARNING
     ]
+    assert token not in caplog.text
