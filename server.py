@@ -123,7 +123,7 @@ def split(value: str) -> tuple[str, ...]:
 
 def build_settings(options: OptionParser) -> tuple[AuthSettings, KeySource | None]:
     data_dir = Path(options.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     origins = tuple(o.strip() for o in options.cors_origins.split(",") if o.strip())
     if options.jwks_url and (options.issuer in ("", DEFAULT_ISSUER) or not options.audience):
         sys.exit("--jwks-url needs the issuer's --issuer and your API's --audience")
@@ -149,7 +149,7 @@ def build_settings(options: OptionParser) -> tuple[AuthSettings, KeySource | Non
 
 
 def open_users(options: OptionParser) -> SQLiteUserStore:
-    Path(options.data_dir).mkdir(parents=True, exist_ok=True)
+    Path(options.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     return SQLiteUserStore(str(Path(options.data_dir) / USERS_FILE))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
 import tornado.web
 
@@ -13,42 +14,49 @@ from .config import AuthSettings
 
 __all__ = ["JSONHandler"]
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
+@tornado.web.stream_request_body
 class JSONHandler(tornado.web.RequestHandler):
     """Base of the library's HTTP handlers.
 
-    Errors render as ``{"error": code}`` with the right status, never a trace;
+    The body is streamed and capped at ``settings.max_login_body`` bytes
+    (413 past it) instead of being buffered whole first. Errors render as
+    ``{"error": code, "message": ...}`` with the right status, never a trace;
     responses are not cached (they may carry tokens).
     """
 
     def initialize(self, settings: AuthSettings, **kwargs: Any) -> None:
         self.auth_settings = settings
+        self.body = b""
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
 
     def prepare(self) -> None:
-        declared = self.request.headers.get("Content-Length", "0")
         limit = self.auth_settings.max_login_body
-        if (declared.isdigit() and int(declared) > limit) or len(self.request.body) > limit:
+        declared = self.request.headers.get("Content-Length", "0")
+        if not declared.isdigit() or int(declared) > limit:
             raise tornado.web.HTTPError(413)
+        # A chunked body past the limit closes the connection while reading.
+        self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
 
-    def json_body(self) -> dict[str, str]:
-        """The body's fields as strings, from JSON or a form (never the query string).
+    def data_received(self, chunk: bytes) -> None:
+        self.body += chunk
 
-        :raises BadRequestError: when the body is not an object of strings.
+    def json_body(self) -> dict[str, Any]:
+        """The body's fields, from JSON or a urlencoded form (never the query string).
+
+        :raises BadRequestError: when the body is not a JSON object or a form.
         """
         content_type = self.request.headers.get("Content-Type", "").split(";")[0].strip()
-        if content_type in FORM_TYPES:
-            return {
-                name: values[0].decode("utf-8", "strict")
-                for name, values in self.request.body_arguments.items()
-            }
         try:
-            data = json.loads(self.request.body or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
+            if content_type == FORM_TYPE:
+                text = self.body.decode("utf-8", "strict")
+                return {k: v[0] for k, v in parse_qs(text, errors="strict").items()}
+            data = json.loads(self.body or b"null")
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise BadRequestError() from exc
         if not isinstance(data, dict):
             raise BadRequestError()
@@ -65,13 +73,20 @@ class JSONHandler(tornado.web.RequestHandler):
                 self.set_header("Retry-After", str(retry_after))
             self.finish({"error": exc.code, "message": exc.message})
             return
-        self.finish({"error": _code_for(status_code)})
+        self.finish({"error": _code_for(status_code), "message": _phrase(status_code)})
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         # Refusals are ordinary answers, not server faults: no traceback in the log.
         if isinstance(value, AuthError):
             return
         super().log_exception(typ, value, tb)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase + "."
+    except ValueError:
+        return "Error."
 
 
 def _code_for(status: int) -> str:

@@ -51,18 +51,20 @@ class LoginHandler(JSONHandler):
     async def post(self) -> None:
         username, password = self._credentials()
         user_key, address_key = username.casefold(), self.request.remote_ip or ""
-        wait = max(
-            self.limits.by_user.retry_after(user_key),
-            self.limits.by_address.retry_after(address_key),
-        )
+        limits = self.limits
+        wait = max(limits.by_user.retry_after(user_key),
+                   limits.by_address.retry_after(address_key))
         if wait:
             raise TooManyAttemptsError(wait)
+        # Counted as failures before the (slow) hash check, so that requests
+        # sent all at once cannot each pass the limit.
+        limits.by_user.attempt(user_key)
+        limits.by_address.attempt(address_key)
         user = await self.users.authenticate(username, password)
         if user is None:
-            self.limits.by_user.failed(user_key)
-            self.limits.by_address.failed(address_key)
             raise InvalidCredentialsError()
-        self.limits.by_user.succeeded(user_key)
+        limits.by_user.reset(user_key)
+        limits.by_address.forgive(address_key)
         now = time.time()
         claims = {**user.claims(), "auth_time": int(now)}
         settings, keys = self.authenticator.settings, self.authenticator.keys
@@ -106,7 +108,7 @@ class LogoutHandler(JSONHandler):
         self.finish()
 
     def _wants_all(self) -> bool:
-        if not self.request.body:
+        if not self.body:
             return False
         value = self.json_body().get("all", False)
         if not isinstance(value, bool):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import Callable
+from urllib.parse import unquote_plus
 
 import tornado.web
 from tornado.log import access_log
@@ -14,14 +14,29 @@ __all__ = ["redact_uri", "redacting_log_function"]
 REDACTED = "[REDACTED]"
 # The seed's client puts the token in the handshake URL (?token=...), and
 # Tornado logs every request URI: without this the access log leaks tokens.
-_SECRET_PARAM = re.compile(r"(?i)([?&](?:token|access_token|id_token|jwt)=)[^&#]*")
+SECRET_PARAMS = frozenset({"token", "access_token", "id_token", "jwt"})
 
 LogFunction = Callable[[tornado.web.RequestHandler], None]
 
 
 def redact_uri(uri: str) -> str:
-    """``uri`` with the values of ``token``-like query parameters replaced."""
-    return _SECRET_PARAM.sub(rf"\g<1>{REDACTED}", uri)
+    """``uri`` with the values of ``token``-like query parameters replaced.
+
+    Names are compared decoded (``%74oken`` is ``token``), as the server reads them.
+    """
+    path, sep, query = uri.partition("?")
+    if not sep:
+        return uri
+    query, hash_sep, fragment = query.partition("#")
+    parts = [_redact_pair(pair) for pair in query.split("&")]
+    return f"{path}?{'&'.join(parts)}{hash_sep}{fragment}"
+
+
+def _redact_pair(pair: str) -> str:
+    name, sep, _ = pair.partition("=")
+    if sep and unquote_plus(name).strip().lower() in SECRET_PARAMS:
+        return f"{name}={REDACTED}"
+    return pair
 
 
 def redacting_log_function(inner: LogFunction | None = None) -> LogFunction:

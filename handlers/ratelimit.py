@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Callable
 
 __all__ = ["FailureLimiter"]
@@ -14,44 +15,68 @@ MAX_KEYS = 100_000
 class FailureLimiter:
     """Allow ``max_failures`` failures per key within ``window`` seconds.
 
+    An attempt counts as a failure from the moment it starts (:meth:`attempt`)
+    and is taken back on success, so concurrent requests cannot slip past the
+    limit while their password hashes are still being checked.
+
+    :param max_keys: keys remembered at most; the least recently used go first.
     :param clock: monotonic seconds; injectable for tests.
     """
 
     def __init__(
-        self, max_failures: int, window: float, clock: Callable[[], float] = time.monotonic
+        self,
+        max_failures: int,
+        window: float,
+        max_keys: int = MAX_KEYS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_failures = max_failures
         self.window = window
+        self.max_keys = max_keys
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until every key may try again; 0 when all may try now."""
+    def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` may try again; 0 when it may try now."""
+        times = self._failures.get(_digest(key))
+        if times is None:
+            return 0
         now = self._clock()
-        wait = 0.0
-        for key in keys:
-            times = self._recent(key, now)
-            if len(times) >= self.max_failures:
-                wait = max(wait, times[0] + self.window - now)
-        return int(wait) + 1 if wait > 0 else 0
+        _expire(times, now - self.window)
+        if len(times) < self.max_failures:
+            return 0
+        return int(times[0] + self.window - now) + 1
 
-    def failed(self, *keys: str) -> None:
-        """Record one failure against each key."""
+    def attempt(self, key: str) -> None:
+        """Count one failure against ``key`` now (take it back with :meth:`forgive`)."""
+        digest = _digest(key)
+        times = self._failures.pop(digest, None) or deque()
         now = self._clock()
-        for key in keys:
-            self._recent(key, now).append(now)
+        _expire(times, now - self.window)
+        times.append(now)
+        self._failures[digest] = times
+        while len(self._failures) > self.max_keys:
+            self._failures.popitem(last=False)
 
-    def succeeded(self, *keys: str) -> None:
-        """Forget the failures of these keys."""
-        for key in keys:
-            self._failures.pop(key, None)
+    def forgive(self, key: str) -> None:
+        """Take back the most recent failure of ``key``."""
+        times = self._failures.get(_digest(key))
+        if times:
+            times.pop()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        if len(self._failures) > MAX_KEYS:  # bound memory under a spray of usernames
-            self._failures = {
-                k: v for k, v in self._failures.items() if v and v[-1] > now - self.window
-            }
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    def reset(self, key: str) -> None:
+        """Forget every failure of ``key``."""
+        self._failures.pop(_digest(key), None)
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+
+def _digest(key: str) -> str:
+    # A fixed-size key: a spray of 1 KiB usernames costs 32 bytes each.
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _expire(times: deque[float], before: float) -> None:
+    while times and times[0] <= before:
+        times.popleft()

@@ -6,6 +6,7 @@ Hashing and every SQLite call run in executors so the IOLoop never blocks.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
@@ -65,14 +66,23 @@ class SQLiteUserStore:
 
     :param path: the database file (created with its table if missing).
     :param hasher: an ``argon2.PasswordHasher``; default argon2-cffi's
-                   RFC 9106 low-memory profile.
+                   RFC 9106 low-memory profile (64 MiB per check).
+    :param hash_workers: threads checking passwords at once; each holds the
+                         hasher's memory cost, so this bounds login memory.
+
+    A new database file is created with mode 0600 (it holds password hashes).
     """
 
-    def __init__(self, path: str, hasher: argon2.PasswordHasher | None = None) -> None:
+    def __init__(
+        self, path: str, hasher: argon2.PasswordHasher | None = None, hash_workers: int = 2
+    ) -> None:
         self.path = path
         self.hasher = hasher or argon2.PasswordHasher()
         self._local = threading.local()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsj-sqlite")
+        self._hashing = ThreadPoolExecutor(hash_workers, thread_name_prefix="tsj-argon2")
+        if path != ":memory:" and not os.path.exists(path):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._dummy_hash = self.hasher.hash("not a real password")
         self._connect().executescript(SCHEMA)
 
@@ -121,7 +131,7 @@ class SQLiteUserStore:
         digest = row[2] if row else self._dummy_hash
         # argon2 takes tens of milliseconds of CPU: never on the IOLoop.
         loop = asyncio.get_running_loop()
-        ok = await loop.run_in_executor(None, self._check, digest, password)
+        ok = await loop.run_in_executor(self._hashing, self._check, digest, password)
         return _user(row) if ok and row else None
 
     def _check(self, digest: str, password: str) -> bool:
@@ -139,8 +149,9 @@ class SQLiteUserStore:
         return await asyncio.get_running_loop().run_in_executor(self._db, work)
 
     def close(self) -> None:
-        """Stop the database thread."""
+        """Stop the database and hashing threads."""
         self._db.shutdown(wait=True)
+        self._hashing.shutdown(wait=True)
 
 
 def _user(row: tuple[Any, ...]) -> User:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from urllib.parse import urlencode
 
 import jwt
@@ -37,6 +39,8 @@ async def test_login_with_json_returns_a_bearer_token(http_server, http_port, ht
                         issuer="tornado-socketio-jwt")
     assert claims["sub"] == "1" and claims["email"] == ALICE["email"]
     assert claims["first_name"] == "Alice" and claims["last_name"] == "Liddell"
+    assert claims["exp"] == int(claims["iat"]) + 60
+    assert abs(claims["auth_time"] - time.time()) < 10 and len(claims["jti"]) == 32
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -81,6 +85,32 @@ async def test_malformed_login_body_is_400_bad_request(http_server, http_port, h
     assert json.loads(response.body)["error"] == "bad_request"
 
 
+@pytest.mark.parametrize("body", [b"username=%ff&password=x", b"username=alice"])
+@pytest.mark.gen_test
+async def test_malformed_form_body_is_400_bad_request(http_server, http_port, http_client, body):
+    response = await post(http_client, http_port, "/login", body, FORM)
+    assert response.code == 400
+    assert json.loads(response.body)["error"] == "bad_request"
+
+
+@pytest.mark.gen_test
+async def test_deeply_nested_json_is_400_not_a_crash(http_server, http_port, http_client):
+    response = await post(http_client, http_port, "/login", b"[" * 3000)
+    assert response.code == 400
+
+
+@pytest.mark.gen_test
+async def test_chunked_body_past_the_limit_is_cut_off(http_server, http_port, http_client):
+    async def producer(write):
+        for _ in range(100):
+            await write(b"x" * 1024)
+
+    response = await http_client.fetch(
+        server_url(http_port) + "/login", method="POST", body_producer=producer,
+        headers=JSON, raise_error=False)
+    assert response.code != 200
+
+
 @pytest.mark.gen_test
 async def test_credentials_in_the_query_string_are_ignored(http_server, http_port, http_client):
     query = urlencode({"username": ALICE["username"], "password": ALICE["password"]})
@@ -92,7 +122,7 @@ async def test_credentials_in_the_query_string_are_ignored(http_server, http_por
 async def test_oversized_login_body_is_413(http_server, http_port, http_client):
     response = await post(http_client, http_port, "/login", login_body(password="x" * 10_000))
     assert response.code == 413
-    assert json.loads(response.body) == {"error": "request_entity_too_large"}
+    assert json.loads(response.body)["error"] == "request_entity_too_large"
 
 
 @pytest.mark.gen_test
@@ -109,10 +139,31 @@ async def test_repeated_failures_get_429_with_retry_after(http_server, http_port
 
 
 @pytest.mark.gen_test
+async def test_concurrent_failures_cannot_pass_the_limit(http_server, http_port, http_client,
+                                                         settings):
+    attempts = [post(http_client, http_port, "/login", login_body(password="no"))
+                for _ in range(settings.login_max_failures * 3)]
+    codes = [r.code for r in await asyncio.gather(*attempts)]
+    assert codes.count(401) == settings.login_max_failures
+    assert codes.count(429) == len(codes) - settings.login_max_failures
+
+
+@pytest.mark.gen_test
+async def test_address_limit_counts_failures_across_usernames(http_server, http_port,
+                                                              http_client, settings):
+    limit = settings.login_max_failures * 4
+    for n in range(limit):
+        await post(http_client, http_port, "/login", login_body(username=f"user{n}"))
+    response = await post(http_client, http_port, "/login", login_body())
+    assert response.code == 429
+
+
+@pytest.mark.gen_test
 async def test_get_on_login_is_405_json(http_server, http_port, http_client):
     response = await http_client.fetch(server_url(http_port) + "/login", raise_error=False)
     assert response.code == 405
-    assert json.loads(response.body) == {"error": "method_not_allowed"}
+    assert json.loads(response.body) == {"error": "method_not_allowed",
+                                         "message": "Method Not Allowed."}
 
 
 @pytest.mark.gen_test

@@ -39,3 +39,12 @@ def test_default_log_line_has_status_method_and_redacted_uri(caplog):
     [record] = caplog.records
     assert record.getMessage().startswith("200 GET /socket.io/?token=[REDACTED] (127.0.0.1)")
     assert "secret-value" not in record.getMessage()
+
+
+def test_percent_encoded_parameter_names_are_redacted_too():
+    assert redact_uri("/s/?%74oken=abc&tok%65n=def&TOKEN=ghi") == (
+        "/s/?%74oken=[REDACTED]&tok%65n=[REDACTED]&TOKEN=[REDACTED]")
+
+
+def test_uri_without_query_is_unchanged():
+    assert redact_uri("/socket.io/") == "/socket.io/"

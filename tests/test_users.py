@@ -56,3 +56,13 @@ async def test_get_finds_users_by_sub(users):
 async def test_add_user_async_creates_a_user_that_can_log_in(users):
     await users.add_user("frank", "frank-pass", email="f@example.com")
     assert (await users.authenticate("frank", "frank-pass")).email == "f@example.com"
+
+
+def test_new_database_file_is_private(tmp_path):
+    import stat
+
+    from handlers import SQLiteUserStore
+
+    store = SQLiteUserStore(str(tmp_path / "u.sqlite3"))
+    store.close()
+    assert stat.S_IMODE((tmp_path / "u.sqlite3").stat().st_mode) == 0o600
