@@ -1,0 +1,320 @@
+// Browser client for tornado-socketio-jwt.
+//
+// Logs in with fetch, keeps the token in memory only (never localStorage, never a URL),
+// and connects to Socket.IO with the token in the handshake `auth` payload.
+// User data is only ever written with textContent, never innerHTML.
+import { io } from "./vendor/socket.io.esm.min.js";
+
+// Every URL is relative to the page, so the client keeps working when the host
+// application mounts its routes under a prefix.
+const base = new URL(".", document.baseURI);
+const LOGIN_URL = new URL("login", base);
+const LOGOUT_URL = new URL("logout", base);
+// The Socket.IO path follows the same prefix ("/socket.io/" when the page is at "/").
+// A host can override it with <meta name="socketio-path" content="/some/path/">.
+const SOCKETIO_PATH =
+  document.querySelector('meta[name="socketio-path"]')?.content ||
+  new URL("socket.io/", base).pathname;
+const WHOAMI_TIMEOUT_MS = 10000;
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  status: $("status"),
+  connectError: $("connect-error"),
+  loginForm: $("login-form"),
+  username: $("username"),
+  password: $("password"),
+  loginButton: $("login-button"),
+  loginError: $("login-error"),
+  chat: $("chat"),
+  whoami: $("whoami"),
+  logout: $("logout"),
+  messages: $("messages"),
+  chatForm: $("chat-form"),
+  chatInput: $("chat-input"),
+  chatSend: $("chat-send"),
+};
+
+// The bearer token, in memory only. A token refresh replaces this variable; the `auth`
+// callback below reads it on every (re)connection attempt.
+let token = null;
+// The current socket; events from an older socket are ignored.
+let socket = null;
+
+// ---- small view helpers -------------------------------------------------------------
+
+function setStatus(state) {
+  ui.status.textContent = state;
+  ui.status.dataset.state = state;
+  ui.chatSend.disabled = state !== "connected";
+}
+
+function showMessage(el, text) {
+  el.textContent = text || "";
+  el.hidden = !text;
+}
+
+function showLogin() {
+  ui.chat.hidden = true;
+  ui.loginForm.hidden = false;
+  ui.loginButton.disabled = false;
+  ui.logout.disabled = false;
+  ui.whoami.textContent = "";
+  ui.messages.replaceChildren();
+  ui.password.value = "";
+  ui.username.focus();
+}
+
+// While a first connection is being made, neither the login form nor the chat shows.
+function showConnecting() {
+  ui.loginForm.hidden = true;
+  ui.chat.hidden = true;
+}
+
+function showChat() {
+  ui.loginForm.hidden = true;
+  const wasHidden = ui.chat.hidden;
+  ui.chat.hidden = false;
+  if (wasHidden) ui.chatInput.focus();
+}
+
+function describeError(message, code) {
+  const words = message || "Connection refused";
+  return code ? `${words} (${code})` : words;
+}
+
+// ---- login --------------------------------------------------------------------------
+
+function loginErrorText(status, body, retryAfter) {
+  const code = body && typeof body.error === "string" ? body.error : "";
+  if (status === 401 || code === "invalid_credentials") {
+    return "Invalid username or password.";
+  }
+  if (status === 429 || code === "too_many_attempts") {
+    const seconds = Number.parseInt(retryAfter || "", 10);
+    return Number.isFinite(seconds) && seconds > 0
+      ? `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`
+      : "Too many failed attempts. Try again later.";
+  }
+  if (status === 400 || code === "bad_request") {
+    return "The request was not understood. Enter a username and a password.";
+  }
+  if (status === 413) {
+    return "The username or password is too long.";
+  }
+  return `Sign-in failed (HTTP ${status}${code ? `, ${code}` : ""}).`;
+}
+
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+async function login(event) {
+  event.preventDefault();
+  showMessage(ui.loginError, "");
+  showMessage(ui.connectError, "");
+  ui.loginButton.disabled = true;
+  try {
+    let response;
+    try {
+      response = await fetch(LOGIN_URL, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ username: ui.username.value, password: ui.password.value }),
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch {
+      showMessage(ui.loginError, "Cannot reach the server. Check your connection and try again.");
+      return;
+    }
+    const body = await readJson(response);
+    if (!response.ok || !body || typeof body.token !== "string") {
+      const text = response.ok
+        ? "The server sent an unexpected answer."
+        : loginErrorText(response.status, body, response.headers.get("Retry-After"));
+      showMessage(ui.loginError, text);
+      return;
+    }
+    token = body.token;
+    ui.password.value = "";
+    connect();
+  } finally {
+    ui.loginButton.disabled = false;
+  }
+}
+
+// ---- Socket.IO ----------------------------------------------------------------------
+
+// Forget the session locally: close the socket, drop the token, show the login form.
+function endSession() {
+  const old = socket;
+  socket = null;
+  token = null;
+  if (old) {
+    old.disconnect();
+  }
+  setStatus("disconnected");
+  showLogin();
+}
+
+function connect() {
+  if (socket) {
+    const old = socket;
+    socket = null;
+    old.disconnect();
+  }
+  const sock = io({
+    path: SOCKETIO_PATH,
+    // The callback form runs on every connection attempt, so a reconnect sends the
+    // newest token.
+    auth: (cb) => cb({ token }),
+    forceNew: true,
+  });
+  socket = sock;
+  setStatus("connecting");
+  showConnecting();
+  ui.whoami.textContent = "";
+
+  const current = () => sock === socket;
+
+  sock.on("connect", () => {
+    if (!current()) return;
+    setStatus("connected");
+    showMessage(ui.connectError, "");
+    showChat();
+    ui.whoami.textContent = "";
+    sock.timeout(WHOAMI_TIMEOUT_MS).emit("whoami", (err, claims) => {
+      if (!current()) return;
+      if (err || !claims || typeof claims !== "object") {
+        ui.whoami.textContent = "Signed in (identity unavailable)";
+        return;
+      }
+      const name = [claims.first_name, claims.last_name].filter(Boolean).join(" ");
+      ui.whoami.textContent = `Signed in as ${name || claims.sub} (${claims.email})`;
+    });
+  });
+
+  sock.on("connect_error", (err) => {
+    if (!current()) return;
+    showMessage(ui.connectError, describeError(err && err.message, err && err.data && err.data.code));
+    if (sock.active) {
+      // A transport problem: the client retries on its own.
+      setStatus("connecting");
+    } else {
+      // Refused by the server (bad, expired or revoked token): the token is useless.
+      endSession();
+    }
+  });
+
+  sock.on("disconnect", (reason) => {
+    if (!current()) return;
+    if (sock.active) {
+      // Lost the connection; socket.io-client reconnects (with the newest token).
+      setStatus("connecting");
+    } else {
+      // "io server disconnect": the server closed this session.
+      endSession();
+    }
+  });
+
+  sock.io.on("reconnect_attempt", () => {
+    if (current()) setStatus("connecting");
+  });
+
+  const onTokenEnd = (payload) => {
+    if (!current()) return;
+    const p = payload && typeof payload === "object" ? payload : {};
+    showMessage(ui.connectError, describeError(p.message || "Your session ended", p.code));
+    endSession();
+  };
+  sock.on("token_expired", onTokenEnd);
+  sock.on("token_revoked", onTokenEnd);
+
+  sock.on("message", (msg) => {
+    if (!current()) return;
+    appendMessage(msg);
+  });
+}
+
+// ---- chat ---------------------------------------------------------------------------
+
+function appendMessage(msg) {
+  if (!msg || typeof msg !== "object") return;
+  const li = document.createElement("li");
+
+  const from = document.createElement("span");
+  from.className = "from";
+  from.textContent = (msg.from && (msg.from.email || msg.from.sub)) || "unknown";
+  li.append(from);
+
+  if (typeof msg.ts === "number" && Number.isFinite(msg.ts)) {
+    const when = new Date(msg.ts * 1000);
+    const time = document.createElement("time");
+    time.dateTime = when.toISOString();
+    time.textContent = when.toLocaleTimeString();
+    li.append(" ", time);
+  }
+
+  const text = document.createElement("span");
+  text.className = "text";
+  text.textContent = typeof msg.text === "string" ? msg.text : String(msg.text ?? "");
+  li.append(text);
+
+  const atBottom =
+    ui.messages.scrollTop + ui.messages.clientHeight >= ui.messages.scrollHeight - 4;
+  ui.messages.append(li);
+  if (atBottom) {
+    ui.messages.scrollTop = ui.messages.scrollHeight;
+  }
+}
+
+function sendMessage(event) {
+  event.preventDefault();
+  const text = ui.chatInput.value.trim();
+  if (!text || !socket || !socket.connected) return;
+  socket.emit("message", { text });
+  ui.chatInput.value = "";
+  ui.chatInput.focus();
+}
+
+// ---- logout -------------------------------------------------------------------------
+
+async function logout() {
+  const oldToken = token;
+  const old = socket;
+  // Ignore the old socket's events from now on (the server disconnects it on logout).
+  socket = null;
+  ui.logout.disabled = true;
+  if (oldToken) {
+    try {
+      await fetch(LOGOUT_URL, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${oldToken}` },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch {
+      // Offline: the token is still dropped locally below and expires on its own.
+    }
+  }
+  if (old) {
+    old.disconnect();
+  }
+  token = null;
+  showMessage(ui.connectError, "");
+  setStatus("disconnected");
+  showLogin();
+}
+
+// ---- wiring -------------------------------------------------------------------------
+
+ui.loginForm.addEventListener("submit", login);
+ui.chatForm.addEventListener("submit", sendMessage);
+ui.logout.addEventListener("click", logout);
+setStatus("disconnected");
+showLogin();
