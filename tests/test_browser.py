@@ -81,7 +81,7 @@ async def client_page(browser: Any, url: str) -> AsyncIterator[Any]:
         page = await context.new_page()
         page.script_errors = []
         page.socketio_requests = []
-        page.on("pageerror", page.script_errors.append)
+        page.on("pageerror", lambda error: page.script_errors.append(str(error)))
         page.on("request", lambda request: _record_socketio(page, request))
         await page.goto(url)
         await expect(page.locator("#status")).to_have_text("disconnected", timeout=WAIT_MS)
