@@ -23,10 +23,12 @@ import tornado.web
 from tornado.options import OptionParser
 
 from handlers import AuthSettings, SQLiteUserStore, attach_jwt_auth, redacting_log_function
+from handlers.revocation_store import SQLiteRevocationStore
 from handlers.users import UserExistsError
 
 SECRET_FILE = "jwt-secret"
 USERS_FILE = "users.sqlite3"
+REVOCATIONS_FILE = "revocations.sqlite3"
 DEMO_USER = "demo"
 
 
@@ -50,6 +52,11 @@ def make_parser() -> OptionParser:
     define("cors_origins", env("CORS_ALLOWED_ORIGINS", ""), str,
            "comma-separated origins allowed to open sockets; empty means this "
            "server's own origin only [env CORS_ALLOWED_ORIGINS]")
+    define("auth_flow", env("AUTH_FLOW", "handshake"), str,
+           "handshake (token in the connect request) or event (the client emits "
+           "authenticate within --auth-timeout seconds) [env AUTH_FLOW]")
+    define("auth_timeout", float(env("AUTH_TIMEOUT", 5.0)), float,
+           "seconds a socket has to authenticate in the event flow [env AUTH_TIMEOUT]")
     define("static_dir", env("STATIC_DIR", ""), str,
            "directory of the browser client; empty means the bundled one [env STATIC_DIR]")
     tornado.log.define_logging_options(parser)
@@ -99,7 +106,8 @@ def build_settings(options: OptionParser) -> AuthSettings:
         return AuthSettings(
             secret=load_secret(data_dir), issuer=options.issuer or None,
             token_ttl=options.token_ttl, cors_allowed_origins=origins or None,
-            static_dir=options.static_dir or None,
+            static_dir=options.static_dir or None, auth_flow=options.auth_flow,
+            auth_timeout=options.auth_timeout,
         )
     except (TypeError, ValueError) as exc:
         sys.exit(f"configuration error: {exc}")
@@ -119,11 +127,15 @@ def ensure_demo_user(users: SQLiteUserStore) -> None:
         print(f"Created user '{DEMO_USER}' with password: {password}  (shown once)", flush=True)
 
 
-def make_app(settings: AuthSettings, users: SQLiteUserStore) -> tuple[tornado.web.Application, Any]:
+def make_app(
+    settings: AuthSettings, users: SQLiteUserStore,
+    revocations: SQLiteRevocationStore | None = None,
+) -> tuple[tornado.web.Application, Any]:
     """The standalone app: exactly the embedded configuration."""
     origins = list(settings.cors_allowed_origins) if settings.cors_allowed_origins else None
     sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
-    specs = attach_jwt_auth(sio, settings, users=users, events=("whoami", "message"))
+    specs = attach_jwt_auth(sio, settings, users=users, events=("whoami", "message"),
+                            revocation_store=revocations)
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
 
@@ -131,7 +143,8 @@ async def serve(options: OptionParser) -> None:
     settings = build_settings(options)
     users = open_users(options)
     ensure_demo_user(users)
-    app, sio = make_app(settings, users)
+    revocations = SQLiteRevocationStore(str(Path(options.data_dir) / REVOCATIONS_FILE))
+    app, sio = make_app(settings, users, revocations)
     server = app.listen(options.port, address=options.host, xheaders=False)
     print(f"listening on http://{options.host}:{options.port}", flush=True)
     stop = asyncio.Event()
@@ -142,6 +155,7 @@ async def serve(options: OptionParser) -> None:
     server.stop()
     await sio.shutdown()
     users.close()
+    revocations.close()
 
 
 def read_password() -> str:
