@@ -7,14 +7,17 @@ from .app import attach_jwt_auth
 from .authenticator import Authenticator
 from .config import AuthSettings
 from .errors import (
+    AlreadyAuthenticatedError,
     AuthError,
     BadRequestError,
     CredentialsBadFormatError,
     CredentialsRequiredError,
     ForbiddenError,
     InvalidCredentialsError,
+    SessionExpiredError,
     TokenExpiredError,
     TokenInvalidError,
+    TokenMismatchError,
     TokenRevokedError,
     TooManyAttemptsError,
     UnauthorizedError,
@@ -22,7 +25,8 @@ from .errors import (
 from .keys import KeySource, SharedSecretKey
 from .logs import redacting_log_function
 from .revocation import RevocationList
-from .sessions import current_user, user_room
+from .revocation_store import RevocationStore, SQLiteRevocationStore
+from .sessions import AUTHENTICATED_ROOM, current_user, user_room
 from .socket_auth import AuthNamespace, authenticator_for
 from .tokens import issue_token, verify_token
 from .users import SQLiteUserStore, User, UserStore
@@ -32,6 +36,7 @@ __all__ = [
     "attach_jwt_auth",
     "current_user",
     "user_room",
+    "AUTHENTICATED_ROOM",
     "AuthNamespace",
     "Authenticator",
     "authenticator_for",
@@ -41,6 +46,8 @@ __all__ = [
     "KeySource",
     "SharedSecretKey",
     "RevocationList",
+    "RevocationStore",
+    "SQLiteRevocationStore",
     "issue_token",
     "verify_token",
     "redacting_log_function",
@@ -51,6 +58,9 @@ __all__ = [
     "TokenInvalidError",
     "TokenExpiredError",
     "TokenRevokedError",
+    "TokenMismatchError",
+    "AlreadyAuthenticatedError",
+    "SessionExpiredError",
     "ForbiddenError",
     "InvalidCredentialsError",
     "BadRequestError",
