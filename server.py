@@ -43,8 +43,8 @@ def make_parser() -> OptionParser:
     define("host", env("HOST", "127.0.0.1"), str, "address to listen on [env HOST]")
     define("port", int(env("PORT", 9000)), int, "port to listen on [env PORT]")
     define("data_dir", env("DATA_DIR", "./data"), str,
-           "directory of the user store, and of the generated secret used "
-           "when env JWT_SECRET (32 bytes or more) is not set [env DATA_DIR]")
+           "directory of the user store, the revocation list, and the secret "
+           "generated when env JWT_SECRET (32 bytes or more) is not set [env DATA_DIR]")
     define("token_ttl", int(env("TOKEN_TTL", 5 * 3600)), int,
            "lifetime of issued tokens, seconds [env TOKEN_TTL]")
     define("issuer", env("JWT_ISSUER", "tornado-socketio-jwt"), str,

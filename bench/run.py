@@ -168,19 +168,14 @@ def report(figures: dict[str, dict[str, float]], sockets: int, repeat: int) -> N
         f"Expiry timers for {sockets:,} sockets (CPU: best of {repeat}; "
         f"Python {sys.version.split()[0]})\n"
     )
+    per_socket = (heap["memory"] / sockets, base["memory"] / sockets)
     rows: list[tuple[str, Any, Any, str]] = [
         ("memory held (KiB)", heap["memory"] / 1024, base["memory"] / 1024, "{:,.0f}"),
-        (
-            "memory per socket (bytes)",
-            heap["memory"] / sockets,
-            base["memory"] / sockets,
-            "{:,.0f}",
-        ),
+        ("memory per socket (bytes)", *per_socket, "{:,.0f}"),
     ]
     for phase in ("schedule", "move", "cancel", "fire"):
-        rows.append(
-            (f"CPU {phase} all (ms)", heap[phase] * 1000, base[phase] * 1000, "{:,.1f}")
-        )
+        ms = (heap[phase] * 1000, base[phase] * 1000)
+        rows.append((f"CPU {phase} all (ms)", *ms, "{:,.1f}"))
     rows.append(
         ("loop wake-ups to fire all", heap["wakeups"], base["wakeups"], "{:,.0f}")
     )
