@@ -18,6 +18,10 @@ const REFRESH_URL = new URL("token/refresh", base);
 const SOCKETIO_PATH =
   document.querySelector('meta[name="socketio-path"]')?.content ||
   new URL("socket.io/", base).pathname;
+// Against a server in the "event" flow (python server.py --auth-flow event), open the
+// page as /?auth_flow=event: the token then goes in an `authenticate` event after
+// connecting instead of in the handshake.
+const EVENT_FLOW = new URLSearchParams(window.location.search).get("auth_flow") === "event";
 const WHOAMI_TIMEOUT_MS = 10000;
 const REFRESH_ACK_TIMEOUT_MS = 10000;
 // Refresh a minute before expiry, or after three quarters of a shorter lifetime. The
@@ -53,8 +57,6 @@ let token = null;
 let socket = null;
 // The pending token refresh (a setTimeout id), if any.
 let refreshTimer = null;
-// Only the latest whoami request may fill in the identity line.
-let whoamiSeq = 0;
 
 // ---- small view helpers -------------------------------------------------------------
 
@@ -189,7 +191,7 @@ function connect() {
     path: SOCKETIO_PATH,
     // The callback form runs on every connection attempt, so a reconnect sends the
     // newest token.
-    auth: (cb) => cb({ token }),
+    auth: EVENT_FLOW ? undefined : (cb) => cb({ token }),
     forceNew: true,
   });
   socket = sock;
@@ -200,9 +202,8 @@ function connect() {
   const current = () => sock === socket;
 
   const showIdentity = () => {
-    const seq = ++whoamiSeq;
     sock.timeout(WHOAMI_TIMEOUT_MS).emit("whoami", (err, claims) => {
-      if (!current() || seq !== whoamiSeq) return;
+      if (!current()) return;
       if (err || !claims || typeof claims !== "object") {
         ui.whoami.textContent = "Signed in (identity unavailable)";
         return;
@@ -218,10 +219,12 @@ function connect() {
     showMessage(ui.connectError, "");
     showChat();
     ui.whoami.textContent = "";
-    // A server in the "event" flow ignores the handshake token and waits for this
-    // (it then answers `authenticated`); one in the handshake flow ignores the event.
-    sock.emit("authenticate", { token });
-    showIdentity();
+    if (EVENT_FLOW) {
+      // The server handles nothing else until it answers `authenticated`.
+      sock.emit("authenticate", { token });
+    } else {
+      showIdentity();
+    }
   });
 
   sock.on("authenticated", () => {

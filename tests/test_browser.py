@@ -275,15 +275,16 @@ async def test_page_refreshes_its_token_and_keeps_the_chat_past_the_first_exp(
     AuthSettings(secret=secrets.token_urlsafe(32), token_ttl=60, auth_flow="event")
 ])
 @pytest.mark.gen_test(timeout=60)
-async def test_page_works_with_a_server_in_the_authenticate_event_flow(
+async def test_page_opened_for_the_event_flow_authenticates_with_the_event(
     http_server: Any, http_port: int, settings: AuthSettings
 ) -> None:
     async with chromium() as browser:
-        async with client_page(browser, page_url(http_port)) as page:
+        async with client_page(browser, page_url(http_port) + "?auth_flow=event") as page:
             await log_in(page, ALICE)
             await until_connected(page)
 
             await expect(page.locator("#whoami")).to_have_text(
                 "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS)
             await send_chat(page, "hello from the event flow")
+            assert not any("token=" in url for url in page.socketio_requests)
             assert page.script_errors == []
