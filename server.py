@@ -148,7 +148,7 @@ async def serve(options: OptionParser) -> None:
     server = app.listen(options.port, address=options.host, xheaders=False)
     print(f"listening on http://{options.host}:{options.port}", flush=True)
     if settings.auth_flow == "event":
-        print(f"  (event flow: the bundled page is /?auth_flow=event)", flush=True)
+        print("  (event flow: the bundled page is /?auth_flow=event)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
