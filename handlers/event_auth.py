@@ -45,6 +45,7 @@ class EventFlow:
         self.namespaces: set[str] = set()
         self.admitted: set[SocketKey] = set()
         self._pending: dict[SocketKey, tuple[Mapping[str, Any], object]] = {}
+        self._admitting: set[SocketKey] = set()
         self._timeouts: DeadlineScheduler[SocketKey] = DeadlineScheduler(
             self._timed_out, authenticator.clock
         )
@@ -71,10 +72,7 @@ class EventFlow:
         key = (sid, namespace)
         pending = self._pending.pop(key, None)
         if pending is None:  # a second authenticate (or one already under way)
-            err = AlreadyAuthenticatedError()
-            environ = self.authenticator.sio.get_environ(sid, namespace) or {}
-            await self.authenticator.refused(err, sid, environ, action="authenticate")
-            return {"ok": False, "code": err.code}
+            return await self._refuse_again(sid, namespace)
         self._timeouts.cancel(key)
         environ, auth = pending
         try:
@@ -82,10 +80,15 @@ class EventFlow:
         except UnauthorizedError as err:
             await self._refuse(sid, namespace, environ, err)
             return {"ok": False, "code": err.code}
+        self._admitting.add(key)
         await self.authenticator.admit(sid, namespace, claims)
-        if not await self._accepted_by_app(
+        accepted = await self._accepted_by_app(
             inner_connect, sid, namespace, environ, auth
-        ):
+        )
+        gone = key not in self._admitting  # the client left while we awaited
+        self._admitting.discard(key)
+        if not accepted or gone:
+            self.authenticator.forget(sid, namespace)
             return {"ok": False, "code": ForbiddenError.code}
         self.admitted.add(key)
         await self.authenticator.sio.emit(AUTHENTICATED, to=sid, namespace=namespace)
@@ -97,6 +100,7 @@ class EventFlow:
         """Cancel the timeout; the app's disconnect runs only if its connect did."""
         key = (sid, namespace)
         self._pending.pop(key, None)
+        self._admitting.discard(key)
         self._timeouts.cancel(key)
         self.authenticator.forget(sid, namespace)
         if key in self.admitted:
@@ -128,6 +132,12 @@ class EventFlow:
             log.debug("event dropped before authenticate sid=%s", sid)
             return self.authenticator.sio.not_handled
         return await socketio.AsyncNamespace.trigger_event(ns, event, *args)
+
+    async def _refuse_again(self, sid: str, namespace: str) -> dict[str, Any]:
+        err = AlreadyAuthenticatedError()
+        environ = self.authenticator.sio.get_environ(sid, namespace) or {}
+        await self.authenticator.refused(err, sid, environ, action="authenticate")
+        return {"ok": False, "code": err.code}
 
     async def _accepted_by_app(
         self,
