@@ -106,8 +106,10 @@ async def refresh_socket(
         environ = authenticator.sio.get_environ(sid, namespace) or {}
         await authenticator.refused(err, sid, environ, action="refresh")
         return {"ok": False, "code": err.code}
-    await store_claims(authenticator.sio, sid, namespace, claims)
+    # Index first: nothing above yielded to the loop, so the socket is still
+    # here, and a revocation or expiry from now on sees the new token.
     authenticator.track(sid, namespace, claims)
+    await store_claims(authenticator.sio, sid, namespace, claims)
     log.info("socket refreshed sid=%s sub=%s", sid, claims.get("sub"))
     return {"ok": True, "exp": claims.get("exp")}
 
