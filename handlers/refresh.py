@@ -101,13 +101,15 @@ async def refresh_socket(
         if current is None:
             raise CredentialsRequiredError()
         claims = await authenticator.verify(extract_token({}, data, ("auth",)))
+        if authenticator.live.claims(sid, namespace) is not current:
+            raise TokenMismatchError()  # cut or refreshed while we verified
         _check_successor(current, claims)
     except UnauthorizedError as err:
         environ = authenticator.sio.get_environ(sid, namespace) or {}
         await authenticator.refused(err, sid, environ, action="refresh")
         return {"ok": False, "code": err.code}
-    # Index first: nothing above yielded to the loop, so the socket is still
-    # here, and a revocation or expiry from now on sees the new token.
+    # Index before awaiting the session write, so a revocation or expiry from
+    # now on sees the new token.
     authenticator.track(sid, namespace, claims)
     await store_claims(authenticator.sio, sid, namespace, claims)
     log.info("socket refreshed sid=%s sub=%s", sid, claims.get("sub"))
