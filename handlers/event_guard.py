@@ -16,7 +16,6 @@ import inspect
 import logging
 from typing import Any, Callable, Mapping
 
-
 from .event_auth import AUTHENTICATE, EventFlow
 
 __all__ = ["GatedHandlers", "install_event_gate", "gate_catch_all"]
@@ -89,7 +88,11 @@ def _guarded(flow: EventFlow, table: str, event: str, handler: Handler) -> Handl
 
 
 def gate_catch_all(flow: EventFlow) -> None:
-    """Guard the catch-all namespace's handlers (``sio.on(..., namespace="*")``)."""
+    """Guard the catch-all namespace's handlers (``sio.on(..., namespace="*")``).
+
+    The table is created if missing, so later registrations are guarded too;
+    an empty one changes nothing (no wire namespace can be named ``*``).
+    """
     sio = flow.authenticator.sio
     if not isinstance(sio.handlers.get(CATCH_ALL), GatedHandlers):
         sio.handlers[CATCH_ALL] = GatedHandlers(
