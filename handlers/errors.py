@@ -95,7 +95,7 @@ class AlreadyAuthenticatedError(UnauthorizedError):
 
 
 class SessionExpiredError(AuthError):
-    """HTTP 401 at ``/token/refresh``: the login is older than the maximum session age."""
+    """HTTP 401 at ``/token/refresh``: the login is older than ``max_session_age``."""
 
     code = "session_expired"
     message = "The session is too old to refresh; sign in again."

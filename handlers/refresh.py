@@ -53,7 +53,7 @@ def reissue_token(
 
 
 class TokenRefreshHandler(JSONHandler):
-    """``POST /token/refresh`` with ``Authorization: Bearer T``: a new token, same session.
+    """``POST /token/refresh`` with ``Authorization: Bearer T``: a new token.
 
     T must verify and not be revoked; T itself stays valid until it expires
     (a socket still using it can move to the new token with ``refresh``).

@@ -186,7 +186,8 @@ class AuthNamespace(socketio.AsyncNamespace):
         """``refresh`` ``{"token"}``: move the socket to a newer token (see ack)."""
         from .refresh import refresh_socket  # refresh.py builds on this module
 
-        return await refresh_socket(authenticator_for(self.server), sid, self.namespace, data)
+        authenticator = authenticator_for(self.server)
+        return await refresh_socket(authenticator, sid, self.namespace, data)
 
     async def claims(self, sid: str) -> dict[str, Any] | None:
         """The verified claims of ``sid`` in this namespace."""

@@ -282,7 +282,7 @@ async def test_a_connect_handler_refusal_answers_unauthorized_forbidden(
     recorder = Recorder()
 
     class Picky(Guarded):
-        async def on_connect(self, sid: str, environ: Any) -> bool:
+        async def on_connect(self, sid: str, environ: Any) -> None:
             raise socketio.exceptions.ConnectionRefusedError("Not on this namespace.")
 
     sio.register_namespace(Picky("/picky", recorder))
