@@ -29,10 +29,12 @@ from handlers.config import DEFAULT_ISSUER
 from handlers.keys import can_sign
 from handlers.keysetup import key_source_for
 from handlers.pem import write_key_pair
+from handlers.revocation_store import SQLiteRevocationStore
 from handlers.users import UserExistsError
 
 SECRET_FILE = "jwt-secret"
 USERS_FILE = "users.sqlite3"
+REVOCATIONS_FILE = "revocations.sqlite3"
 DEMO_USER = "demo"
 VERIFY_ONLY_CLAIMS = ("exp", "iat", "sub")  # Auth0 access tokens carry no jti
 KEY_OPTIONS = (  # name, environment variable, default, help; lists are comma-separated
@@ -64,8 +66,8 @@ def make_parser() -> OptionParser:
     define("host", env("HOST", "127.0.0.1"), str, "address to listen on [env HOST]")
     define("port", int(env("PORT", 9000)), int, "port to listen on [env PORT]")
     define("data_dir", env("DATA_DIR", "./data"), str,
-           "directory of the user store, and of the generated secret used "
-           "when env JWT_SECRET (32 bytes or more) is not set [env DATA_DIR]")
+           "directory of the user store, the revocation list, and the secret "
+           "generated when env JWT_SECRET (32 bytes or more) is not set [env DATA_DIR]")
     define("token_ttl", int(env("TOKEN_TTL", 5 * 3600)), int,
            "lifetime of issued tokens, seconds [env TOKEN_TTL]")
     define("issuer", env("JWT_ISSUER", "tornado-socketio-jwt"), str,
@@ -73,6 +75,11 @@ def make_parser() -> OptionParser:
     define("cors_origins", env("CORS_ALLOWED_ORIGINS", ""), str,
            "comma-separated origins allowed to open sockets; empty means this "
            "server's own origin only [env CORS_ALLOWED_ORIGINS]")
+    define("auth_flow", env("AUTH_FLOW", "handshake"), str,
+           "handshake (token in the connect request) or event (the client emits "
+           "authenticate within --auth-timeout seconds) [env AUTH_FLOW]")
+    define("auth_timeout", float(env("AUTH_TIMEOUT", 5.0)), float,
+           "seconds a socket has to authenticate in the event flow [env AUTH_TIMEOUT]")
     define("static_dir", env("STATIC_DIR", ""), str,
            "directory of the browser client; empty means the bundled one [env STATIC_DIR]")
     for name, var, default, text in KEY_OPTIONS:  # lists are comma-separated
@@ -141,7 +148,8 @@ def build_settings(options: OptionParser) -> tuple[AuthSettings, KeySource | Non
             issuer=options.issuer or None, audience=options.audience or None,
             leeway=options.leeway, required_claims=claims,
             token_ttl=options.token_ttl, cors_allowed_origins=origins or None,
-            static_dir=options.static_dir or None,
+            static_dir=options.static_dir or None, auth_flow=options.auth_flow,
+            auth_timeout=options.auth_timeout,
         )
     except (TypeError, ValueError, OSError) as exc:
         sys.exit(f"configuration error: {exc}")
@@ -162,12 +170,15 @@ def ensure_demo_user(users: SQLiteUserStore) -> None:
         print(f"Created user '{DEMO_USER}' with password: {password}  (shown once)", flush=True)
 
 
-def make_app(settings: AuthSettings, users: SQLiteUserStore | None,
-             keys: KeySource | None = None) -> tuple[tornado.web.Application, Any]:
+def make_app(
+    settings: AuthSettings, users: SQLiteUserStore | None, keys: KeySource | None = None,
+    revocations: SQLiteRevocationStore | None = None,
+) -> tuple[tornado.web.Application, Any]:
     """The standalone app: exactly the embedded configuration."""
     origins = list(settings.cors_allowed_origins) if settings.cors_allowed_origins else None
     sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
-    specs = attach_jwt_auth(sio, settings, users=users, keys=keys, events=("whoami", "message"))
+    specs = attach_jwt_auth(sio, settings, users=users, keys=keys,
+                            events=("whoami", "message"), revocation_store=revocations)
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
 
@@ -179,9 +190,12 @@ async def serve(options: OptionParser) -> None:
         ensure_demo_user(users)
     if isinstance(keys, JWKSKeySource):
         await keys.refresh()  # warm the cache; on failure, retried on use
-    app, sio = make_app(settings, users, keys)
+    revocations = SQLiteRevocationStore(str(Path(options.data_dir) / REVOCATIONS_FILE))
+    app, sio = make_app(settings, users, keys, revocations)
     server = app.listen(options.port, address=options.host, xheaders=False)
     print(f"listening on http://{options.host}:{options.port}", flush=True)
+    if settings.auth_flow == "event":
+        print("  (event flow: the bundled page is /?auth_flow=event)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -191,6 +205,7 @@ async def serve(options: OptionParser) -> None:
     await sio.shutdown()
     if users is not None:
         users.close()
+    revocations.close()
 
 
 def read_password() -> str:

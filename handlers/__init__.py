@@ -8,14 +8,17 @@ from .authenticator import Authenticator
 from .authorization import authorize_event, authorize_namespace, requires
 from .config import AuthSettings
 from .errors import (
+    AlreadyAuthenticatedError,
     AuthError,
     BadRequestError,
     CredentialsBadFormatError,
     CredentialsRequiredError,
     ForbiddenError,
     InvalidCredentialsError,
+    SessionExpiredError,
     TokenExpiredError,
     TokenInvalidError,
+    TokenMismatchError,
     TokenRevokedError,
     TooManyAttemptsError,
     UnauthorizedError,
@@ -26,7 +29,8 @@ from .keyring import KeyRing
 from .keys import KeySource, SharedSecretKey
 from .logs import redacting_log_function
 from .revocation import RevocationList
-from .sessions import current_user, user_room
+from .revocation_store import RevocationStore, SQLiteRevocationStore
+from .sessions import AUTHENTICATED_ROOM, current_user, user_room
 from .socket_auth import AuthNamespace, authenticator_for
 from .tokens import issue_token, verify_token
 from .users import SQLiteUserStore, User, UserStore
@@ -36,6 +40,7 @@ __all__ = [
     "attach_jwt_auth",
     "current_user",
     "user_room",
+    "AUTHENTICATED_ROOM",
     "AuthNamespace",
     "Authenticator",
     "authenticator_for",
@@ -51,6 +56,8 @@ __all__ = [
     "authorize_event",
     "requires",
     "RevocationList",
+    "RevocationStore",
+    "SQLiteRevocationStore",
     "issue_token",
     "verify_token",
     "redacting_log_function",
@@ -61,6 +68,9 @@ __all__ = [
     "TokenInvalidError",
     "TokenExpiredError",
     "TokenRevokedError",
+    "TokenMismatchError",
+    "AlreadyAuthenticatedError",
+    "SessionExpiredError",
     "ForbiddenError",
     "InvalidCredentialsError",
     "BadRequestError",

@@ -11,18 +11,22 @@ from .authenticator import Authenticator, FailureHook, SuccessHook
 from .chat import register_chat, register_whoami
 from .client import client_specs, find_static_dir
 from .config import AuthSettings
+from .event_auth import EventFlow
+from .event_guard import gate_catch_all, install_event_gate
 from .health import HealthHandler
 from .keys import KeySource, SharedSecretKey, can_sign, public_jwks, signing_algorithm
 from .login import LoginHandler, LoginLimits, LogoutHandler
+from .refresh import TokenRefreshHandler, register_refresh
 from .revocation import RevocationList
+from .revocation_store import RevocationStore
 from .socket_auth import install_gate, register_authenticator
 from .users import UserStore
 from .wellknown import JWKS_PATTERN, JWKSHandler
 
 __all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
 
-ROUTES = ("socketio", "login", "logout", "client", "health", "jwks")
-ISSUING_ROUTES = ("login", "logout")
+ROUTES = ("socketio", "login", "logout", "refresh", "client", "health", "jwks")
+ISSUING_ROUTES = ("login", "logout", "refresh")
 EVENTS = ("whoami", "message")
 _EVENT_REGISTRARS = {"whoami": register_whoami, "message": register_chat}
 
@@ -40,6 +44,7 @@ def attach_jwt_auth(
     revocations: RevocationList | None = None,
     on_failure: FailureHook | None = None,
     on_success: SuccessHook | None = None,
+    revocation_store: RevocationStore | None = None,
 ) -> list[tornado.web.URLSpec]:
     """Install JWT authentication on ``sio`` and return the URL specs to serve.
 
@@ -51,17 +56,24 @@ def attach_jwt_auth(
                  ``settings.secret``. Others: :class:`KeyRing` (PEM keys,
                  rotation), :class:`JWKSKeySource` (an external issuer).
     :param routes: which of ``"socketio"``, ``"login"``, ``"logout"``,
-                   ``"client"``, ``"health"``, ``"jwks"`` to return; default
-                   all. ``"login"`` and ``"logout"`` are left out when the key
-                   source cannot sign (verify-only: the issuer owns sessions);
-                   ``"jwks"`` when it has no public keys to publish.
+                   ``"refresh"`` (``POST /token/refresh``), ``"client"``,
+                   ``"health"``, ``"jwks"`` to return; default all.
+                   ``"login"``, ``"logout"`` and ``"refresh"`` are left out
+                   when the key source cannot sign (verify-only: the issuer
+                   owns sessions); ``"jwks"`` when it has no public keys.
     :param prefix: a path prefix for every returned route, e.g. ``"/chat"``.
     :param namespaces: the decorator-style namespaces to gate; default ``"/"``.
                        Class-based namespaces use :class:`AuthNamespace`.
     :param events: built-in events to register on each gated namespace:
                    ``"whoami"`` (default) and the demo chat ``"message"``.
-    :param on_failure: hook ``(code, sid, remote_addr)`` on each refusal.
+    :param revocations: the in-memory denylist; default a new one.
+    :param on_failure: hook ``(code, sid, remote_addr)`` on each socket
+                       refusal (handshake, ``authenticate``, its timeout,
+                       ``refresh``); never given the token.
     :param on_success: hook ``(sid, claims)`` on each admitted socket.
+    :param revocation_store: persists revocations (e.g.
+                             :class:`SQLiteRevocationStore`); loaded into
+                             ``revocations`` once, here. Default: memory only.
     :return: ``tornado.web.URLSpec`` objects named ``tsj.<route>``.
     :raises ValueError: on a server or configuration the gate cannot protect.
 
@@ -82,14 +94,28 @@ def attach_jwt_auth(
         raise ValueError("the login route needs a user store (users=...)")
     authenticator = Authenticator(
         sio, settings, keys, revocations,
-        on_failure=on_failure, on_success=on_success,
+        on_failure=on_failure, on_success=on_success, store=revocation_store,
     )
     register_authenticator(authenticator)
+    _install_gates(authenticator, tuple(namespaces), events)
+    return _url_specs(sio, settings, authenticator, users, routes, prefix)
+
+
+def _install_gates(
+    authenticator: Authenticator, namespaces: tuple[str, ...], events: tuple[str, ...]
+) -> None:
+    sio = authenticator.sio
+    if authenticator.settings.auth_flow == "event":
+        authenticator.event_flow = EventFlow(authenticator)
+        gate_catch_all(authenticator.event_flow)
     for namespace in namespaces:
-        install_gate(authenticator, namespace)
+        if authenticator.event_flow is not None:
+            install_event_gate(authenticator.event_flow, namespace)
+        else:
+            install_gate(authenticator, namespace)
+        register_refresh(authenticator, namespace)
         for event in events:
             _EVENT_REGISTRARS[event](sio, namespace)
-    return _url_specs(sio, settings, authenticator, users, routes, prefix)
 
 
 def _check_server(sio: Any) -> None:
@@ -144,6 +170,9 @@ def _url_specs(
                          dict(common, users=users, limits=limits), name="tsj.login"))
     if "logout" in routes:
         specs.append(url(rf"{prefix}/logout", LogoutHandler, common, name="tsj.logout"))
+    if "refresh" in routes:
+        specs.append(url(rf"{prefix}/token/refresh", TokenRefreshHandler, common,
+                         name="tsj.refresh"))
     if "health" in routes:
         specs.append(url(rf"{prefix}/healthz", HealthHandler, name="tsj.health"))
     if "jwks" in routes and public_jwks(authenticator.keys) is not None:

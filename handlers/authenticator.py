@@ -6,15 +6,22 @@ Shared by the handshake gate, the ``authenticate`` event flow, ``/logout`` and
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Mapping
+import time
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
 from .config import AuthSettings
-from .errors import AuthError, TokenRevokedError, UnauthorizedError
+from .errors import AuthError, TokenExpiredError, TokenRevokedError, UnauthorizedError
+from .expiry import DeadlineScheduler
 from .keys import KeySource, prepare_keys
 from .revocation import RevocationList
+from .revocation_store import RevocationStore
 from .sessions import AUTHENTICATED_ROOM, LiveSockets, store_claims, user_room
 from .tokens import read_header, verify_token
+
+if TYPE_CHECKING:  # event_auth builds on this module
+    from .event_auth import EventFlow
 
 __all__ = ["Authenticator", "FailureHook", "SuccessHook"]
 
@@ -22,6 +29,9 @@ log = logging.getLogger("tornado_socketio_jwt")
 
 FailureHook = Callable[[str, str, "str | None"], "Awaitable[None] | None"]
 SuccessHook = Callable[[str, Mapping[str, Any]], "Awaitable[None] | None"]
+SocketKey = tuple[str, str]
+# Expired revocations are dropped from memory at most this often (seconds).
+PRUNE_INTERVAL = 60.0
 
 
 class Authenticator:
@@ -31,6 +41,10 @@ class Authenticator:
     :param on_failure: called as ``(code, sid, remote_addr)`` when a socket
                        is refused; never given the token.
     :param on_success: called as ``(sid, claims)`` when a socket is admitted.
+    :param store: where revocations persist; loaded into ``revocations`` now
+                  (once, at start-up), written on each revocation. Default
+                  none: revocations live in memory only.
+    :param clock: epoch seconds, for expiry deadlines; injectable for tests.
     """
 
     def __init__(
@@ -42,14 +56,29 @@ class Authenticator:
         *,
         on_failure: FailureHook | None = None,
         on_success: SuccessHook | None = None,
+        store: RevocationStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.sio = sio
         self.settings = settings
         self.keys = keys
-        self.revocations = revocations if revocations is not None else RevocationList()
+        if revocations is None:
+            revocations = RevocationList(clock)
+        self.revocations = revocations
+        self.store = store
+        if store is not None:
+            store.load_into(self.revocations)
         self.live = LiveSockets()
+        self.expiry: DeadlineScheduler[SocketKey] = DeadlineScheduler(
+            self._expired, clock
+        )
         self._on_failure = on_failure
         self._on_success = on_success
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.clock = clock
+        self._pruned_at = clock()
+        # Set by attach_jwt_auth when settings.auth_flow == "event".
+        self.event_flow: EventFlow | None = None
 
     async def verify(self, token: object) -> dict[str, Any]:
         """Verify a token and check it is not revoked.
@@ -70,29 +99,65 @@ class Authenticator:
         await store_claims(self.sio, sid, namespace, claims)
         await self.sio.enter_room(sid, user_room(str(claims["sub"])), namespace=namespace)
         await self.sio.enter_room(sid, AUTHENTICATED_ROOM, namespace=namespace)
-        self.live.add(sid, namespace, claims)
+        self.track(sid, namespace, claims)
         log.info("socket authenticated sid=%s sub=%s", sid, claims.get("sub"))
         await _maybe_await(self._on_success and self._on_success(sid, claims))
 
-    def forget(self, sid: str, namespace: str) -> None:
-        """Drop a socket from the live index (on disconnect or refusal)."""
-        self.live.discard(sid, namespace)
+    def track(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
+        """Index a socket's claims and (re)set its expiry deadline."""
+        self.live.add(sid, namespace, claims)
+        if "exp" in claims:
+            deadline = float(claims["exp"]) + self.settings.leeway
+            self.expiry.schedule((sid, namespace), deadline)
+        else:
+            self.expiry.cancel((sid, namespace))
 
-    async def refused(self, err: AuthError, sid: str, environ: Mapping[str, Any]) -> None:
-        """Log a refusal (code and sid only) and run the failure hook."""
+    def forget(self, sid: str, namespace: str) -> None:
+        """Drop a socket from the live index and cancel its expiry (on disconnect
+        or refusal)."""
+        self.live.discard(sid, namespace)
+        self.expiry.cancel((sid, namespace))
+
+    async def refused(
+        self,
+        err: AuthError,
+        sid: str,
+        environ: Mapping[str, Any],
+        *,
+        action: str = "socket",
+    ) -> None:
+        """Log a refusal (code and sid only) and run the failure hook.
+
+        :param action: what was refused, for the log line: ``"socket"``
+                       (handshake or ``authenticate``), ``"refresh"``, ...
+        """
         remote = environ.get("REMOTE_ADDR")
-        log.info("socket refused sid=%s code=%s", sid, err.code)
+        log.info("%s refused sid=%s code=%s", action, sid, err.code)
         await _maybe_await(self._on_failure and self._on_failure(err.code, sid, remote))
 
     async def revoke(self, claims: Mapping[str, Any]) -> int:
-        """Revoke one token and cut the sockets that use it; returns how many."""
-        self.revocations.revoke(str(claims["jti"]), float(claims["exp"]))
-        return await self.kick_matching(self.live.by_jti(str(claims["jti"])), TokenRevokedError())
+        """Revoke one token and cut the sockets that use it; returns how many.
+
+        Effective in memory at once; then persisted when there is a store.
+        """
+        jti = str(claims["jti"])
+        # Kept until the token fails verification anyway: exp plus the leeway.
+        until = float(claims["exp"]) + self.settings.leeway
+        self._prune()
+        self.revocations.revoke(jti, until)
+        kicked = await self.kick_matching(self.live.by_jti(jti), TokenRevokedError())
+        if self.store is not None:
+            await self.store.add_jti(jti, until)
+        return kicked
 
     async def revoke_user(self, sub: str, before: float, until: float) -> int:
         """Revoke every token of ``sub`` issued at or before ``before``."""
+        self._prune()
         self.revocations.revoke_all(sub, before, until)
-        return await self.kick_matching(self.live.by_sub(sub), TokenRevokedError())
+        kicked = await self.kick_matching(self.live.by_sub(sub), TokenRevokedError())
+        if self.store is not None:
+            await self.store.add_cutoff(sub, before, until)
+        return kicked
 
     async def kick_matching(self, sockets: list[tuple[str, str]], err: UnauthorizedError) -> int:
         """Emit ``err`` to each socket whose claims are now refused, then disconnect it."""
@@ -112,6 +177,23 @@ class Authenticator:
         await self.sio.emit(err.code, payload, to=sid, namespace=namespace)
         await self.sio.disconnect(sid, namespace=namespace)
         log.info("socket disconnected sid=%s code=%s", sid, err.code)
+
+    def _prune(self) -> None:
+        now = self.clock()
+        if now - self._pruned_at >= PRUNE_INTERVAL:
+            self._pruned_at = now
+            self.revocations.prune()
+
+    def _expired(self, sockets: list[SocketKey]) -> None:
+        # Called by the scheduler's timer (not a coroutine): one task per batch.
+        task = asyncio.ensure_future(self._kick_expired(sockets))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _kick_expired(self, sockets: list[SocketKey]) -> None:
+        for sid, namespace in sockets:
+            if self.live.claims(sid, namespace) is not None:
+                await self.kick(sid, namespace, TokenExpiredError())
 
 
 async def _maybe_await(result: object) -> None:

@@ -49,6 +49,10 @@ class AuthSettings:
     :param login_max_failures: failed logins allowed per user and per address
                                within ``login_window`` before 429.
     :param login_window: seconds over which failures are counted.
+    :param max_session_age: seconds after the original login (claim
+                            ``auth_time``, else ``iat``) past which
+                            ``/token/refresh`` refuses with ``session_expired``.
+                            Default 7 days.
 
     .. warning::
        ``cors_allowed_origins="*"`` lets any web page open authenticated
@@ -70,6 +74,7 @@ class AuthSettings:
     max_login_body: int = 4096
     login_max_failures: int = 5
     login_window: int = 300
+    max_session_age: int = 7 * 24 * 3600
 
     def __post_init__(self) -> None:
         self._check_algorithms()
@@ -138,7 +143,8 @@ class AuthSettings:
             raise TypeError("cors_allowed_origins must be a tuple or None")
 
     def _check_numbers(self) -> None:
-        for name in ("token_ttl", "auth_timeout", "max_login_body", "login_window"):
+        for name in ("token_ttl", "auth_timeout", "max_login_body", "login_window",
+                     "max_session_age"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.leeway < 0:

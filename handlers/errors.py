@@ -16,6 +16,9 @@ __all__ = [
     "TokenInvalidError",
     "TokenExpiredError",
     "TokenRevokedError",
+    "TokenMismatchError",
+    "AlreadyAuthenticatedError",
+    "SessionExpiredError",
     "ForbiddenError",
     "InvalidCredentialsError",
     "BadRequestError",
@@ -74,6 +77,28 @@ class TokenExpiredError(TokenInvalidError):
 class TokenRevokedError(TokenInvalidError):
     code = "token_revoked"
     message = "The token has been revoked."
+
+
+class TokenMismatchError(UnauthorizedError):
+    """``refresh`` was given a valid token that cannot replace the socket's:
+    another user's, or one that expires earlier."""
+
+    code = "token_mismatch"
+    message = "The token is not a newer token for the same user."
+
+
+class AlreadyAuthenticatedError(UnauthorizedError):
+    """A second ``authenticate`` on a socket (use ``refresh`` to change tokens)."""
+
+    code = "already_authenticated"
+    message = "The socket is already authenticated."
+
+
+class SessionExpiredError(AuthError):
+    """HTTP 401 at ``/token/refresh``: the login is older than ``max_session_age``."""
+
+    code = "session_expired"
+    message = "The session is too old to refresh; sign in again."
 
 
 class ForbiddenError(UnauthorizedError):

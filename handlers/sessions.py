@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Iterator
 
 __all__ = ["current_user", "user_room", "CLAIMS_KEY", "AUTHENTICATED_ROOM", "LiveSockets"]
 
@@ -66,7 +66,7 @@ class LiveSockets:
     def by_sub(self, sub: str) -> list[tuple[str, str]]:
         return list(self._by_sub.get(sub, ()))
 
-    def __iter__(self) -> Iterable[tuple[str, str]]:
+    def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(list(self._claims))
 
     def __len__(self) -> int:

@@ -7,7 +7,6 @@ decorator-style apps (wrapping a connect handler registered earlier) and
 
 from __future__ import annotations
 
-import inspect
 import logging
 import weakref
 from typing import Any, Callable, Mapping
@@ -17,6 +16,7 @@ import socketio
 
 from .authenticator import Authenticator
 from .authorization import Requirement, check_namespace
+from .dispatch import call_handler
 from .errors import CredentialsBadFormatError, CredentialsRequiredError, UnauthorizedError
 
 __all__ = ["extract_token", "to_connect_refusal", "install_gate", "AuthNamespace", "authenticator_for"]
@@ -104,22 +104,6 @@ async def authenticate_handshake(
     return claims
 
 
-async def call_handler(handler: Callable[..., Any], *args: Any) -> Any:
-    """Call a user's handler with as many leading arguments as it accepts."""
-    result = handler(*args[: _arity(handler, len(args))])
-    return await result if inspect.isawaitable(result) else result
-
-
-def _arity(handler: Callable[..., Any], most: int) -> int:
-    try:
-        params = inspect.signature(handler).parameters.values()
-    except (TypeError, ValueError):  # builtins without a signature
-        return most
-    if any(p.kind == p.VAR_POSITIONAL for p in params):
-        return most
-    return min(most, sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params))
-
-
 def install_gate(authenticator: Authenticator, namespace: str = "/") -> None:
     """Put the handshake gate in front of ``namespace``'s connect handler.
 
@@ -187,7 +171,9 @@ class AuthNamespace(socketio.AsyncNamespace):
     ``on_connect(sid, environ, auth)`` runs only after authentication; the
     claims are then in :meth:`claims` and :func:`current_user`. Set the class
     attribute ``requirement`` to a :class:`Requirement` to admit only tokens
-    that meet it (others: ``connect_error`` code ``forbidden``).
+    that meet it (others: ``connect_error`` code ``forbidden``). In the
+    ``authenticate`` event flow, no ``on_<event>`` method runs before the
+    socket has authenticated. ``refresh`` is handled by :meth:`on_refresh`.
     """
 
     requirement: Requirement | None = None
@@ -201,6 +187,8 @@ class AuthNamespace(socketio.AsyncNamespace):
             if event == "connect":
                 raise socketio.exceptions.ConnectionRefusedError("Server misconfigured.") from None
             return None
+        if authenticator.event_flow is not None:
+            return await authenticator.event_flow.trigger(self, event, args)
         if event == "connect":
             sid, environ = args[0], args[1]
             auth = args[2] if len(args) > 2 else None
@@ -211,6 +199,13 @@ class AuthNamespace(socketio.AsyncNamespace):
         if event == "disconnect":
             authenticator.forget(args[0], self.namespace)
         return await super().trigger_event(event, *args)
+
+    async def on_refresh(self, sid: str, data: object = None) -> dict[str, Any]:
+        """``refresh`` ``{"token"}``: move the socket to a newer token (see ack)."""
+        from .refresh import refresh_socket  # refresh.py builds on this module
+
+        authenticator = authenticator_for(self.server)
+        return await refresh_socket(authenticator, sid, self.namespace, data)
 
     async def claims(self, sid: str) -> dict[str, Any] | None:
         """The verified claims of ``sid`` in this namespace."""

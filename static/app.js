@@ -1,7 +1,9 @@
 // Browser client for tornado-socketio-jwt.
 //
 // Logs in with fetch, keeps the token in memory only (never localStorage, never a URL),
-// and connects to Socket.IO with the token in the handshake `auth` payload.
+// and connects to Socket.IO with the token in the handshake `auth` payload. Shortly
+// before the token expires it fetches a new one (POST token/refresh) and hands it to
+// the live socket (`refresh` event), so the chat never drops.
 // User data is only ever written with textContent, never innerHTML.
 import { io } from "./vendor/socket.io.esm.min.js";
 
@@ -10,12 +12,25 @@ import { io } from "./vendor/socket.io.esm.min.js";
 const base = new URL(".", document.baseURI);
 const LOGIN_URL = new URL("login", base);
 const LOGOUT_URL = new URL("logout", base);
+const REFRESH_URL = new URL("token/refresh", base);
 // The Socket.IO path follows the same prefix ("/socket.io/" when the page is at "/").
 // A host can override it with <meta name="socketio-path" content="/some/path/">.
 const SOCKETIO_PATH =
   document.querySelector('meta[name="socketio-path"]')?.content ||
   new URL("socket.io/", base).pathname;
+// Against a server in the "event" flow (python server.py --auth-flow event), open the
+// page as /?auth_flow=event: the token then goes in an `authenticate` event after
+// connecting instead of in the handshake.
+const EVENT_FLOW = new URLSearchParams(window.location.search).get("auth_flow") === "event";
 const WHOAMI_TIMEOUT_MS = 10000;
+const REFRESH_ACK_TIMEOUT_MS = 10000;
+// Refresh a minute before expiry, or after three quarters of a shorter lifetime. The
+// server counts whole seconds (iat is truncated), so a token may have up to one second
+// less than `expires_in` says.
+const REFRESH_LEAD_S = 60;
+const REFRESH_FRACTION = 0.75;
+const IAT_ROUNDING_S = 1;
+const REFRESH_RETRY_MS = 5000;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -40,6 +55,8 @@ const ui = {
 let token = null;
 // The current socket; events from an older socket are ignored.
 let socket = null;
+// The pending token refresh (a setTimeout id), if any.
+let refreshTimer = null;
 
 // ---- small view helpers -------------------------------------------------------------
 
@@ -92,12 +109,9 @@ function loginErrorText(status, body, retryAfter) {
   }
   if (status === 429 || code === "too_many_attempts") {
     const seconds = Number.parseInt(retryAfter || "", 10);
-    if (!Number.isFinite(seconds) || seconds <= 0) {
-      return "Too many failed attempts. Try again later.";
-    }
-    const minutes = Math.ceil(seconds / 60);
-    const wait = seconds < 120 ? plural(seconds, "second") : plural(minutes, "minute");
-    return `Too many failed attempts. Try again in ${wait}.`;
+    return Number.isFinite(seconds) && seconds > 0
+      ? `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`
+      : "Too many failed attempts. Try again later.";
   }
   if (status === 400 || code === "bad_request") {
     return "The request was not understood. Enter a username and a password.";
@@ -106,10 +120,6 @@ function loginErrorText(status, body, retryAfter) {
     return "The username or password is too long.";
   }
   return `Sign-in failed (HTTP ${status}${code ? `, ${code}` : ""}).`;
-}
-
-function plural(n, unit) {
-  return `${n} ${unit}${n === 1 ? "" : "s"}`;
 }
 
 async function readJson(response) {
@@ -149,6 +159,7 @@ async function login(event) {
     }
     token = body.token;
     ui.password.value = "";
+    scheduleRefresh(body.expires_in);
     connect();
   } finally {
     ui.loginButton.disabled = false;
@@ -162,6 +173,7 @@ function endSession() {
   const old = socket;
   socket = null;
   token = null;
+  cancelRefresh();
   if (old) {
     old.disconnect();
   }
@@ -179,7 +191,7 @@ function connect() {
     path: SOCKETIO_PATH,
     // The callback form runs on every connection attempt, so a reconnect sends the
     // newest token.
-    auth: (cb) => cb({ token }),
+    auth: EVENT_FLOW ? undefined : (cb) => cb({ token }),
     forceNew: true,
   });
   socket = sock;
@@ -189,12 +201,7 @@ function connect() {
 
   const current = () => sock === socket;
 
-  sock.on("connect", () => {
-    if (!current()) return;
-    setStatus("connected");
-    showMessage(ui.connectError, "");
-    showChat();
-    ui.whoami.textContent = "";
+  const showIdentity = () => {
     sock.timeout(WHOAMI_TIMEOUT_MS).emit("whoami", (err, claims) => {
       if (!current()) return;
       if (err || !claims || typeof claims !== "object") {
@@ -204,6 +211,24 @@ function connect() {
       const name = [claims.first_name, claims.last_name].filter(Boolean).join(" ");
       ui.whoami.textContent = `Signed in as ${name || claims.sub} (${claims.email})`;
     });
+  };
+
+  sock.on("connect", () => {
+    if (!current()) return;
+    setStatus("connected");
+    showMessage(ui.connectError, "");
+    showChat();
+    ui.whoami.textContent = "";
+    if (EVENT_FLOW) {
+      // The server handles nothing else until it answers `authenticated`.
+      sock.emit("authenticate", { token });
+    } else {
+      showIdentity();
+    }
+  });
+
+  sock.on("authenticated", () => {
+    if (current()) showIdentity();
   });
 
   sock.on("connect_error", (err) => {
@@ -241,11 +266,67 @@ function connect() {
   };
   sock.on("token_expired", onTokenEnd);
   sock.on("token_revoked", onTokenEnd);
+  sock.on("unauthorized", onTokenEnd);
 
   sock.on("message", (msg) => {
     if (!current()) return;
     appendMessage(msg);
   });
+}
+
+// ---- token refresh ------------------------------------------------------------------
+
+function cancelRefresh() {
+  if (refreshTimer !== null) {
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
+  }
+}
+
+function scheduleRefresh(expiresIn) {
+  cancelRefresh();
+  if (typeof expiresIn !== "number" || !Number.isFinite(expiresIn) || expiresIn <= 0) return;
+  const lifetime = expiresIn - IAT_ROUNDING_S;
+  const seconds = Math.max(lifetime - REFRESH_LEAD_S, lifetime * REFRESH_FRACTION, 0);
+  refreshTimer = setTimeout(refreshToken, seconds * 1000);
+}
+
+// Trade the token for a new one, then move the live socket onto it. If the socket is
+// reconnecting instead, the `auth` callback sends the new token on the next attempt.
+async function refreshToken() {
+  refreshTimer = null;
+  const old = token;
+  if (!old) return;
+  let response;
+  try {
+    response = await fetch(REFRESH_URL, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${old}`, Accept: "application/json" },
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    // Offline for now: try again (the server still ends the socket at expiry).
+    if (token === old) refreshTimer = setTimeout(refreshToken, REFRESH_RETRY_MS);
+    return;
+  }
+  const body = await readJson(response);
+  if (token !== old) return; // logged out (or refreshed) meanwhile
+  if (!response.ok || !body || typeof body.token !== "string") {
+    // session_expired or token_revoked: no new token. The server sends
+    // token_expired at expiry, which ends the session like a logout.
+    return;
+  }
+  token = body.token;
+  scheduleRefresh(body.expires_in);
+  const sock = socket;
+  if (sock && sock.connected) {
+    sock.timeout(REFRESH_ACK_TIMEOUT_MS).emit("refresh", { token }, (err, ack) => {
+      if (sock !== socket || err || (ack && ack.ok)) return;
+      // Refused (e.g. token_mismatch): the socket keeps its old token until it expires.
+      showMessage(ui.connectError, describeError("Token refresh refused", ack && ack.code));
+    });
+  }
 }
 
 // ---- chat ---------------------------------------------------------------------------
@@ -294,6 +375,7 @@ function sendMessage(event) {
 async function logout() {
   const oldToken = token;
   const old = socket;
+  cancelRefresh();
   // Ignore the old socket's events from now on (the server disconnects it on logout).
   socket = null;
   ui.logout.disabled = true;

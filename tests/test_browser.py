@@ -9,12 +9,16 @@ downloaded: this uses the system Chromium.
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
 import pytest
 
+from handlers import AuthSettings
+from tests.lifecycle_support import wait_until
 from tests.support import ALICE, BOB, server_url
 
 try:
@@ -214,4 +218,74 @@ async def test_logout_disconnects_and_shows_the_login_form(
             await expect(page.locator("#login-form")).to_be_visible()
             await expect(page.locator("#chat")).to_be_hidden()
             await expect(page.locator("#connect-error")).to_be_hidden()
+            assert page.script_errors == []
+
+
+# A short lifetime so the page refreshes (at 3/4 of it) twice before the first
+# token's exp; the settings fixture is overridden for this test only.
+SHORT_TTL = 4
+SHORT_TTL_SETTINGS = AuthSettings(secret=secrets.token_urlsafe(32), token_ttl=SHORT_TTL)
+RECORD_STATES = """() => {
+  const status = document.getElementById("status");
+  window.statesSeen = [];
+  new MutationObserver(() => window.statesSeen.push(status.dataset.state))
+    .observe(status, {attributes: true, childList: true, subtree: true});
+}"""
+
+
+async def send_chat(page: Any, text: str) -> None:
+    await page.fill("#chat-input", text)
+    await page.press("#chat-input", "Enter")
+    await expect(page.locator("#messages li").filter(has_text=text)).to_have_count(
+        1, timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("settings", [SHORT_TTL_SETTINGS])
+@pytest.mark.gen_test(timeout=60)
+async def test_page_refreshes_its_token_and_keeps_the_chat_past_the_first_exp(
+    http_server: Any, http_port: int, settings: AuthSettings
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            refreshes: list[int] = []
+
+            def on_response(response: Any) -> None:
+                if response.url.endswith("/token/refresh"):
+                    refreshes.append(response.status)
+
+            page.on("response", on_response)
+            first_exp = time.time() + SHORT_TTL  # at the latest
+            await log_in(page, ALICE)
+            await until_connected(page)
+            await page.evaluate(RECORD_STATES)
+            await send_chat(page, "before the refresh")
+
+            await wait_until(lambda: len(refreshes) >= 2, timeout=WAIT_MS / 1000)
+            await wait_until(lambda: time.time() > first_exp + 0.5, timeout=SHORT_TTL)
+            await send_chat(page, "after the refresh")
+
+            assert refreshes[:2] == [200, 200]
+            assert await page.evaluate("window.statesSeen") == []  # never left "connected"
+            await expect(page.locator("#status")).to_have_text("connected")
+            await expect(page.locator("#messages li")).to_have_count(2)
+            await expect(page.locator("#connect-error")).to_be_hidden()
+            assert page.script_errors == []
+
+
+@pytest.mark.parametrize("settings", [
+    AuthSettings(secret=secrets.token_urlsafe(32), token_ttl=60, auth_flow="event")
+])
+@pytest.mark.gen_test(timeout=60)
+async def test_page_opened_for_the_event_flow_authenticates_with_the_event(
+    http_server: Any, http_port: int, settings: AuthSettings
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port) + "?auth_flow=event") as page:
+            await log_in(page, ALICE)
+            await until_connected(page)
+
+            await expect(page.locator("#whoami")).to_have_text(
+                "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS)
+            await send_chat(page, "hello from the event flow")
+            assert not any("token=" in url for url in page.socketio_requests)
             assert page.script_errors == []

@@ -114,7 +114,7 @@ async def test_url_specs_are_named_and_prefixed(http_server, http_port, example,
     specs = attach_jwt_auth(sio, AuthSettings(secret=secret), users=users, prefix="/x")
     names = {spec.name: spec.regex.pattern for spec in specs}
     assert names["tsj.login"] == "/x/login$" and names["tsj.socketio"] == "/x/socket.io/$"
-    assert set(names) == {"tsj.socketio", "tsj.login", "tsj.logout", "tsj.health",
+    assert set(names) == {"tsj.socketio", "tsj.login", "tsj.logout", "tsj.refresh", "tsj.health",
                           "tsj.client", "tsj.client_assets"}
 
 

@@ -1,0 +1,68 @@
+"""server.py's lifecycle options: --auth-flow/AUTH_FLOW and revocations under --data-dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import server
+from handlers import TokenRevokedError, authenticator_for
+from handlers.revocation_store import SQLiteRevocationStore
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secret: str) -> pytest.MonkeyPatch:
+    monkeypatch.setenv("JWT_SECRET", secret)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AUTH_FLOW", raising=False)
+    return monkeypatch
+
+
+def settings_from(argv: list[str]) -> Any:
+    parser = server.make_parser()
+    parser.parse_command_line(server.join_option_values(["server.py", *argv], parser))
+    return server.build_settings(parser)[0]
+
+
+def test_auth_flow_defaults_to_the_handshake(env: pytest.MonkeyPatch) -> None:
+    assert settings_from([]).auth_flow == "handshake"
+
+
+def test_auth_flow_option_switches_to_the_event_flow(env: pytest.MonkeyPatch) -> None:
+    settings = settings_from(["--auth-flow", "event", "--auth-timeout", "2.5"])
+    assert (settings.auth_flow, settings.auth_timeout) == ("event", 2.5)
+
+
+def test_auth_flow_environment_variable_switches_to_the_event_flow(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("AUTH_FLOW", "event")
+    assert settings_from([]).auth_flow == "event"
+
+
+def test_an_unknown_auth_flow_is_a_configuration_error(env: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit, match="configuration error: auth_flow"):
+        settings_from(["--auth-flow", "sometimes"])
+
+
+@pytest.mark.gen_test
+async def test_the_standalone_app_keeps_revocations_across_a_restart(
+    env: pytest.MonkeyPatch, tmp_path: Path, users: Any, make_token: Callable[..., str]
+) -> None:
+    settings, token = settings_from([]), make_token()
+    path = str(tmp_path / server.REVOCATIONS_FILE)
+    first = SQLiteRevocationStore(path)
+    _, sio = server.make_app(settings, users, revocations=first)
+    authenticator = authenticator_for(sio)
+    await authenticator.revoke(await authenticator.verify(token))
+    first.close()
+
+    again = SQLiteRevocationStore(path)
+    try:
+        _, restarted = server.make_app(settings, users, revocations=again)
+        with pytest.raises(TokenRevokedError):
+            await authenticator_for(restarted).verify(token)
+    finally:
+        again.close()
