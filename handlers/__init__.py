@@ -31,7 +31,8 @@ from .logs import redacting_log_function
 from .revocation import RevocationList
 from .revocation_store import RevocationStore, SQLiteRevocationStore
 from .sessions import AUTHENTICATED_ROOM, current_user, user_room
-from .socket_auth import AuthNamespace, authenticator_for
+from .auth_namespace import AuthNamespace
+from .socket_auth import authenticator_for
 from .tokens import issue_token, verify_token
 from .users import SQLiteUserStore, User, UserStore
 

@@ -19,6 +19,7 @@ from .login import LoginHandler, LoginLimits, LogoutHandler
 from .refresh import TokenRefreshHandler, register_refresh
 from .revocation import RevocationList
 from .revocation_store import RevocationStore
+from .catch_all import install_catch_all_gate
 from .socket_auth import install_gate, register_authenticator
 from .users import UserStore
 from .wellknown import JWKS_PATTERN, JWKSHandler
@@ -97,6 +98,7 @@ def attach_jwt_auth(
         on_failure=on_failure, on_success=on_success, store=revocation_store,
     )
     register_authenticator(authenticator)
+    install_catch_all_gate(authenticator)
     _install_gates(authenticator, tuple(namespaces), events)
     return _url_specs(sio, settings, authenticator, users, routes, prefix)
 

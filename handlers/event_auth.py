@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 import socketio
 
 from .authenticator import Authenticator, SocketKey
+from .authorization import Requirement, check_namespace
 from .dispatch import call_handler
 from .errors import AlreadyAuthenticatedError, CredentialsRequiredError, ForbiddenError
 from .errors import UnauthorizedError
@@ -66,7 +67,8 @@ class EventFlow:
         return True
 
     async def authenticate(
-        self, sid: str, namespace: str, data: object, inner_connect: Handler | None
+        self, sid: str, namespace: str, data: object, inner_connect: Handler | None,
+        requirement: Requirement | None = None,
     ) -> dict[str, Any]:
         """Handle ``authenticate``: admit, or refuse and disconnect."""
         key = (sid, namespace)
@@ -77,6 +79,7 @@ class EventFlow:
         environ, auth = pending
         try:
             claims = await self.authenticator.verify(extract_token({}, data, ("auth",)))
+            check_namespace(self.authenticator.sio, namespace, claims, requirement)
         except UnauthorizedError as err:
             await self._refuse(sid, namespace, environ, err)
             return {"ok": False, "code": err.code}
@@ -126,7 +129,8 @@ class EventFlow:
         if event == AUTHENTICATE:
             data = rest[0] if rest else None
             return await self.authenticate(
-                sid, namespace, data, getattr(ns, "on_connect", None)
+                sid, namespace, data, getattr(ns, "on_connect", None),
+                getattr(ns, "requirement", None),
             )
         if not self.is_admitted(sid, namespace):
             log.debug("event dropped before authenticate sid=%s", sid)

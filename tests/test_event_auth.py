@@ -295,3 +295,19 @@ async def test_a_connect_handler_refusal_answers_unauthorized_forbidden(
 
     assert payload == {"message": "Not on this namespace.", "code": "forbidden"}
     assert len(authenticator_for(sio).live) == 0
+
+
+@pytest.mark.gen_test
+async def test_namespace_rule_refuses_authenticate_with_forbidden(
+    http_server: Any, http_port: int, make_token: Callable[..., str], sio: Any,
+    app_handlers: Recorder,
+) -> None:
+    from handlers import authorize_namespace
+
+    authorize_namespace(sio, "/", roles=("admin",))
+    async with client(http_port) as result:
+        await result.client.emit("authenticate", {"token": make_token()})
+        payload = await result.next_event("unauthorized")
+        await result.until_disconnected(timeout=1)
+    assert payload["code"] == "forbidden"
+    assert app_handlers.names() == []
