@@ -11,9 +11,7 @@ import argparse
 import asyncio
 import getpass
 import os
-import secrets
 import signal
-import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,8 @@ from handlers.keys import can_sign
 from handlers.keysetup import key_source_for
 from handlers.pem import write_key_pair
 from handlers.revocation_store import SQLiteRevocationStore
-from handlers.users import UserExistsError
+from handlers.secret_file import read_or_create_secret
+from handlers.users import UserExistsError, create_demo_user
 
 SECRET_FILE = "jwt-secret"
 USERS_FILE = "users.sqlite3"
@@ -56,7 +55,14 @@ KEY_OPTIONS = (  # name, environment variable, default, help; lists are comma-se
 
 
 def env(name: str, default: Any) -> Any:
-    return os.environ.get(name, default)
+    """The environment's value for an option, converted like its default."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return type(default)(value)
+    except ValueError:
+        sys.exit(f"configuration error: {name}={value!r} is not a valid {type(default).__name__}")
 
 
 def make_parser() -> OptionParser:
@@ -64,11 +70,11 @@ def make_parser() -> OptionParser:
     parser = OptionParser()
     define = parser.define
     define("host", env("HOST", "127.0.0.1"), str, "address to listen on [env HOST]")
-    define("port", int(env("PORT", 9000)), int, "port to listen on [env PORT]")
+    define("port", env("PORT", 9000), int, "port to listen on [env PORT]")
     define("data_dir", env("DATA_DIR", "./data"), str,
            "directory of the user store, the revocation list, and the secret "
            "generated when env JWT_SECRET (32 bytes or more) is not set [env DATA_DIR]")
-    define("token_ttl", int(env("TOKEN_TTL", 5 * 3600)), int,
+    define("token_ttl", env("TOKEN_TTL", 5 * 3600), int,
            "lifetime of issued tokens, seconds [env TOKEN_TTL]")
     define("issuer", env("JWT_ISSUER", "tornado-socketio-jwt"), str,
            "iss claim issued and required [env JWT_ISSUER]")
@@ -78,13 +84,12 @@ def make_parser() -> OptionParser:
     define("auth_flow", env("AUTH_FLOW", "handshake"), str,
            "handshake (token in the connect request) or event (the client emits "
            "authenticate within --auth-timeout seconds) [env AUTH_FLOW]")
-    define("auth_timeout", float(env("AUTH_TIMEOUT", 5.0)), float,
+    define("auth_timeout", env("AUTH_TIMEOUT", 5.0), float,
            "seconds a socket has to authenticate in the event flow [env AUTH_TIMEOUT]")
     define("static_dir", env("STATIC_DIR", ""), str,
            "directory of the browser client; empty means the bundled one [env STATIC_DIR]")
     for name, var, default, text in KEY_OPTIONS:  # lists are comma-separated
-        kind = type(default)
-        define(name, kind(env(var, default)), kind, f"{text} [env {var}]")
+        define(name, env(var, default), type(default), f"{text} [env {var}]")
     tornado.log.define_logging_options(parser)
     return parser
 
@@ -112,16 +117,10 @@ def load_secret(data_dir: Path) -> str:
     given = os.environ.get("JWT_SECRET")
     if given:
         return given
-    path = data_dir / SECRET_FILE
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if stat.S_IMODE(path.stat().st_mode) & 0o077:
-            sys.exit(f"{path} is readable by other users; chmod 600 it")
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+        return read_or_create_secret(data_dir / SECRET_FILE)
+    except PermissionError as exc:
+        sys.exit(str(exc))
 
 
 def split(value: str) -> tuple[str, ...]:
@@ -163,10 +162,8 @@ def open_users(options: OptionParser) -> SQLiteUserStore:
 
 def ensure_demo_user(users: SQLiteUserStore) -> None:
     """On an empty store, create ``demo`` and print its password once."""
-    if users.count_sync() == 0:
-        password = secrets.token_urlsafe(12)
-        users.add_user_sync(DEMO_USER, password, email="demo@example.com",
-                            first_name="Demo", last_name="User")
+    password = create_demo_user(users, DEMO_USER)
+    if password is not None:
         print(f"Created user '{DEMO_USER}' with password: {password}  (shown once)", flush=True)
 
 

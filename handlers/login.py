@@ -102,8 +102,10 @@ class LogoutHandler(JSONHandler):
             now = time.time()
             until = now + self.auth_settings.token_ttl + self.auth_settings.leeway
             await self.authenticator.revoke_user(str(claims["sub"]), now, until)
-        else:
+        elif "jti" in claims:
             await self.authenticator.revoke(claims)
+        else:  # possible only when required_claims leaves jti out
+            raise BadRequestError('The token has no jti to revoke; send {"all": true}.')
         self.set_status(204)
         self.finish()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 
 import argon2
 
-__all__ = ["User", "UserStore", "SQLiteUserStore", "UserExistsError"]
+__all__ = ["User", "UserStore", "SQLiteUserStore", "UserExistsError", "create_demo_user"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -152,6 +153,17 @@ class SQLiteUserStore:
         """Stop the database and hashing threads."""
         self._db.shutdown(wait=True)
         self._hashing.shutdown(wait=True)
+
+
+def create_demo_user(store: SQLiteUserStore, username: str = "demo") -> str | None:
+    """On an empty store, create ``username`` with a random password and return
+    it (blocking: for start-up); ``None`` when the store already has users."""
+    if store.count_sync():
+        return None
+    password = secrets.token_urlsafe(12)
+    store.add_user_sync(username, password, email=f"{username}@example.com",
+                        first_name=username.capitalize(), last_name="User")
+    return password
 
 
 def _user(row: tuple[Any, ...]) -> User:

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 
+from handlers import AuthSettings
 from tests.support import ALICE, BOB, server_url
 
 JSON = {"Content-Type": "application/json"}
@@ -219,3 +220,22 @@ async def test_logout_all_does_not_revoke_a_login_made_right_after(http_server, 
                                          body=b"", headers={"Authorization": f"Bearer {token}"},
                                          raise_error=False)
         assert answer.code == expected
+
+
+@pytest.fixture
+def settings(request, secret):
+    claims = getattr(request, "param", ("exp", "iat", "sub", "jti"))
+    return AuthSettings(secret=secret, token_ttl=60, required_claims=claims)
+
+
+@pytest.mark.parametrize("settings", [("exp", "iat", "sub")], indirect=True)
+@pytest.mark.gen_test
+async def test_logout_of_a_token_without_jti_is_400_not_a_crash(http_server, http_port,
+                                                               http_client, make_token,
+                                                               settings):
+    token = make_token(jti=None)
+    response = await http_client.fetch(server_url(http_port) + "/logout", method="POST",
+                                       body=b"", headers={"Authorization": f"Bearer {token}"},
+                                       raise_error=False)
+    assert response.code == 400
+    assert json.loads(response.body)["error"] == "bad_request"

@@ -149,3 +149,9 @@ def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path
         second.terminate()
         second.wait(timeout=10)
         second.stdout.close()
+
+
+def test_a_non_numeric_port_in_the_environment_is_a_clear_error(tmp_path):
+    result = run([], tmp_path, env={"PORT": "abc", "JWT_SECRET": "x" * 40})
+    assert result.returncode != 0
+    assert "PORT='abc' is not a valid int" in result.stderr and "Traceback" not in result.stderr
