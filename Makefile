@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 VENDOR := static/vendor/socket.io.esm.min.js
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench lint clean
 
 setup: $(STAMP) $(VENDOR)
 
@@ -34,6 +34,12 @@ test: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+lint: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[lint]"
+	$(PY) -m black --check handlers server.py tests bench
+	$(PY) -m flake8 handlers server.py tests bench
+	$(PY) -m mypy handlers server.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache *.egg-info

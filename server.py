@@ -37,20 +37,54 @@ REVOCATIONS_FILE = "revocations.sqlite3"
 DEMO_USER = "demo"
 VERIFY_ONLY_CLAIMS = ("exp", "iat", "sub")  # Auth0 access tokens carry no jti
 KEY_OPTIONS = (  # name, environment variable, default, help; lists are comma-separated
-    ("private_key", "JWT_PRIVATE_KEY", "", "PEM private key that signs RS256/ES256 tokens"),
-    ("public_key", "JWT_PUBLIC_KEY", "", "its PEM public key (checked); alone: verify-only"),
-    ("verify_keys", "JWT_VERIFY_KEYS", "", "PEM public keys, or directories of *.pem, "
-     "that also verify: key rotation (kid = RFC 7638 thumbprint)"),
-    ("algorithms", "JWT_ALGORITHMS", "", "allowed algorithms; default HS256, the key "
-     "type's (RS256/ES256), or RS256 with --jwks-url"),
-    ("jwks_url", "JWKS_URL", "", "verify-only mode: the external issuer's JWKS URL "
-     "(needs --issuer and --audience; no /login)"),
+    (
+        "private_key",
+        "JWT_PRIVATE_KEY",
+        "",
+        "PEM private key that signs RS256/ES256 tokens",
+    ),
+    (
+        "public_key",
+        "JWT_PUBLIC_KEY",
+        "",
+        "its PEM public key (checked); alone: verify-only",
+    ),
+    (
+        "verify_keys",
+        "JWT_VERIFY_KEYS",
+        "",
+        "PEM public keys, or directories of *.pem, "
+        "that also verify: key rotation (kid = RFC 7638 thumbprint)",
+    ),
+    (
+        "algorithms",
+        "JWT_ALGORITHMS",
+        "",
+        "allowed algorithms; default HS256, the key "
+        "type's (RS256/ES256), or RS256 with --jwks-url",
+    ),
+    (
+        "jwks_url",
+        "JWKS_URL",
+        "",
+        "verify-only mode: the external issuer's JWKS URL "
+        "(needs --issuer and --audience; no /login)",
+    ),
     ("audience", "JWT_AUDIENCE", "", "aud claim required (and issued)"),
-    ("required_claims", "JWT_REQUIRED_CLAIMS", "", "claims a token must carry; default "
-     "exp,iat,sub,jti (exp,iat,sub with --jwks-url)"),
+    (
+        "required_claims",
+        "JWT_REQUIRED_CLAIMS",
+        "",
+        "claims a token must carry; default "
+        "exp,iat,sub,jti (exp,iat,sub with --jwks-url)",
+    ),
     ("leeway", "JWT_LEEWAY", 0.0, "clock skew tolerated on exp/iat/nbf, seconds"),
-    ("jwks_refresh_interval", "JWKS_REFRESH_INTERVAL", 30.0,
-     "least seconds between two JWKS fetches (unknown kids wait this long)"),
+    (
+        "jwks_refresh_interval",
+        "JWKS_REFRESH_INTERVAL",
+        30.0,
+        "least seconds between two JWKS fetches (unknown kids wait this long)",
+    ),
 )
 
 
@@ -62,7 +96,10 @@ def env(name: str, default: Any) -> Any:
     try:
         return type(default)(value)
     except ValueError:
-        sys.exit(f"configuration error: {name}={value!r} is not a valid {type(default).__name__}")
+        sys.exit(
+            f"configuration error: {name}={value!r} "
+            f"is not a valid {type(default).__name__}"
+        )
 
 
 def make_parser() -> OptionParser:
@@ -71,23 +108,51 @@ def make_parser() -> OptionParser:
     define = parser.define
     define("host", env("HOST", "127.0.0.1"), str, "address to listen on [env HOST]")
     define("port", env("PORT", 9000), int, "port to listen on [env PORT]")
-    define("data_dir", env("DATA_DIR", "./data"), str,
-           "directory of the user store, the revocation list, and the secret "
-           "generated when env JWT_SECRET (32 bytes or more) is not set [env DATA_DIR]")
-    define("token_ttl", env("TOKEN_TTL", 5 * 3600), int,
-           "lifetime of issued tokens, seconds [env TOKEN_TTL]")
-    define("issuer", env("JWT_ISSUER", "tornado-socketio-jwt"), str,
-           "iss claim issued and required [env JWT_ISSUER]")
-    define("cors_origins", env("CORS_ALLOWED_ORIGINS", ""), str,
-           "comma-separated origins allowed to open sockets; empty means this "
-           "server's own origin only [env CORS_ALLOWED_ORIGINS]")
-    define("auth_flow", env("AUTH_FLOW", "handshake"), str,
-           "handshake (token in the connect request) or event (the client emits "
-           "authenticate within --auth-timeout seconds) [env AUTH_FLOW]")
-    define("auth_timeout", env("AUTH_TIMEOUT", 5.0), float,
-           "seconds a socket has to authenticate in the event flow [env AUTH_TIMEOUT]")
-    define("static_dir", env("STATIC_DIR", ""), str,
-           "directory of the browser client; empty means the bundled one [env STATIC_DIR]")
+    define(
+        "data_dir",
+        env("DATA_DIR", "./data"),
+        str,
+        "directory of the user store, the revocation list, and the secret "
+        "generated when env JWT_SECRET (32 bytes or more) is not set [env DATA_DIR]",
+    )
+    define(
+        "token_ttl",
+        env("TOKEN_TTL", 5 * 3600),
+        int,
+        "lifetime of issued tokens, seconds [env TOKEN_TTL]",
+    )
+    define(
+        "issuer",
+        env("JWT_ISSUER", "tornado-socketio-jwt"),
+        str,
+        "iss claim issued and required [env JWT_ISSUER]",
+    )
+    define(
+        "cors_origins",
+        env("CORS_ALLOWED_ORIGINS", ""),
+        str,
+        "comma-separated origins allowed to open sockets; empty means this "
+        "server's own origin only [env CORS_ALLOWED_ORIGINS]",
+    )
+    define(
+        "auth_flow",
+        env("AUTH_FLOW", "handshake"),
+        str,
+        "handshake (token in the connect request) or event (the client emits "
+        "authenticate within --auth-timeout seconds) [env AUTH_FLOW]",
+    )
+    define(
+        "auth_timeout",
+        env("AUTH_TIMEOUT", 5.0),
+        float,
+        "seconds a socket has to authenticate in the event flow [env AUTH_TIMEOUT]",
+    )
+    define(
+        "static_dir",
+        env("STATIC_DIR", ""),
+        str,
+        "directory of the browser client; empty means the bundled one [env STATIC_DIR]",
+    )
     for name, var, default, text in KEY_OPTIONS:  # lists are comma-separated
         define(name, env(var, default), type(default), f"{text} [env {var}]")
     tornado.log.define_logging_options(parser)
@@ -96,7 +161,11 @@ def make_parser() -> OptionParser:
 
 def join_option_values(argv: list[str], parser: OptionParser) -> list[str]:
     """Accept ``--port 9000`` as well as Tornado's own ``--port=9000``."""
-    valued = {k for k, v in parser.as_dict().items() if v is not None and not isinstance(v, bool)}
+    valued = {
+        k
+        for k, v in parser.as_dict().items()
+        if v is not None and not isinstance(v, bool)
+    }
     out, i = list(argv[:1]), 1
     while i < len(argv):
         arg = argv[i]
@@ -131,23 +200,34 @@ def build_settings(options: OptionParser) -> tuple[AuthSettings, KeySource | Non
     data_dir = Path(options.data_dir)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     origins = tuple(o.strip() for o in options.cors_origins.split(",") if o.strip())
-    if options.jwks_url and (options.issuer in ("", DEFAULT_ISSUER) or not options.audience):
+    if options.jwks_url and (
+        options.issuer in ("", DEFAULT_ISSUER) or not options.audience
+    ):
         sys.exit("--jwks-url needs the issuer's --issuer and your API's --audience")
     try:
         algorithms, keys = key_source_for(
-            algorithms=split(options.algorithms), private_key=options.private_key or None,
-            public_key=options.public_key or None, verify_keys=split(options.verify_keys),
+            algorithms=split(options.algorithms),
+            private_key=options.private_key or None,
+            public_key=options.public_key or None,
+            verify_keys=split(options.verify_keys),
             jwks_url=options.jwks_url or None,
-            jwks_refresh_interval=options.jwks_refresh_interval)
+            jwks_refresh_interval=options.jwks_refresh_interval,
+        )
         symmetric = keys is None and all(a.startswith("HS") for a in algorithms)
         claims = split(options.required_claims) or (
-            VERIFY_ONLY_CLAIMS if options.jwks_url else AuthSettings.required_claims)
+            VERIFY_ONLY_CLAIMS if options.jwks_url else AuthSettings.required_claims
+        )
         settings = AuthSettings(
-            algorithms=algorithms, secret=load_secret(data_dir) if symmetric else None,
-            issuer=options.issuer or None, audience=options.audience or None,
-            leeway=options.leeway, required_claims=claims,
-            token_ttl=options.token_ttl, cors_allowed_origins=origins or None,
-            static_dir=options.static_dir or None, auth_flow=options.auth_flow,
+            algorithms=algorithms,
+            secret=load_secret(data_dir) if symmetric else None,
+            issuer=options.issuer or None,
+            audience=options.audience or None,
+            leeway=options.leeway,
+            required_claims=claims,
+            token_ttl=options.token_ttl,
+            cors_allowed_origins=origins or None,
+            static_dir=options.static_dir or None,
+            auth_flow=options.auth_flow,
             auth_timeout=options.auth_timeout,
         )
     except (TypeError, ValueError, OSError) as exc:
@@ -164,18 +244,31 @@ def ensure_demo_user(users: SQLiteUserStore) -> None:
     """On an empty store, create ``demo`` and print its password once."""
     password = create_demo_user(users, DEMO_USER)
     if password is not None:
-        print(f"Created user '{DEMO_USER}' with password: {password}  (shown once)", flush=True)
+        print(
+            f"Created user '{DEMO_USER}' with password: {password}  (shown once)",
+            flush=True,
+        )
 
 
 def make_app(
-    settings: AuthSettings, users: SQLiteUserStore | None, keys: KeySource | None = None,
+    settings: AuthSettings,
+    users: SQLiteUserStore | None,
+    keys: KeySource | None = None,
     revocations: SQLiteRevocationStore | None = None,
 ) -> tuple[tornado.web.Application, Any]:
     """The standalone app: exactly the embedded configuration."""
-    origins = list(settings.cors_allowed_origins) if settings.cors_allowed_origins else None
+    origins = (
+        list(settings.cors_allowed_origins) if settings.cors_allowed_origins else None
+    )
     sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
-    specs = attach_jwt_auth(sio, settings, users=users, keys=keys,
-                            events=("whoami", "message"), revocation_store=revocations)
+    specs = attach_jwt_auth(
+        sio,
+        settings,
+        users=users,
+        keys=keys,
+        events=("whoami", "message"),
+        revocation_store=revocations,
+    )
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
 
@@ -227,8 +320,13 @@ def adduser(options: OptionParser, args: list[str]) -> None:
         sys.exit("the password must not be empty")
     users = open_users(options)
     try:
-        user = users.add_user_sync(given.name, password, email=given.email,
-                                   first_name=given.first_name, last_name=given.last_name)
+        user = users.add_user_sync(
+            given.name,
+            password,
+            email=given.email,
+            first_name=given.first_name,
+            last_name=given.last_name,
+        )
     except UserExistsError as exc:
         sys.exit(str(exc))
     finally:

@@ -94,8 +94,13 @@ def attach_jwt_auth(
     if "login" in routes and users is None:
         raise ValueError("the login route needs a user store (users=...)")
     authenticator = Authenticator(
-        sio, settings, keys, revocations,
-        on_failure=on_failure, on_success=on_success, store=revocation_store,
+        sio,
+        settings,
+        keys,
+        revocations,
+        on_failure=on_failure,
+        on_success=on_success,
+        store=revocation_store,
     )
     register_authenticator(authenticator)
     install_catch_all_gate(authenticator)
@@ -157,29 +162,56 @@ def _check_keys(settings: AuthSettings, keys: KeySource) -> None:
 
 
 def _url_specs(
-    sio: Any, settings: AuthSettings, authenticator: Authenticator,
-    users: UserStore | None, routes: tuple[str, ...], prefix: str,
+    sio: Any,
+    settings: AuthSettings,
+    authenticator: Authenticator,
+    users: UserStore | None,
+    routes: tuple[str, ...],
+    prefix: str,
 ) -> list[tornado.web.URLSpec]:
     url = tornado.web.url
     common = {"settings": settings, "authenticator": authenticator}
     specs: list[tornado.web.URLSpec] = []
     if "socketio" in routes:
-        specs.append(url(rf"{prefix}/socket.io/", socketio.get_tornado_handler(sio),
-                         name="tsj.socketio"))
+        specs.append(
+            url(
+                rf"{prefix}/socket.io/",
+                socketio.get_tornado_handler(sio),
+                name="tsj.socketio",
+            )
+        )
     if "login" in routes:
         limits = LoginLimits(settings.login_max_failures, settings.login_window)
-        specs.append(url(rf"{prefix}/login", LoginHandler,
-                         dict(common, users=users, limits=limits), name="tsj.login"))
+        specs.append(
+            url(
+                rf"{prefix}/login",
+                LoginHandler,
+                dict(common, users=users, limits=limits),
+                name="tsj.login",
+            )
+        )
     if "logout" in routes:
         specs.append(url(rf"{prefix}/logout", LogoutHandler, common, name="tsj.logout"))
     if "refresh" in routes:
-        specs.append(url(rf"{prefix}/token/refresh", TokenRefreshHandler, common,
-                         name="tsj.refresh"))
+        specs.append(
+            url(
+                rf"{prefix}/token/refresh",
+                TokenRefreshHandler,
+                common,
+                name="tsj.refresh",
+            )
+        )
     if "health" in routes:
         specs.append(url(rf"{prefix}/healthz", HealthHandler, name="tsj.health"))
     if "jwks" in routes and public_jwks(authenticator.keys) is not None:
-        specs.append(url(prefix + JWKS_PATTERN, JWKSHandler,
-                         {"keys": authenticator.keys}, name="tsj.jwks"))
+        specs.append(
+            url(
+                prefix + JWKS_PATTERN,
+                JWKSHandler,
+                {"keys": authenticator.keys},
+                name="tsj.jwks",
+            )
+        )
     if "client" in routes:
         specs.extend(client_specs(find_static_dir(settings.static_dir), prefix))
     return specs

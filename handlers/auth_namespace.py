@@ -33,9 +33,13 @@ class AuthNamespace(socketio.AsyncNamespace):
             authenticator = authenticator_for(self.server)
         except LookupError:
             # Fail closed: a namespace that cannot check tokens admits nobody.
-            log.error("AuthNamespace %s on a server without attach_jwt_auth()", self.namespace)
+            log.error(
+                "AuthNamespace %s on a server without attach_jwt_auth()", self.namespace
+            )
             if event == "connect":
-                raise socketio.exceptions.ConnectionRefusedError("Server misconfigured.") from None
+                raise socketio.exceptions.ConnectionRefusedError(
+                    "Server misconfigured."
+                ) from None
             return None
         if authenticator.event_flow is not None:
             return await authenticator.event_flow.trigger(self, event, args)
@@ -43,9 +47,13 @@ class AuthNamespace(socketio.AsyncNamespace):
             sid, environ = args[0], args[1]
             auth = args[2] if len(args) > 2 else None
             rule = self.requirement
-            await authenticate_handshake(authenticator, sid, self.namespace, environ, auth, rule)
+            await authenticate_handshake(
+                authenticator, sid, self.namespace, environ, auth, rule
+            )
             handler = getattr(self, "on_connect", None)
-            return await run_inner_connect(authenticator, handler, sid, self.namespace, environ, auth)
+            return await run_inner_connect(
+                authenticator, handler, sid, self.namespace, environ, auth
+            )
         if event == "disconnect":
             authenticator.forget(args[0], self.namespace)
         return await super().trigger_event(event, *args)

@@ -97,7 +97,9 @@ class Authenticator:
     async def admit(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
         """Record a socket as authenticated: session, rooms, live index."""
         await store_claims(self.sio, sid, namespace, claims)
-        await self.sio.enter_room(sid, user_room(str(claims["sub"])), namespace=namespace)
+        await self.sio.enter_room(
+            sid, user_room(str(claims["sub"])), namespace=namespace
+        )
         await self.sio.enter_room(sid, AUTHENTICATED_ROOM, namespace=namespace)
         self.track(sid, namespace, claims)
         log.info("socket authenticated sid=%s sub=%s", sid, claims.get("sub"))
@@ -159,8 +161,10 @@ class Authenticator:
             await self.store.add_cutoff(sub, before, until)
         return kicked
 
-    async def kick_matching(self, sockets: list[tuple[str, str]], err: UnauthorizedError) -> int:
-        """Emit ``err`` to each socket whose claims are now refused, then disconnect it."""
+    async def kick_matching(
+        self, sockets: list[tuple[str, str]], err: UnauthorizedError
+    ) -> int:
+        """Emit ``err`` to each socket whose claims are now refused; disconnect it."""
         kicked = 0
         for sid, namespace in sockets:
             claims = self.live.claims(sid, namespace)

@@ -39,8 +39,9 @@ def install_catch_all_gate(authenticator: Authenticator) -> None:
     table = sio.handlers.get(CATCH_ALL, {})
     inner_connect, inner_disconnect = table.get("connect"), table.get("disconnect")
 
-    async def connect(namespace: str, sid: str, environ: dict[str, Any],
-                      auth: object = None) -> Any:
+    async def connect(
+        namespace: str, sid: str, environ: dict[str, Any], auth: object = None
+    ) -> Any:
         handler = _namespace_handler(sio, namespace)
         if isinstance(handler, AuthNamespace):
             return await handler.trigger_event("connect", sid, environ, auth)
@@ -49,7 +50,9 @@ def install_catch_all_gate(authenticator: Authenticator) -> None:
             raise socketio.exceptions.ConnectionRefusedError(UNGATED_MESSAGE)
         await authenticate_handshake(authenticator, sid, namespace, environ, auth)
         inner = _inner(inner_connect, namespace, getattr(handler, "on_connect", None))
-        return await run_inner_connect(authenticator, inner, sid, namespace, environ, auth)
+        return await run_inner_connect(
+            authenticator, inner, sid, namespace, environ, auth
+        )
 
     async def disconnect(namespace: str, sid: str, reason: object = None) -> None:
         handler = _namespace_handler(sio, namespace)
@@ -72,9 +75,11 @@ def _namespace_handler(sio: Any, namespace: str) -> Any:
 
 
 def _inner(
-    catch_all: Callable[..., Any] | None, namespace: str, method: Callable[..., Any] | None
+    catch_all: Callable[..., Any] | None,
+    namespace: str,
+    method: Callable[..., Any] | None,
 ) -> Callable[..., Any] | None:
-    """The host's own connect handler for this namespace, called as ``(sid, environ, auth)``."""
+    """The host's connect handler for this namespace, as ``(sid, environ, auth)``."""
     if catch_all is None:
         return method
 

@@ -30,7 +30,11 @@ def register_chat(sio: Any, namespace: str = "/") -> None:
         if claims is None:
             return {"ok": False, "error": "unauthorized"}
         text = data.get("text") if isinstance(data, dict) else None
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_LENGTH:
+        if (
+            not isinstance(text, str)
+            or not text.strip()
+            or len(text) > MAX_MESSAGE_LENGTH
+        ):
             return {"ok": False, "error": "bad_request"}
         sender = {"sub": claims["sub"], "email": claims.get("email", "")}
         payload = {"from": sender, "text": text, "ts": time.time()}

@@ -22,10 +22,14 @@ def find_static_dir(override: str | None = None) -> str:
 
     :raises FileNotFoundError: when none of them has ``index.html``.
     """
-    candidates = [Path(override)] if override else [
-        Path(__file__).resolve().parent.parent / "static",
-        Path(sys.prefix) / INSTALLED_STATIC,
-    ]
+    candidates = (
+        [Path(override)]
+        if override
+        else [
+            Path(__file__).resolve().parent.parent / "static",
+            Path(sys.prefix) / INSTALLED_STATIC,
+        ]
+    )
     for candidate in candidates:
         if (candidate / "index.html").is_file():
             return str(candidate)
@@ -45,11 +49,15 @@ def client_specs(static_dir: str, prefix: str = "") -> list[tornado.web.URLSpec]
     """URL specs for the page (``prefix + "/"``) and its assets."""
     return [
         tornado.web.url(
-            rf"{prefix}/()", ClientFileHandler,
-            {"path": static_dir, "default_filename": "index.html"}, name="tsj.client",
+            rf"{prefix}/()",
+            ClientFileHandler,
+            {"path": static_dir, "default_filename": "index.html"},
+            name="tsj.client",
         ),
         tornado.web.url(
-            rf"{prefix}/client/(.*)", ClientFileHandler, {"path": static_dir},
+            rf"{prefix}/client/(.*)",
+            ClientFileHandler,
+            {"path": static_dir},
             name="tsj.client_assets",
         ),
     ]

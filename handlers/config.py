@@ -124,10 +124,14 @@ class AuthSettings:
             if value is not None and (not isinstance(value, str) or not value):
                 raise TypeError(f"{name} must be a non-empty string or None")
         claims = self.required_claims
-        if not isinstance(claims, tuple) or not all(isinstance(c, str) and c for c in claims):
+        if not isinstance(claims, tuple) or not all(
+            isinstance(c, str) and c for c in claims
+        ):
             raise TypeError("required_claims must be a tuple of claim names")
         if "sub" not in claims:
-            raise ValueError("required_claims must include sub (sockets are tied to a user)")
+            raise ValueError(
+                "required_claims must include sub (sockets are tied to a user)"
+            )
 
     def _check_choices(self) -> None:
         if not self.token_sources:
@@ -143,8 +147,13 @@ class AuthSettings:
             raise TypeError("cors_allowed_origins must be a tuple or None")
 
     def _check_numbers(self) -> None:
-        for name in ("token_ttl", "auth_timeout", "max_login_body", "login_window",
-                     "max_session_age"):
+        for name in (
+            "token_ttl",
+            "auth_timeout",
+            "max_login_body",
+            "login_window",
+            "max_session_age",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.leeway < 0:

@@ -61,7 +61,9 @@ class CredentialsRequiredError(UnauthorizedError):
 
 class CredentialsBadFormatError(UnauthorizedError):
     code = "credentials_bad_format"
-    message = "The token is not in a valid format (expected a string or 'Bearer <token>')."
+    message = (
+        "The token is not in a valid format (expected a string or 'Bearer <token>')."
+    )
 
 
 class TokenInvalidError(UnauthorizedError):

@@ -67,7 +67,11 @@ class EventFlow:
         return True
 
     async def authenticate(
-        self, sid: str, namespace: str, data: object, inner_connect: Handler | None,
+        self,
+        sid: str,
+        namespace: str,
+        data: object,
+        inner_connect: Handler | None,
         requirement: Requirement | None = None,
     ) -> dict[str, Any]:
         """Handle ``authenticate``: admit, or refuse and disconnect."""
@@ -129,7 +133,10 @@ class EventFlow:
         if event == AUTHENTICATE:
             data = rest[0] if rest else None
             return await self.authenticate(
-                sid, namespace, data, getattr(ns, "on_connect", None),
+                sid,
+                namespace,
+                data,
+                getattr(ns, "on_connect", None),
                 getattr(ns, "requirement", None),
             )
         if not self.is_admitted(sid, namespace):

@@ -50,7 +50,9 @@ class JSONHandler(tornado.web.RequestHandler):
 
         :raises BadRequestError: when the body is not a JSON object or a form.
         """
-        content_type = self.request.headers.get("Content-Type", "").split(";")[0].strip()
+        content_type = (
+            self.request.headers.get("Content-Type", "").split(";")[0].strip()
+        )
         try:
             if content_type == FORM_TYPE:
                 text = self.body.decode("utf-8", "strict")
@@ -67,7 +69,9 @@ class JSONHandler(tornado.web.RequestHandler):
         if isinstance(exc, AuthError):
             self.set_status(exc.status)
             if exc.status == 401:
-                self.set_header("WWW-Authenticate", 'Bearer realm="tornado-socketio-jwt"')
+                self.set_header(
+                    "WWW-Authenticate", 'Bearer realm="tornado-socketio-jwt"'
+                )
             retry_after = getattr(exc, "retry_after", None)
             if retry_after is not None:
                 self.set_header("Retry-After", str(retry_after))

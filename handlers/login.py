@@ -35,7 +35,11 @@ class LoginHandler(JSONHandler):
     """
 
     def initialize(  # type: ignore[override]
-        self, settings: Any, authenticator: Authenticator, users: UserStore, limits: LoginLimits
+        self,
+        settings: Any,
+        authenticator: Authenticator,
+        users: UserStore,
+        limits: LoginLimits,
     ) -> None:
         super().initialize(settings)
         self.authenticator = authenticator
@@ -52,8 +56,10 @@ class LoginHandler(JSONHandler):
         username, password = self._credentials()
         user_key, address_key = username.casefold(), self.request.remote_ip or ""
         limits = self.limits
-        wait = max(limits.by_user.retry_after(user_key),
-                   limits.by_address.retry_after(address_key))
+        wait = max(
+            limits.by_user.retry_after(user_key),
+            limits.by_address.retry_after(address_key),
+        )
         if wait:
             raise TooManyAttemptsError(wait)
         # Counted as failures before the (slow) hash check, so that requests
@@ -69,7 +75,9 @@ class LoginHandler(JSONHandler):
         claims = {**user.claims(), "auth_time": int(now)}
         settings, keys = self.authenticator.settings, self.authenticator.keys
         token, _ = issue_token(settings, keys, str(user.id), claims, now=now)
-        self.write({"token": token, "token_type": "Bearer", "expires_in": settings.token_ttl})
+        self.write(
+            {"token": token, "token_type": "Bearer", "expires_in": settings.token_ttl}
+        )
 
     def _credentials(self) -> tuple[str, str]:
         body = self.json_body()
@@ -81,9 +89,11 @@ class LoginHandler(JSONHandler):
 
 
 class LogoutHandler(JSONHandler):
-    """Revoke the presented Bearer token (or, with ``{"all": true}``, all of the user's)."""
+    """Revoke the presented Bearer token (with ``{"all": true}``: all of the user's)."""
 
-    def initialize(self, settings: Any, authenticator: Authenticator) -> None:  # type: ignore[override]
+    def initialize(  # type: ignore[override]
+        self, settings: Any, authenticator: Authenticator
+    ) -> None:
         super().initialize(settings)
         self.authenticator = authenticator
 

@@ -66,8 +66,12 @@ def redacting_log_function(inner: LogFunction | None = None) -> LogFunction:
         else:
             log_method = access_log.error
         log_method(
-            "%d %s %s (%s) %.2fms", status, request.method, request.uri,
-            request.remote_ip, 1000.0 * request.request_time(),
+            "%d %s %s (%s) %.2fms",
+            status,
+            request.method,
+            request.uri,
+            request.remote_ip,
+            1000.0 * request.request_time(),
         )
 
     return log_request

@@ -74,7 +74,9 @@ class FailureLimiter:
 
 def _digest(key: str) -> str:
     # A fixed-size key: a spray of 1 KiB usernames costs 32 bytes each.
-    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        key.encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()
 
 
 def _expire(times: deque[float], before: float) -> None:

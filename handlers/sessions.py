@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterator
 
-__all__ = ["current_user", "user_room", "CLAIMS_KEY", "AUTHENTICATED_ROOM", "LiveSockets"]
+__all__ = [
+    "current_user",
+    "user_room",
+    "CLAIMS_KEY",
+    "AUTHENTICATED_ROOM",
+    "LiveSockets",
+]
 
 CLAIMS_KEY = "tsj.claims"
 USER_ROOM_PREFIX = "user:"
@@ -17,7 +23,9 @@ def user_room(sub: str) -> str:
     return f"{USER_ROOM_PREFIX}{sub}"
 
 
-async def current_user(sio: Any, sid: str, namespace: str = "/") -> dict[str, Any] | None:
+async def current_user(
+    sio: Any, sid: str, namespace: str = "/"
+) -> dict[str, Any] | None:
     """The verified claims of socket ``sid``, or ``None`` if it is not authenticated.
 
     :param sio: the ``socketio.AsyncServer``.
@@ -28,7 +36,9 @@ async def current_user(sio: Any, sid: str, namespace: str = "/") -> dict[str, An
     return dict(claims) if claims is not None else None
 
 
-async def store_claims(sio: Any, sid: str, namespace: str, claims: dict[str, Any]) -> None:
+async def store_claims(
+    sio: Any, sid: str, namespace: str, claims: dict[str, Any]
+) -> None:
     """Merge ``claims`` into the socket's session under the reserved key."""
     async with sio.session(sid, namespace=namespace) as session:
         session[CLAIMS_KEY] = claims
@@ -73,7 +83,9 @@ class LiveSockets:
         return len(self._claims)
 
 
-def _remove(index: dict[str, set[tuple[str, str]]], name: str, key: tuple[str, str]) -> None:
+def _remove(
+    index: dict[str, set[tuple[str, str]]], name: str, key: tuple[str, str]
+) -> None:
     members = index.get(name)
     if members is not None:
         members.discard(key)

@@ -17,16 +17,24 @@ import socketio
 from .authenticator import Authenticator
 from .authorization import Requirement, check_namespace
 from .dispatch import call_handler
-from .errors import CredentialsBadFormatError, CredentialsRequiredError, UnauthorizedError
+from .errors import (
+    CredentialsBadFormatError,
+    CredentialsRequiredError,
+    UnauthorizedError,
+)
 
 __all__ = ["extract_token", "to_connect_refusal", "install_gate", "authenticator_for"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 BEARER = "bearer"
-_authenticators: "weakref.WeakKeyDictionary[Any, Authenticator]" = weakref.WeakKeyDictionary()
+_authenticators: "weakref.WeakKeyDictionary[Any, Authenticator]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def extract_token(environ: Mapping[str, Any], auth: object, sources: tuple[str, ...]) -> str:
+def extract_token(
+    environ: Mapping[str, Any], auth: object, sources: tuple[str, ...]
+) -> str:
     """Find the token in the handshake, trying ``sources`` in order.
 
     :raises CredentialsRequiredError: no source has a token.
@@ -50,7 +58,9 @@ def _from_auth(environ: Mapping[str, Any], auth: object) -> str | None:
 
 
 def _from_query(environ: Mapping[str, Any], auth: object) -> str | None:
-    values = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("token")
+    values = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get(
+        "token"
+    )
     if not values:
         return None
     return _strip_bearer(values[0], required=False)
@@ -81,7 +91,9 @@ _READERS: dict[str, Callable[[Mapping[str, Any], object], str | None]] = {
 }
 
 
-def to_connect_refusal(err: UnauthorizedError) -> socketio.exceptions.ConnectionRefusedError:
+def to_connect_refusal(
+    err: UnauthorizedError,
+) -> socketio.exceptions.ConnectionRefusedError:
     """The wire form of a refusal: ``connect_error`` with ``{code, type}`` data."""
     return socketio.exceptions.ConnectionRefusedError(
         err.message, {"code": err.code, "type": err.type}
@@ -89,10 +101,14 @@ def to_connect_refusal(err: UnauthorizedError) -> socketio.exceptions.Connection
 
 
 async def authenticate_handshake(
-    authenticator: Authenticator, sid: str, namespace: str, environ: Mapping[str, Any],
-    auth: object, requirement: Requirement | None = None,
+    authenticator: Authenticator,
+    sid: str,
+    namespace: str,
+    environ: Mapping[str, Any],
+    auth: object,
+    requirement: Requirement | None = None,
 ) -> dict[str, Any]:
-    """Verify the token, check the namespace's requirement, admit the socket; or refuse."""
+    """Verify the token, check the namespace's rule, admit the socket; or refuse."""
     try:
         token = extract_token(environ, auth, authenticator.settings.token_sources)
         claims = await authenticator.verify(token)
@@ -118,7 +134,9 @@ def install_gate(authenticator: Authenticator, namespace: str = "/") -> None:
 
     async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> Any:
         await authenticate_handshake(authenticator, sid, namespace, environ, auth)
-        return await run_inner_connect(authenticator, inner_connect, sid, namespace, environ, auth)
+        return await run_inner_connect(
+            authenticator, inner_connect, sid, namespace, environ, auth
+        )
 
     async def disconnect(sid: str, reason: str | None = None) -> None:
         authenticator.forget(sid, namespace)

@@ -17,7 +17,13 @@ from typing import Any, Protocol
 
 import argon2
 
-__all__ = ["User", "UserStore", "SQLiteUserStore", "UserExistsError", "create_demo_user"]
+__all__ = [
+    "User",
+    "UserStore",
+    "SQLiteUserStore",
+    "UserExistsError",
+    "create_demo_user",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -49,7 +55,11 @@ class User:
 
     def claims(self) -> dict[str, Any]:
         """The profile claims of this user's tokens."""
-        return {"email": self.email, "first_name": self.first_name, "last_name": self.last_name}
+        return {
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+        }
 
 
 class UserStore(Protocol):
@@ -75,13 +85,18 @@ class SQLiteUserStore:
     """
 
     def __init__(
-        self, path: str, hasher: argon2.PasswordHasher | None = None, hash_workers: int = 2
+        self,
+        path: str,
+        hasher: argon2.PasswordHasher | None = None,
+        hash_workers: int = 2,
     ) -> None:
         self.path = path
         self.hasher = hasher or argon2.PasswordHasher()
         self._local = threading.local()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsj-sqlite")
-        self._hashing = ThreadPoolExecutor(hash_workers, thread_name_prefix="tsj-argon2")
+        self._hashing = ThreadPoolExecutor(
+            hash_workers, thread_name_prefix="tsj-argon2"
+        )
         if path != ":memory:" and not os.path.exists(path):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._dummy_hash = self.hasher.hash("not a real password")
@@ -106,8 +121,14 @@ class SQLiteUserStore:
                 cur = conn.execute(
                     "INSERT INTO users (username, password_hash, email, first_name,"
                     " last_name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (username, digest, profile.get("email", ""),
-                     profile.get("first_name", ""), profile.get("last_name", ""), time.time()),
+                    (
+                        username,
+                        digest,
+                        profile.get("email", ""),
+                        profile.get("first_name", ""),
+                        profile.get("last_name", ""),
+                        time.time(),
+                    ),
                 )
         except sqlite3.IntegrityError as exc:
             raise UserExistsError(f"user {username!r} exists") from exc
@@ -119,7 +140,9 @@ class SQLiteUserStore:
 
     async def add_user(self, username: str, password: str, **profile: str) -> User:
         """Create a user off the IOLoop."""
-        return await self._in_db(lambda: self.add_user_sync(username, password, **profile))
+        return await self._in_db(
+            lambda: self.add_user_sync(username, password, **profile)
+        )
 
     async def get(self, user_id: str) -> User | None:
         if not str(user_id).isdigit():
@@ -138,13 +161,18 @@ class SQLiteUserStore:
     def _check(self, digest: str, password: str) -> bool:
         try:
             return bool(self.hasher.verify(digest, password))
-        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        except (
+            argon2.exceptions.VerificationError,
+            argon2.exceptions.InvalidHashError,
+        ):
             return False
 
     def _row(self, where: str, value: Any) -> tuple[Any, ...] | None:
-        return self._connect().execute(
-            f"SELECT {COLUMNS} FROM users WHERE {where}", (value,)
-        ).fetchone()
+        return (
+            self._connect()
+            .execute(f"SELECT {COLUMNS} FROM users WHERE {where}", (value,))
+            .fetchone()
+        )
 
     async def _in_db(self, work: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._db, work)
@@ -161,10 +189,17 @@ def create_demo_user(store: SQLiteUserStore, username: str = "demo") -> str | No
     if store.count_sync():
         return None
     password = secrets.token_urlsafe(12)
-    store.add_user_sync(username, password, email=f"{username}@example.com",
-                        first_name=username.capitalize(), last_name="User")
+    store.add_user_sync(
+        username,
+        password,
+        email=f"{username}@example.com",
+        first_name=username.capitalize(),
+        last_name="User",
+    )
     return password
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    return User(id=row[0], username=row[1], email=row[3], first_name=row[4], last_name=row[5])
+    return User(
+        id=row[0], username=row[1], email=row[3], first_name=row[4], last_name=row[5]
+    )

@@ -11,7 +11,12 @@ import pytest
 import socketio
 import tornado.web
 
-from handlers import AuthSettings, SQLiteUserStore, attach_jwt_auth, redacting_log_function
+from handlers import (
+    AuthSettings,
+    SQLiteUserStore,
+    attach_jwt_auth,
+    redacting_log_function,
+)
 from tests.support import ALICE, BOB, sign
 
 # Cheap argon2id parameters: the tests exercise the code path, not the cost.
@@ -61,8 +66,9 @@ def attach_options() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(sio: Any, settings: AuthSettings, users: Any,
-        attach_options: dict[str, Any]) -> tornado.web.Application:
+def app(
+    sio: Any, settings: AuthSettings, users: Any, attach_options: dict[str, Any]
+) -> tornado.web.Application:
     options = {"users": users, "events": ("whoami", "message"), **attach_options}
     specs = attach_jwt_auth(sio, settings, **options)
     return tornado.web.Application(specs, log_function=redacting_log_function())

@@ -12,10 +12,20 @@ from typing import Any, AsyncIterator
 import jwt
 import socketio
 
-ALICE = {"username": "alice", "password": "alice-password-1", "email": "alice@example.com",
-         "first_name": "Alice", "last_name": "Liddell"}
-BOB = {"username": "bob", "password": "bob-password-22", "email": "bob@example.com",
-       "first_name": "Bob", "last_name": "Builder"}
+ALICE = {
+    "username": "alice",
+    "password": "alice-password-1",
+    "email": "alice@example.com",
+    "first_name": "Alice",
+    "last_name": "Liddell",
+}
+BOB = {
+    "username": "bob",
+    "password": "bob-password-22",
+    "email": "bob@example.com",
+    "first_name": "Bob",
+    "last_name": "Builder",
+}
 
 
 def server_url(port: int) -> str:
@@ -23,13 +33,22 @@ def server_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def sign(secret: str, algorithm: str = "HS256", headers: dict[str, Any] | None = None,
-         **claims: Any) -> str:
+def sign(
+    secret: str,
+    algorithm: str = "HS256",
+    headers: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
     """A token with sensible defaults for every claim the server requires."""
     now = int(time.time())
-    payload: dict[str, Any] = {"sub": "1", "iat": now, "exp": now + 60,
-                               "jti": uuid.uuid4().hex, "iss": "tornado-socketio-jwt",
-                               "email": ALICE["email"]}
+    payload: dict[str, Any] = {
+        "sub": "1",
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+        "iss": "tornado-socketio-jwt",
+        "email": ALICE["email"],
+    }
     payload.update(claims)
     payload = {k: v for k, v in payload.items() if v is not None}
     return jwt.encode(payload, secret, algorithm=algorithm, headers=headers)
@@ -47,24 +66,32 @@ class ClientResult:
 
     async def next_event(self, name: str, timeout: float = 5.0) -> Any:
         """Wait (bounded) until event ``name`` has arrived; return its first payload."""
+
         async def arrived() -> Any:
             while not self.events.get(name):
                 await asyncio.sleep(0.01)
             return self.events[name][0]
+
         return await asyncio.wait_for(arrived(), timeout)
 
     async def until_disconnected(self, timeout: float = 5.0) -> None:
         async def gone() -> None:
             while self.client.connected:
                 await asyncio.sleep(0.01)
+
         await asyncio.wait_for(gone(), timeout)
 
 
 @asynccontextmanager
 async def connected_client(
-    url: str, *, auth: Any = None, headers: dict[str, str] | None = None,
-    transports: list[str] | None = None, record: tuple[str, ...] = (),
-    namespaces: list[str] | None = None, socketio_path: str = "socket.io",
+    url: str,
+    *,
+    auth: Any = None,
+    headers: dict[str, str] | None = None,
+    transports: list[str] | None = None,
+    record: tuple[str, ...] = (),
+    namespaces: list[str] | None = None,
+    socketio_path: str = "socket.io",
 ) -> AsyncIterator[ClientResult]:
     """A python-socketio client that records ``connect_error`` data and the
     named events, and always shuts down."""
@@ -72,17 +99,24 @@ async def connected_client(
     result = ClientResult(client)
 
     async def on_connect_error(*args: Any) -> None:
-        result.connect_errors.append(args[-1])  # namespace="*" passes the namespace first
+        result.connect_errors.append(
+            args[-1]
+        )  # namespace="*" passes the namespace first
 
     client.on("connect_error", on_connect_error, namespace="*")
     for name in record:
         client.on(name, _recorder(result, name), namespace="*")
     try:
         try:
-            await client.connect(url, auth=auth, headers=headers or {},
-                                 transports=transports or ["websocket"],
-                                 namespaces=namespaces, socketio_path=socketio_path,
-                                 wait_timeout=5)
+            await client.connect(
+                url,
+                auth=auth,
+                headers=headers or {},
+                transports=transports or ["websocket"],
+                namespaces=namespaces,
+                socketio_path=socketio_path,
+                wait_timeout=5,
+            )
         except socketio.exceptions.ConnectionError:
             pass
         yield result
@@ -94,4 +128,5 @@ def _recorder(result: ClientResult, name: str) -> Any:
     async def record(*args: Any) -> None:
         # namespace="*" handlers get the namespace first
         result.events.setdefault(name, []).append(args[1] if len(args) > 1 else None)
+
     return record

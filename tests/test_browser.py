@@ -29,8 +29,14 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
 ]
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDORED_CLIENT = STATIC_DIR / "vendor" / "socket.io.esm.min.js"
@@ -120,16 +126,19 @@ async def test_two_users_log_in_and_see_each_others_chat_messages(
     http_server: Any, http_port: int
 ) -> None:
     async with chromium() as browser:
-        async with client_page(browser, page_url(http_port)) as alice, \
-                client_page(browser, page_url(http_port)) as bob:
+        async with client_page(browser, page_url(http_port)) as alice, client_page(
+            browser, page_url(http_port)
+        ) as bob:
             await log_in(alice, ALICE)
             await log_in(bob, BOB)
             await until_connected(alice)
             await until_connected(bob)
             await expect(alice.locator("#whoami")).to_have_text(
-                "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS)
+                "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS
+            )
             await expect(bob.locator("#whoami")).to_have_text(
-                "Signed in as Bob Builder (bob@example.com)", timeout=WAIT_MS)
+                "Signed in as Bob Builder (bob@example.com)", timeout=WAIT_MS
+            )
             await expect(alice.locator("#login-form")).to_be_hidden()
 
             await alice.fill("#chat-input", "hello from alice")
@@ -155,7 +164,8 @@ async def test_wrong_password_shows_invalid_credentials_and_opens_no_socket(
             await log_in(page, ALICE, password="not-" + ALICE["password"])
 
             await expect(page.locator("#login-error")).to_have_text(
-                "Invalid username or password.", timeout=WAIT_MS)
+                "Invalid username or password.", timeout=WAIT_MS
+            )
             await expect(page.locator("#status")).to_have_text("disconnected")
             await expect(page.locator("#chat")).to_be_hidden()
             await expect(page.locator("#login-form")).to_be_visible()
@@ -177,7 +187,8 @@ async def test_chat_text_is_shown_as_text_never_as_html(
             await page.press("#chat-input", "Enter")
 
             await expect(page.locator("#messages li .text")).to_have_text(
-                markup, timeout=WAIT_MS)
+                markup, timeout=WAIT_MS
+            )
             await expect(page.locator("#messages img")).to_have_count(0)
             assert await page.evaluate("document.body.dataset.pwned") is None
 
@@ -214,7 +225,8 @@ async def test_logout_disconnects_and_shows_the_login_form(
             assert (await logout.value).status == 204
 
             await expect(page.locator("#status")).to_have_text(
-                "disconnected", timeout=WAIT_MS)
+                "disconnected", timeout=WAIT_MS
+            )
             await expect(page.locator("#login-form")).to_be_visible()
             await expect(page.locator("#chat")).to_be_hidden()
             await expect(page.locator("#connect-error")).to_be_hidden()
@@ -237,7 +249,8 @@ async def send_chat(page: Any, text: str) -> None:
     await page.fill("#chat-input", text)
     await page.press("#chat-input", "Enter")
     await expect(page.locator("#messages li").filter(has_text=text)).to_have_count(
-        1, timeout=WAIT_MS)
+        1, timeout=WAIT_MS
+    )
 
 
 @pytest.mark.parametrize("settings", [SHORT_TTL_SETTINGS])
@@ -265,27 +278,33 @@ async def test_page_refreshes_its_token_and_keeps_the_chat_past_the_first_exp(
             await send_chat(page, "after the refresh")
 
             assert refreshes[:2] == [200, 200]
-            assert await page.evaluate("window.statesSeen") == []  # never left "connected"
+            assert (
+                await page.evaluate("window.statesSeen") == []
+            )  # never left "connected"
             await expect(page.locator("#status")).to_have_text("connected")
             await expect(page.locator("#messages li")).to_have_count(2)
             await expect(page.locator("#connect-error")).to_be_hidden()
             assert page.script_errors == []
 
 
-@pytest.mark.parametrize("settings", [
-    AuthSettings(secret=secrets.token_urlsafe(32), token_ttl=60, auth_flow="event")
-])
+@pytest.mark.parametrize(
+    "settings",
+    [AuthSettings(secret=secrets.token_urlsafe(32), token_ttl=60, auth_flow="event")],
+)
 @pytest.mark.gen_test(timeout=60)
 async def test_page_opened_for_the_event_flow_authenticates_with_the_event(
     http_server: Any, http_port: int, settings: AuthSettings
 ) -> None:
     async with chromium() as browser:
-        async with client_page(browser, page_url(http_port) + "?auth_flow=event") as page:
+        async with client_page(
+            browser, page_url(http_port) + "?auth_flow=event"
+        ) as page:
             await log_in(page, ALICE)
             await until_connected(page)
 
             await expect(page.locator("#whoami")).to_have_text(
-                "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS)
+                "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS
+            )
             await send_chat(page, "hello from the event flow")
             assert not any("token=" in url for url in page.socketio_requests)
             assert page.script_errors == []

@@ -17,7 +17,9 @@ ran = []
 
 class PlainNamespace(socketio.AsyncNamespace):
     async def on_connect(self, sid, environ):
-        ran.append(("plain-connect", (await current_user(self.server, sid, "/plain"))["sub"]))
+        ran.append(
+            ("plain-connect", (await current_user(self.server, sid, "/plain"))["sub"])
+        )
 
     async def on_ping(self, sid):
         return "pong"
@@ -51,7 +53,9 @@ def app(secret, io_loop, flow):
 
 
 @pytest.mark.gen_test
-async def test_unlisted_namespace_refuses_a_socket_without_token(http_server, http_port):
+async def test_unlisted_namespace_refuses_a_socket_without_token(
+    http_server, http_port
+):
     async with connected_client(server_url(http_port), namespaces=["/admin"]) as c:
         assert c.connect_errors[0]["data"]["code"] == "credentials_required"
     assert ran == []
@@ -59,20 +63,31 @@ async def test_unlisted_namespace_refuses_a_socket_without_token(http_server, ht
 
 @pytest.mark.gen_test
 async def test_unlisted_namespace_admits_a_valid_token_and_runs_hosts_handlers(
-        http_server, http_port, make_token):
-    async with connected_client(server_url(http_port), namespaces=["/admin"],
-                                auth={"token": make_token()}) as c:
-        assert await c.client.call("secret", {}, namespace="/admin", timeout=5) == "secret-data"
+    http_server, http_port, make_token
+):
+    async with connected_client(
+        server_url(http_port), namespaces=["/admin"], auth={"token": make_token()}
+    ) as c:
+        assert (
+            await c.client.call("secret", {}, namespace="/admin", timeout=5)
+            == "secret-data"
+        )
     assert ran == [("catch-all-connect", "/admin"), "admin-secret"]
 
 
 @pytest.mark.gen_test
-async def test_plain_async_namespace_is_gated_and_the_hosts_catch_all_connect_still_runs(
-        http_server, http_port, make_token):
-    async with connected_client(server_url(http_port), namespaces=["/plain"]) as anonymous:
+async def test_plain_namespace_is_gated_and_the_hosts_catch_all_connect_still_runs(
+    http_server, http_port, make_token
+):
+    async with connected_client(
+        server_url(http_port), namespaces=["/plain"]
+    ) as anonymous:
         assert anonymous.connect_errors[0]["data"]["code"] == "credentials_required"
-    async with connected_client(server_url(http_port), namespaces=["/plain"],
-                                auth={"token": make_token(sub="4")}) as c:
+    async with connected_client(
+        server_url(http_port),
+        namespaces=["/plain"],
+        auth={"token": make_token(sub="4")},
+    ) as c:
         assert await c.client.call("ping", namespace="/plain", timeout=5) == "pong"
     # As in python-socketio itself, a catch-all connect handler takes
     # precedence over the class-based namespace's on_connect.
@@ -85,19 +100,22 @@ def plain_app(secret, io_loop):
     sio = socketio.AsyncServer(async_mode="tornado")
     sio.register_namespace(PlainNamespace("/plain"))
     yield tornado.web.Application(
-        attach_jwt_auth(sio, AuthSettings(secret=secret), routes=("socketio",)))
+        attach_jwt_auth(sio, AuthSettings(secret=secret), routes=("socketio",))
+    )
     io_loop.run_sync(lambda: stop(sio))
 
 
 @pytest.mark.gen_test
 async def test_plain_async_namespace_on_connect_runs_after_authentication(
-        plain_app, make_token):
+    plain_app, make_token
+):
     server = tornado.httpserver.HTTPServer(plain_app)
     sock, port = tornado.testing.bind_unused_port()
     server.add_sockets([sock])
     try:
-        async with connected_client(server_url(port), namespaces=["/plain"],
-                                    auth={"token": make_token(sub="4")}) as c:
+        async with connected_client(
+            server_url(port), namespaces=["/plain"], auth={"token": make_token(sub="4")}
+        ) as c:
             assert await c.client.call("ping", namespace="/plain", timeout=5) == "pong"
     finally:
         server.stop()
@@ -105,21 +123,28 @@ async def test_plain_async_namespace_on_connect_runs_after_authentication(
 
 
 @pytest.mark.gen_test
-async def test_namespace_rule_applies_to_an_unlisted_namespace(http_server, http_port,
-                                                               make_token):
-    async with connected_client(server_url(http_port), namespaces=["/roles"],
-                                auth={"token": make_token()}) as c:
+async def test_namespace_rule_applies_to_an_unlisted_namespace(
+    http_server, http_port, make_token
+):
+    async with connected_client(
+        server_url(http_port), namespaces=["/roles"], auth={"token": make_token()}
+    ) as c:
         assert c.connect_errors[0]["data"]["code"] == "forbidden"
-    async with connected_client(server_url(http_port), namespaces=["/roles"],
-                                auth={"token": make_token(roles=["admin"])}) as c:
+    async with connected_client(
+        server_url(http_port),
+        namespaces=["/roles"],
+        auth={"token": make_token(roles=["admin"])},
+    ) as c:
         assert await c.client.call("hello", namespace="/roles", timeout=5) == "hi"
 
 
 @pytest.mark.parametrize("flow", ["event"])
 @pytest.mark.gen_test
-async def test_event_flow_refuses_a_namespace_it_was_not_told_to_gate(http_server, http_port,
-                                                                      make_token, flow):
-    async with connected_client(server_url(http_port), namespaces=["/admin"],
-                                auth={"token": make_token()}) as c:
+async def test_event_flow_refuses_a_namespace_it_was_not_told_to_gate(
+    http_server, http_port, make_token, flow
+):
+    async with connected_client(
+        server_url(http_port), namespaces=["/admin"], auth={"token": make_token()}
+    ) as c:
         assert not c.connected
     assert ran == []

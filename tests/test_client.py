@@ -11,8 +11,9 @@ from tests.support import server_url
 
 
 @pytest.mark.gen_test
-async def test_root_serves_the_browser_client_with_a_strict_csp(http_server, http_port,
-                                                                http_client):
+async def test_root_serves_the_browser_client_with_a_strict_csp(
+    http_server, http_port, http_client
+):
     response = await http_client.fetch(server_url(http_port) + "/")
     assert b'id="login-form"' in response.body
     assert b'src="client/app.js"' in response.body
@@ -21,19 +22,24 @@ async def test_root_serves_the_browser_client_with_a_strict_csp(http_server, htt
 
 
 @pytest.mark.gen_test
-async def test_client_script_loads_the_vendored_official_client(http_server, http_port,
-                                                                http_client):
+async def test_client_script_loads_the_vendored_official_client(
+    http_server, http_port, http_client
+):
     script = await http_client.fetch(server_url(http_port) + "/client/app.js")
     assert b'from "./vendor/socket.io.esm.min.js"' in script.body
-    vendor = await http_client.fetch(server_url(http_port) + "/client/vendor/socket.io.esm.min.js")
+    vendor = await http_client.fetch(
+        server_url(http_port) + "/client/vendor/socket.io.esm.min.js"
+    )
     assert b"Socket.IO v4" in vendor.body[:200]
 
 
 @pytest.mark.gen_test
-async def test_client_assets_outside_the_static_dir_are_not_served(http_server, http_port,
-                                                                   http_client):
-    response = await http_client.fetch(server_url(http_port) + "/client/../server.py",
-                                       raise_error=False)
+async def test_client_assets_outside_the_static_dir_are_not_served(
+    http_server, http_port, http_client
+):
+    response = await http_client.fetch(
+        server_url(http_port) + "/client/../server.py", raise_error=False
+    )
     assert response.code in (403, 404)
 
 
@@ -58,6 +64,8 @@ def test_installed_package_finds_the_client_under_its_prefix(tmp_path, monkeypat
     installed = tmp_path / "prefix" / "share" / "tornado-socketio-jwt" / "static"
     installed.mkdir(parents=True)
     (installed / "index.html").write_text("<html></html>")
-    monkeypatch.setattr(client, "__file__", str(tmp_path / "site" / "pkg" / "client.py"))
+    monkeypatch.setattr(
+        client, "__file__", str(tmp_path / "site" / "pkg" / "client.py")
+    )
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
     assert find_static_dir() == str(installed)

@@ -51,8 +51,13 @@ def app(example, secret, users, servers, io_loop):
 
 async def login(http_client, port, path="/rt/login", **kwargs):
     body = json.dumps({"username": ALICE["username"], "password": ALICE["password"]})
-    response = await http_client.fetch(server_url(port) + path, method="POST", body=body,
-                                       headers={"Content-Type": "application/json"}, **kwargs)
+    response = await http_client.fetch(
+        server_url(port) + path,
+        method="POST",
+        body=body,
+        headers={"Content-Type": "application/json"},
+        **kwargs,
+    )
     return response
 
 
@@ -67,8 +72,9 @@ async def test_host_keeps_its_own_root_handler(http_server, http_port, http_clie
 
 
 @pytest.mark.gen_test
-async def test_embedded_login_and_client_live_under_the_prefix(http_server, http_port,
-                                                               http_client):
+async def test_embedded_login_and_client_live_under_the_prefix(
+    http_server, http_port, http_client
+):
     token = json.loads((await login(http_client, http_port)).body)["token"]
     assert token
     page = await http_client.fetch(server_url(http_port) + "/rt/")
@@ -77,45 +83,64 @@ async def test_embedded_login_and_client_live_under_the_prefix(http_server, http
 
 @pytest.mark.gen_test
 async def test_hosts_connect_handler_runs_after_authentication_with_claims(
-        http_server, http_port, http_client, capsys):
+    http_server, http_port, http_client, capsys
+):
     token = json.loads((await login(http_client, http_port)).body)["token"]
-    async with connected_client(server_url(http_port), auth={"token": token},
-                                socketio_path="rt/socket.io") as c:
+    async with connected_client(
+        server_url(http_port), auth={"token": token}, socketio_path="rt/socket.io"
+    ) as c:
         assert c.connected
     assert "connected: 1" in capsys.readouterr().out
 
 
 @pytest.mark.gen_test
-async def test_hosts_connect_handler_never_runs_for_a_refused_socket(http_server, http_port,
-                                                                     capsys):
-    async with connected_client(server_url(http_port), auth={"token": "nope"},
-                                socketio_path="rt/socket.io") as c:
+async def test_hosts_connect_handler_never_runs_for_a_refused_socket(
+    http_server, http_port, capsys
+):
+    async with connected_client(
+        server_url(http_port), auth={"token": "nope"}, socketio_path="rt/socket.io"
+    ) as c:
         assert c.connect_errors[0]["data"]["code"] == "invalid_token"
     assert "connected:" not in capsys.readouterr().out
 
 
 @pytest.mark.gen_test
-async def test_hosts_event_handler_reads_the_verified_claims(http_server, http_port,
-                                                             http_client):
+async def test_hosts_event_handler_reads_the_verified_claims(
+    http_server, http_port, http_client
+):
     token = json.loads((await login(http_client, http_port)).body)["token"]
     client = socketio.AsyncClient(reconnection=False)
     try:
-        await client.connect(server_url(http_port), auth={"token": token},
-                             socketio_path="rt/socket.io", transports=["websocket"])
+        await client.connect(
+            server_url(http_port),
+            auth={"token": token},
+            socketio_path="rt/socket.io",
+            transports=["websocket"],
+        )
         assert await client.call("hello", {}, timeout=5) == f"hello {ALICE['email']}"
     finally:
         await client.shutdown()
 
 
 @pytest.mark.gen_test
-async def test_url_specs_are_named_and_prefixed(http_server, http_port, example, secret, users,
-                                                servers):
+async def test_url_specs_are_named_and_prefixed(
+    http_server, http_port, example, secret, users, servers
+):
     sio = example["socketio"].AsyncServer(async_mode="tornado")
     specs = attach_jwt_auth(sio, AuthSettings(secret=secret), users=users, prefix="/x")
     names = {spec.name: spec.regex.pattern for spec in specs}
-    assert names["tsj.login"] == "/x/login$" and names["tsj.socketio"] == "/x/socket.io/$"
-    assert set(names) == {"tsj.socketio", "tsj.login", "tsj.logout", "tsj.refresh", "tsj.health",
-                          "tsj.client", "tsj.client_assets"}
+    assert (
+        names["tsj.login"] == "/x/login$" and names["tsj.socketio"] == "/x/socket.io/$"
+    )
+    assert set(names) == {
+        "tsj.socketio",
+        "tsj.login",
+        "tsj.logout",
+        "tsj.refresh",
+        "tsj.health",
+        "tsj.client",
+        "tsj.client_assets",
+    }
 
 
 def test_routes_left_out_are_not_returned(secret):

@@ -26,8 +26,9 @@ EVENTS = ("authenticated", "unauthorized", "message", "token_expired")
 
 @pytest.fixture
 def settings(secret: str) -> AuthSettings:
-    return AuthSettings(secret=secret, token_ttl=60, auth_flow="event",
-                        auth_timeout=AUTH_TIMEOUT)
+    return AuthSettings(
+        secret=secret, token_ttl=60, auth_flow="event", auth_timeout=AUTH_TIMEOUT
+    )
 
 
 class Recorder:
@@ -60,8 +61,12 @@ def app_handlers(sio: Any) -> Recorder:
     async def anything(event: str, sid: str, data: Any = None) -> None:
         recorder.ran.append(("catch-all:" + event, sid))
 
-    for event, handler in (("connect", connect), ("disconnect", disconnect),
-                           ("probe", probe), ("*", anything)):
+    for event, handler in (
+        ("connect", connect),
+        ("disconnect", disconnect),
+        ("probe", probe),
+        ("*", anything),
+    ):
         sio.on(event, handler)
     return recorder
 
@@ -101,8 +106,11 @@ async def authenticate(result: ClientResult, token: str) -> Any:
 
 @pytest.mark.gen_test
 async def test_authenticate_with_a_valid_token_answers_authenticated(
-    http_server: Any, http_port: int, make_token: Callable[..., str],
-    app_handlers: Recorder, caplog: Any,
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+    app_handlers: Recorder,
+    caplog: Any,
 ) -> None:
     capture_logs(caplog)
     token = make_token()
@@ -122,8 +130,11 @@ async def test_authenticate_with_a_valid_token_answers_authenticated(
 
 @pytest.mark.gen_test
 async def test_authenticate_with_a_bad_token_answers_unauthorized_and_disconnects(
-    http_server: Any, http_port: int, make_token: Callable[..., str],
-    app_handlers: Recorder, caplog: Any,
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+    app_handlers: Recorder,
+    caplog: Any,
 ) -> None:
     capture_logs(caplog)
     now = int(time.time())
@@ -153,8 +164,10 @@ async def test_silence_past_auth_timeout_answers_unauthorized_and_disconnects(
         await result.until_disconnected(timeout=1)
 
     assert time.time() - started >= AUTH_TIMEOUT
-    assert payload == {"message": "No token was presented in time.",
-                       "code": "credentials_required"}
+    assert payload == {
+        "message": "No token was presented in time.",
+        "code": "credentials_required",
+    }
     assert app_handlers.failures == [("credentials_required", sid, "127.0.0.1")]
     assert_logged(caplog, "socket refused", f"sid={sid}", "code=credentials_required")
 
@@ -171,8 +184,11 @@ async def test_an_authenticated_socket_outlives_the_auth_timeout(
 
 @pytest.mark.gen_test
 async def test_no_handler_runs_before_authenticate(
-    http_server: Any, http_port: int, make_token: Callable[..., str],
-    late_handlers: Recorder, caplog: Any,
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+    late_handlers: Recorder,
+    caplog: Any,
 ) -> None:
     capture_logs(caplog)
     async with client(http_port) as result:
@@ -191,7 +207,10 @@ async def test_no_handler_runs_before_authenticate(
 
     await wait_until(lambda: late_handlers.ran[-1] == ("disconnect", sid))
     assert late_handlers.ran == [
-        ("connect", sid), ("probe", sid), ("late", sid), ("disconnect", sid)
+        ("connect", sid),
+        ("probe", sid),
+        ("late", sid),
+        ("disconnect", sid),
     ]
     assert_logged(caplog, "event dropped before authenticate", f"sid={sid}")
 
@@ -214,8 +233,11 @@ async def test_no_broadcast_reaches_a_socket_before_authenticate(
 
 @pytest.mark.gen_test
 async def test_a_second_authenticate_is_refused_and_changes_nothing(
-    http_server: Any, http_port: int, make_token: Callable[..., str],
-    app_handlers: Recorder, caplog: Any,
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+    app_handlers: Recorder,
+    caplog: Any,
 ) -> None:
     capture_logs(caplog)
     first, second = make_token(), make_token(exp=int(time.time()) + 600)
@@ -261,8 +283,9 @@ async def test_auth_namespace_runs_no_method_before_authenticate(
 ) -> None:
     recorder = Recorder()
     sio.register_namespace(Guarded("/guarded", recorder))
-    async with connected_client(server_url(http_port), namespaces=["/guarded"],
-                                record=EVENTS) as result:
+    async with connected_client(
+        server_url(http_port), namespaces=["/guarded"], record=EVENTS
+    ) as result:
         client = result.client
         with pytest.raises(socketio.exceptions.TimeoutError):
             await client.call("probe", namespace="/guarded", timeout=0.2)
@@ -286,10 +309,12 @@ async def test_a_connect_handler_refusal_answers_unauthorized_forbidden(
             raise socketio.exceptions.ConnectionRefusedError("Not on this namespace.")
 
     sio.register_namespace(Picky("/picky", recorder))
-    async with connected_client(server_url(http_port), namespaces=["/picky"],
-                                record=EVENTS) as result:
-        await result.client.emit("authenticate", {"token": make_token()},
-                                 namespace="/picky")
+    async with connected_client(
+        server_url(http_port), namespaces=["/picky"], record=EVENTS
+    ) as result:
+        await result.client.emit(
+            "authenticate", {"token": make_token()}, namespace="/picky"
+        )
         payload = await result.next_event("unauthorized")
         await wait_until(lambda: not result.client.namespaces)
 
@@ -299,7 +324,10 @@ async def test_a_connect_handler_refusal_answers_unauthorized_forbidden(
 
 @pytest.mark.gen_test
 async def test_namespace_rule_refuses_authenticate_with_forbidden(
-    http_server: Any, http_port: int, make_token: Callable[..., str], sio: Any,
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+    sio: Any,
     app_handlers: Recorder,
 ) -> None:
     from handlers import authorize_namespace

@@ -114,7 +114,9 @@ async def test_socket_gets_token_expired_and_is_disconnected_at_exp(
         server_url(http_port), auth={"token": token}, record=("token_expired",)
     ) as result:
         assert result.connected
-        payload = await result.next_event("token_expired", timeout=exp - time.time() + 2)
+        payload = await result.next_event(
+            "token_expired", timeout=exp - time.time() + 2
+        )
         await result.until_disconnected(timeout=2)
 
     assert time.time() >= exp
@@ -141,7 +143,10 @@ async def test_expiry_timer_is_cancelled_when_the_socket_disconnects(
 @pytest.mark.parametrize("leeway", [30])
 @pytest.mark.gen_test
 async def test_expiry_deadline_is_exp_plus_leeway(
-    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    sio: Any,
+    make_token: Callable[..., str],
     leeway: float,
 ) -> None:
     authenticator = authenticator_for(sio)

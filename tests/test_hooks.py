@@ -31,7 +31,9 @@ def assert_token_absent(calls: list[tuple[str, tuple[Any, ...]]], token: str) ->
 
 @pytest.mark.gen_test
 async def test_a_refused_handshake_calls_on_failure_with_code_sid_and_address(
-    http_server: Any, http_port: int, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
     calls: list[tuple[str, tuple[Any, ...]]],
 ) -> None:
     token = make_token(exp=1)
@@ -46,7 +48,9 @@ async def test_a_refused_handshake_calls_on_failure_with_code_sid_and_address(
 
 @pytest.mark.gen_test
 async def test_an_admitted_handshake_calls_on_success_with_sid_and_claims(
-    http_server: Any, http_port: int, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
     calls: list[tuple[str, tuple[Any, ...]]],
 ) -> None:
     token = make_token()
@@ -60,7 +64,9 @@ async def test_an_admitted_handshake_calls_on_success_with_sid_and_claims(
 
 @pytest.mark.gen_test
 async def test_a_refused_refresh_calls_on_failure_and_not_on_success(
-    http_server: Any, http_port: int, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
     calls: list[tuple[str, tuple[Any, ...]]],
 ) -> None:
     token, other = make_token(), make_token(sub="2")

@@ -33,33 +33,48 @@ def app(secret, users, io_loop):
 
 
 @pytest.mark.gen_test
-async def test_login_works_when_the_host_requires_xsrf_cookies(http_server, http_port,
-                                                               http_client):
+async def test_login_works_when_the_host_requires_xsrf_cookies(
+    http_server, http_port, http_client
+):
     body = json.dumps({"username": ALICE["username"], "password": ALICE["password"]})
-    response = await http_client.fetch(server_url(http_port) + "/login", method="POST",
-                                       body=body, headers={"Content-Type": "application/json"})
+    response = await http_client.fetch(
+        server_url(http_port) + "/login",
+        method="POST",
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.code == 200 and "Set-Cookie" not in response.headers
 
 
 @pytest.mark.gen_test
-async def test_class_based_namespace_refuses_a_socket_without_token(http_server, http_port):
+async def test_class_based_namespace_refuses_a_socket_without_token(
+    http_server, http_port
+):
     async with connected_client(server_url(http_port), namespaces=["/rooms"]) as c:
         assert c.connect_errors[0]["data"]["code"] == "credentials_required"
 
 
 @pytest.mark.gen_test
-async def test_class_based_namespace_on_connect_can_still_refuse(http_server, http_port,
-                                                                 make_token):
-    async with connected_client(server_url(http_port), namespaces=["/rooms"],
-                                auth={"token": make_token(sub="13")}) as c:
+async def test_class_based_namespace_on_connect_can_still_refuse(
+    http_server, http_port, make_token
+):
+    async with connected_client(
+        server_url(http_port),
+        namespaces=["/rooms"],
+        auth={"token": make_token(sub="13")},
+    ) as c:
         assert not c.connected
 
 
 @pytest.mark.gen_test
-async def test_class_based_namespace_handlers_read_the_claims(http_server, http_port,
-                                                              make_token):
-    async with connected_client(server_url(http_port), namespaces=["/rooms"],
-                                auth={"token": make_token(sub="5")}) as c:
+async def test_class_based_namespace_handlers_read_the_claims(
+    http_server, http_port, make_token
+):
+    async with connected_client(
+        server_url(http_port),
+        namespaces=["/rooms"],
+        auth={"token": make_token(sub="5")},
+    ) as c:
         claims = await c.client.call("whoami", namespace="/rooms", timeout=5)
     assert claims["sub"] == "5"
 

@@ -51,12 +51,18 @@ if _reason is not None:
 
 async def run_client(http_port: int, **scenario: Any) -> dict[str, Any]:
     """Run client.mjs with ``scenario`` (on stdin) and return its JSON line."""
-    scenario = {"url": server_url(http_port), "timeoutMs": CLIENT_TIMEOUT_S * 1000,
-                **scenario}
+    scenario = {
+        "url": server_url(http_port),
+        "timeoutMs": CLIENT_TIMEOUT_S * 1000,
+        **scenario,
+    }
     assert NODE is not None
     process = await asyncio.create_subprocess_exec(
-        NODE, str(CLIENT_SCRIPT), cwd=str(ROOT),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        NODE,
+        str(CLIENT_SCRIPT),
+        cwd=str(ROOT),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -86,15 +92,24 @@ def token(make_token: Callable[..., str]) -> str:
 @pytest.mark.parametrize("mode", ["auth", "query"])
 @pytest.mark.gen_test(timeout=30)
 async def test_official_client_connects_with_token_and_speaks_as_the_token_identity(
-    http_server: Any, http_port: int, token: str, mode: str, transport: str,
+    http_server: Any,
+    http_port: int,
+    token: str,
+    mode: str,
+    transport: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
     payload = {"text": f"hello over {mode}/{transport}", "from": SPOOFED_SENDER}
 
-    result = await run_client(http_port, mode=mode, token=token,
-                              transports=[transport], text=payload["text"],
-                              payload=payload)
+    result = await run_client(
+        http_port,
+        mode=mode,
+        token=token,
+        transports=[transport],
+        text=payload["text"],
+        payload=payload,
+    )
 
     assert result["connected"] is True, result
     assert (result["whoami"]["sub"], result["whoami"]["email"]) == (SUB, EMAIL)
@@ -111,8 +126,13 @@ async def test_official_client_connects_with_bearer_header_over_polling(
 ) -> None:
     caplog.set_level(logging.INFO)
 
-    result = await run_client(http_port, mode="header", token=token,
-                              transports=["polling"], text="hello with a header")
+    result = await run_client(
+        http_port,
+        mode="header",
+        token=token,
+        transports=["polling"],
+        text="hello with a header",
+    )
 
     assert result["connected"] is True, result
     assert (result["whoami"]["sub"], result["whoami"]["email"]) == (SUB, EMAIL)
@@ -123,15 +143,19 @@ async def test_official_client_connects_with_bearer_header_over_polling(
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 @pytest.mark.gen_test(timeout=30)
 async def test_official_client_with_expired_token_gets_connect_error_token_expired(
-    http_server: Any, http_port: int, make_token: Callable[..., str], transport: str,
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+    transport: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
     now = int(time.time())
     expired = make_token(sub=SUB, email=EMAIL, iat=now - 600, exp=now - 300)
 
-    result = await run_client(http_port, mode="auth", token=expired,
-                              transports=[transport])
+    result = await run_client(
+        http_port, mode="auth", token=expired, transports=[transport]
+    )
 
     assert result == {
         "connected": False,

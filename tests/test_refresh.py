@@ -33,26 +33,38 @@ def attach_options(failures: list[tuple[Any, ...]]) -> dict[str, Any]:
 
 
 def decode(token: str, secret: str) -> dict[str, Any]:
-    return jwt.decode(token, secret, algorithms=["HS256"], options={"verify_exp": False,
-                                                                      "verify_iss": False})
+    return jwt.decode(
+        token,
+        secret,
+        algorithms=["HS256"],
+        options={"verify_exp": False, "verify_iss": False},
+    )
 
 
 async def post_refresh(http_client: Any, port: int, token: str | None) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return await http_client.fetch(server_url(port) + "/token/refresh", method="POST",
-                                   body=b"", headers=headers, raise_error=False)
+    return await http_client.fetch(
+        server_url(port) + "/token/refresh",
+        method="POST",
+        body=b"",
+        headers=headers,
+        raise_error=False,
+    )
 
 
 async def login(http_client: Any, port: int) -> str:
     body = json.dumps({"username": ALICE["username"], "password": ALICE["password"]})
     response = await http_client.fetch(
-        server_url(port) + "/login", method="POST", body=body,
+        server_url(port) + "/login",
+        method="POST",
+        body=body,
         headers={"Content-Type": "application/json"},
     )
     return str(json.loads(response.body)["token"])
 
 
 # ---- POST /token/refresh -------------------------------------------------------------
+
 
 @pytest.mark.gen_test
 async def test_http_refresh_issues_a_new_token_for_the_same_session(
@@ -94,7 +106,9 @@ async def test_http_refresh_with_an_expired_token_is_401_token_expired(
 
     response = await post_refresh(http_client, http_port, token)
 
-    assert response.code == 401 and json.loads(response.body)["error"] == "token_expired"
+    assert (
+        response.code == 401 and json.loads(response.body)["error"] == "token_expired"
+    )
 
 
 @pytest.mark.gen_test
@@ -103,19 +117,28 @@ async def test_http_refresh_with_a_revoked_token_is_401_token_revoked(
 ) -> None:
     capture_logs(caplog)
     token = await login(http_client, http_port)
-    await http_client.fetch(server_url(http_port) + "/logout", method="POST", body=b"",
-                            headers={"Authorization": f"Bearer {token}"})
+    await http_client.fetch(
+        server_url(http_port) + "/logout",
+        method="POST",
+        body=b"",
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
     response = await post_refresh(http_client, http_port, token)
 
-    assert response.code == 401 and json.loads(response.body)["error"] == "token_revoked"
+    assert (
+        response.code == 401 and json.loads(response.body)["error"] == "token_revoked"
+    )
     assert_logged(caplog, "token refresh refused", "code=token_revoked")
     assert_no_token_logged(caplog, token)
 
 
 @pytest.mark.gen_test
 async def test_http_refresh_past_the_max_session_age_is_401_session_expired(
-    http_server: Any, http_port: int, http_client: Any, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    http_client: Any,
+    make_token: Callable[..., str],
     caplog: Any,
 ) -> None:
     capture_logs(caplog)
@@ -131,7 +154,10 @@ async def test_http_refresh_past_the_max_session_age_is_401_session_expired(
 
 @pytest.mark.gen_test
 async def test_http_refresh_never_outlives_the_max_session_age(
-    http_server: Any, http_port: int, http_client: Any, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    http_client: Any,
+    make_token: Callable[..., str],
     secret: str,
 ) -> None:
     auth_time = int(time.time()) - 7 * DAY + 30
@@ -146,6 +172,7 @@ async def test_http_refresh_never_outlives_the_max_session_age(
 
 
 # ---- the refresh event ---------------------------------------------------------------
+
 
 @pytest.fixture
 def settings(secret: str) -> AuthSettings:
@@ -191,12 +218,18 @@ async def refused_refresh(
 
 @pytest.mark.gen_test
 async def test_refresh_with_another_users_token_is_refused_and_changes_nothing(
-    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str],
-    caplog: Any, failures: list[tuple[Any, ...]],
+    http_server: Any,
+    http_port: int,
+    sio: Any,
+    make_token: Callable[..., str],
+    caplog: Any,
+    failures: list[tuple[Any, ...]],
 ) -> None:
     old, other = make_token(sub="1"), make_token(sub="2", exp=int(time.time()) + 600)
 
-    ack, before, after = await refused_refresh(http_port, sio, old, {"token": other}, caplog)
+    ack, before, after = await refused_refresh(
+        http_port, sio, old, {"token": other}, caplog
+    )
 
     assert ack == {"ok": False, "code": "token_mismatch"}
     assert after == before
@@ -208,13 +241,19 @@ async def test_refresh_with_another_users_token_is_refused_and_changes_nothing(
 
 @pytest.mark.gen_test
 async def test_refresh_with_an_expired_token_is_refused_and_changes_nothing(
-    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str],
-    caplog: Any, failures: list[tuple[Any, ...]],
+    http_server: Any,
+    http_port: int,
+    sio: Any,
+    make_token: Callable[..., str],
+    caplog: Any,
+    failures: list[tuple[Any, ...]],
 ) -> None:
     now = int(time.time())
     old, expired = make_token(), make_token(iat=now - 120, exp=now - 60)
 
-    ack, before, after = await refused_refresh(http_port, sio, old, {"token": expired}, caplog)
+    ack, before, after = await refused_refresh(
+        http_port, sio, old, {"token": expired}, caplog
+    )
 
     assert ack == {"ok": False, "code": "token_expired"}
     assert after == before
@@ -225,28 +264,43 @@ async def test_refresh_with_an_expired_token_is_refused_and_changes_nothing(
 
 @pytest.mark.gen_test
 async def test_refresh_with_a_token_expiring_earlier_is_refused(
-    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    sio: Any,
+    make_token: Callable[..., str],
     caplog: Any,
 ) -> None:
     now = int(time.time())
     old, older = make_token(exp=now + 600), make_token(exp=now + 300)
 
-    ack, before, after = await refused_refresh(http_port, sio, old, {"token": older}, caplog)
+    ack, before, after = await refused_refresh(
+        http_port, sio, old, {"token": older}, caplog
+    )
 
     assert ack == {"ok": False, "code": "token_mismatch"} and after == before
 
 
-@pytest.mark.parametrize("payload, code", [
-    (None, "credentials_required"),
-    ({}, "credentials_required"),
-    ({"token": 42}, "credentials_bad_format"),
-    ({"token": "not.a.jwt"}, "invalid_token"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        (None, "credentials_required"),
+        ({}, "credentials_required"),
+        ({"token": 42}, "credentials_bad_format"),
+        ({"token": "not.a.jwt"}, "invalid_token"),
+    ],
+)
 @pytest.mark.gen_test
 async def test_refresh_with_a_malformed_payload_is_refused_with_its_code(
-    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str],
-    caplog: Any, payload: object, code: str,
+    http_server: Any,
+    http_port: int,
+    sio: Any,
+    make_token: Callable[..., str],
+    caplog: Any,
+    payload: object,
+    code: str,
 ) -> None:
-    ack, before, after = await refused_refresh(http_port, sio, make_token(), payload, caplog)
+    ack, before, after = await refused_refresh(
+        http_port, sio, make_token(), payload, caplog
+    )
 
     assert ack == {"ok": False, "code": code} and after == before

@@ -1,4 +1,4 @@
-"""Logout revokes: live sockets are cut, handshakes refused, and it survives a restart."""
+"""Logout revokes: live sockets are cut, handshakes refused; it survives a restart."""
 
 from __future__ import annotations
 
@@ -33,11 +33,18 @@ def attach_options(store: SQLiteRevocationStore) -> dict[str, Any]:
     return {"revocation_store": store}
 
 
-async def logout(http_client: Any, port: int, token: str, everything: bool = False) -> int:
+async def logout(
+    http_client: Any, port: int, token: str, everything: bool = False
+) -> int:
     body = json.dumps({"all": True}).encode() if everything else b""
     response = await http_client.fetch(
-        server_url(port) + "/logout", method="POST", body=body,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        server_url(port) + "/logout",
+        method="POST",
+        body=body,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+        },
         raise_error=False,
     )
     return int(response.code)
@@ -45,7 +52,10 @@ async def logout(http_client: Any, port: int, token: str, everything: bool = Fal
 
 @pytest.mark.gen_test
 async def test_logout_cuts_the_live_socket_with_token_revoked_first(
-    http_server: Any, http_port: int, http_client: Any, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    http_client: Any,
+    make_token: Callable[..., str],
     caplog: Any,
 ) -> None:
     capture_logs(caplog)
@@ -58,14 +68,20 @@ async def test_logout_cuts_the_live_socket_with_token_revoked_first(
         payload = await result.next_event("token_revoked", timeout=1)
         await result.until_disconnected(timeout=1)
 
-    assert payload == {"message": "The token has been revoked.", "code": "token_revoked"}
+    assert payload == {
+        "message": "The token has been revoked.",
+        "code": "token_revoked",
+    }
     assert_logged(caplog, "socket disconnected", "code=token_revoked")
     assert_no_token_logged(caplog, token)
 
 
 @pytest.mark.gen_test
 async def test_logout_refuses_the_next_handshake_with_token_revoked(
-    http_server: Any, http_port: int, http_client: Any, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    http_client: Any,
+    make_token: Callable[..., str],
     caplog: Any,
 ) -> None:
     capture_logs(caplog)
@@ -74,10 +90,12 @@ async def test_logout_refuses_the_next_handshake_with_token_revoked(
 
     async with connected_client(server_url(http_port), auth={"token": token}) as result:
         assert not result.connected
-    assert result.connect_errors == [{
-        "message": "The token has been revoked.",
-        "data": {"code": "token_revoked", "type": "UnauthorizedError"},
-    }]
+    assert result.connect_errors == [
+        {
+            "message": "The token has been revoked.",
+            "data": {"code": "token_revoked", "type": "UnauthorizedError"},
+        }
+    ]
     assert_logged(caplog, "socket refused", "code=token_revoked")
     assert_no_token_logged(caplog, token)
 
@@ -89,9 +107,13 @@ async def test_logout_all_cuts_every_socket_of_that_user_and_none_of_another(
     url = server_url(http_port)
     first, second, bobs = make_token(sub="1"), make_token(sub="1"), make_token(sub="2")
     record = ("token_revoked",)
-    async with connected_client(url, auth={"token": first}, record=record) as a1, \
-            connected_client(url, auth={"token": second}, record=record) as a2, \
-            connected_client(url, auth={"token": bobs}, record=record) as bob:
+    async with connected_client(
+        url, auth={"token": first}, record=record
+    ) as a1, connected_client(
+        url, auth={"token": second}, record=record
+    ) as a2, connected_client(
+        url, auth={"token": bobs}, record=record
+    ) as bob:
         assert a1.connected and a2.connected and bob.connected
         assert await logout(http_client, http_port, first, everything=True) == 204
 
@@ -132,8 +154,12 @@ def restarted(store_path: str, settings: AuthSettings) -> Any:
 
 @pytest.mark.gen_test
 async def test_revocations_survive_a_restart(
-    http_server: Any, http_port: int, http_client: Any, make_token: Callable[..., str],
-    settings: AuthSettings, store: SQLiteRevocationStore,
+    http_server: Any,
+    http_port: int,
+    http_client: Any,
+    make_token: Callable[..., str],
+    settings: AuthSettings,
+    store: SQLiteRevocationStore,
 ) -> None:
     revoked, cut, other = make_token(sub="1"), make_token(sub="2"), make_token(sub="3")
     assert await logout(http_client, http_port, revoked) == 204
@@ -154,13 +180,17 @@ def test_store_prunes_entries_whose_tokens_have_expired(tmp_path: Any) -> None:
     now = time.time()
     store = SQLiteRevocationStore(path, clock=lambda: now)
     store._connect().execute("INSERT INTO revoked_tokens VALUES ('old', ?)", (now - 1,))
-    store._connect().execute("INSERT INTO revoked_tokens VALUES ('live', ?)", (now + 60,))
+    store._connect().execute(
+        "INSERT INTO revoked_tokens VALUES ('live', ?)", (now + 60,)
+    )
     store._connect().commit()
     revocations = RevocationList()
 
     assert store.load_into(revocations) == 1
     assert store.count_sync() == 1
-    assert revocations.is_revoked({"jti": "live"}) and not revocations.is_revoked({"jti": "old"})
+    assert revocations.is_revoked({"jti": "live"}) and not revocations.is_revoked(
+        {"jti": "old"}
+    )
     store.close()
 
 
@@ -178,19 +208,26 @@ class CountingStore:
     async def add_jti(self, jti: str, expires_at: float) -> None:
         self.calls.append("add_jti")
 
-    async def add_cutoff(self, sub: str, not_after_iat: float, expires_at: float) -> None:
+    async def add_cutoff(
+        self, sub: str, not_after_iat: float, expires_at: float
+    ) -> None:
         self.calls.append("add_cutoff")
 
 
 @pytest.mark.parametrize("attach_options", [{"revocation_store": CountingStore()}])
 @pytest.mark.gen_test
 async def test_handshakes_check_revocation_in_memory_only(
-    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str],
+    http_server: Any,
+    http_port: int,
+    sio: Any,
+    make_token: Callable[..., str],
     attach_options: dict[str, Any],
 ) -> None:
     counting = attach_options["revocation_store"]
     url = server_url(http_port)
-    async with connected_client(url, auth={"token": make_token(jti="preloaded")}) as refused:
+    async with connected_client(
+        url, auth={"token": make_token(jti="preloaded")}
+    ) as refused:
         assert refused.connect_errors[0]["data"]["code"] == "token_revoked"
     async with connected_client(url, auth={"token": make_token()}) as admitted:
         assert admitted.connected
@@ -200,8 +237,12 @@ async def test_handshakes_check_revocation_in_memory_only(
 
 @pytest.mark.gen_test
 async def test_logout_writes_the_revocation_to_the_store(
-    http_server: Any, http_port: int, http_client: Any, make_token: Callable[..., str],
-    store: SQLiteRevocationStore, sio: Any,
+    http_server: Any,
+    http_port: int,
+    http_client: Any,
+    make_token: Callable[..., str],
+    store: SQLiteRevocationStore,
+    sio: Any,
 ) -> None:
     token = make_token()
     assert await logout(http_client, http_port, token) == 204

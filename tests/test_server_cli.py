@@ -23,9 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(args, data_dir, stdin="", env=None, timeout=30):
     full_env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, str(ROOT / "server.py"), "--data-dir", str(data_dir),
-                           *args], input=stdin, capture_output=True, text=True,
-                          timeout=timeout, env=full_env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "server.py"), "--data-dir", str(data_dir), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=ROOT,
+    )
 
 
 def free_port():
@@ -37,22 +43,48 @@ def free_port():
 def test_help_names_every_environment_variable(tmp_path):
     result = run(["--help"], tmp_path)
     text = " ".join((result.stdout + result.stderr).split())  # Tornado wraps help lines
-    for name in ("HOST", "PORT", "DATA_DIR", "TOKEN_TTL", "JWT_ISSUER",
-                 "CORS_ALLOWED_ORIGINS", "STATIC_DIR"):
+    for name in (
+        "HOST",
+        "PORT",
+        "DATA_DIR",
+        "TOKEN_TTL",
+        "JWT_ISSUER",
+        "CORS_ALLOWED_ORIGINS",
+        "STATIC_DIR",
+    ):
         assert f"[env {name}]" in text, name
     assert "env JWT_SECRET" in text
 
 
 def test_option_values_may_follow_a_space_or_an_equals_sign():
     parser = server.make_parser()
-    argv = ["server.py", "--port", "9100", "--host=0.0.0.0", "adduser", "bob", "--email", "x"]
+    argv = [
+        "server.py",
+        "--port",
+        "9100",
+        "--host=0.0.0.0",
+        "adduser",
+        "bob",
+        "--email",
+        "x",
+    ]
     assert server.join_option_values(argv, parser) == [
-        "server.py", "--port=9100", "--host=0.0.0.0", "adduser", "bob", "--email", "x"]
+        "server.py",
+        "--port=9100",
+        "--host=0.0.0.0",
+        "adduser",
+        "bob",
+        "--email",
+        "x",
+    ]
 
 
 def test_adduser_reads_a_piped_password_and_stores_an_argon2id_hash(tmp_path):
-    result = run(["adduser", "carol", "--email", "carol@example.com", "--first-name", "Carol"],
-                 tmp_path, stdin="s3cret-pass\n")
+    result = run(
+        ["adduser", "carol", "--email", "carol@example.com", "--first-name", "Carol"],
+        tmp_path,
+        stdin="s3cret-pass\n",
+    )
     assert result.returncode == 0, result.stderr
     store = SQLiteUserStore(str(tmp_path / "users.sqlite3"))
     try:
@@ -90,7 +122,9 @@ def test_secret_file_readable_by_others_is_refused(tmp_path):
 
 
 def test_short_jwt_secret_is_refused_at_start_up(tmp_path):
-    result = run(["--port", str(free_port())], tmp_path, env={"JWT_SECRET": "too-short"})
+    result = run(
+        ["--port", str(free_port())], tmp_path, env={"JWT_SECRET": "too-short"}
+    )
     assert result.returncode != 0
     assert "at least 32 bytes" in result.stderr and "too-short" not in result.stderr
 
@@ -111,16 +145,29 @@ def start(tmp_path, port):
     env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
     env["PORT"] = str(port)  # the port from the environment, the rest from options
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "server.py"), "--data-dir", str(tmp_path),
-         "--logging", "warning"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True, env=env, cwd=ROOT)
+        [
+            sys.executable,
+            str(ROOT / "server.py"),
+            "--data-dir",
+            str(tmp_path),
+            "--logging",
+            "warning",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def login(port, username, password):
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/login", method="POST",
+        f"http://127.0.0.1:{port}/login",
+        method="POST",
         data=json.dumps({"username": username, "password": password}).encode(),
-        headers={"Content-Type": "application/json"})
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
@@ -134,7 +181,9 @@ def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path
         assert len(created) == 1
         password = created[0].split("password: ")[1].split()[0]
         assert login(port, "demo", password)["token_type"] == "Bearer"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/healthz", timeout=10
+        ) as r:
             assert json.loads(r.read()) == {"status": "ok"}
     finally:
         process.terminate()
@@ -154,4 +203,7 @@ def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path
 def test_a_non_numeric_port_in_the_environment_is_a_clear_error(tmp_path):
     result = run([], tmp_path, env={"PORT": "abc", "JWT_SECRET": "x" * 40})
     assert result.returncode != 0
-    assert "PORT='abc' is not a valid int" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        "PORT='abc' is not a valid int" in result.stderr
+        and "Traceback" not in result.stderr
+    )

@@ -1,4 +1,4 @@
-"""server.py's lifecycle options: --auth-flow/AUTH_FLOW and revocations under --data-dir."""
+"""server.py's lifecycle options: --auth-flow/AUTH_FLOW, revocations in --data-dir."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from handlers.revocation_store import SQLiteRevocationStore
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secret: str) -> pytest.MonkeyPatch:
+def env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secret: str
+) -> pytest.MonkeyPatch:
     monkeypatch.setenv("JWT_SECRET", secret)
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.delenv("AUTH_FLOW", raising=False)

@@ -21,27 +21,37 @@ def refusal(result):
 
 
 @pytest.mark.gen_test
-async def test_handshake_with_auth_token_is_accepted(http_server, http_port, make_token):
-    async with connected_client(server_url(http_port), auth={"token": make_token()}) as c:
+async def test_handshake_with_auth_token_is_accepted(
+    http_server, http_port, make_token
+):
+    async with connected_client(
+        server_url(http_port), auth={"token": make_token()}
+    ) as c:
         assert c.connected
 
 
 @pytest.mark.gen_test
-async def test_handshake_with_query_token_is_accepted(http_server, http_port, make_token):
+async def test_handshake_with_query_token_is_accepted(
+    http_server, http_port, make_token
+):
     url = f"{server_url(http_port)}?token={make_token()}"
     async with connected_client(url) as c:
         assert c.connected
 
 
 @pytest.mark.gen_test
-async def test_handshake_with_bearer_header_is_accepted(http_server, http_port, make_token):
+async def test_handshake_with_bearer_header_is_accepted(
+    http_server, http_port, make_token
+):
     headers = {"Authorization": f"Bearer {make_token()}"}
     async with connected_client(server_url(http_port), headers=headers) as c:
         assert c.connected
 
 
 @pytest.mark.gen_test
-async def test_auth_payload_is_preferred_over_query_string(http_server, http_port, make_token):
+async def test_auth_payload_is_preferred_over_query_string(
+    http_server, http_port, make_token
+):
     url = f"{server_url(http_port)}?token={make_token()}"
     async with connected_client(url, auth={"token": "garbage"}) as c:
         assert refusal(c)["data"]["code"] == "invalid_token"
@@ -49,31 +59,42 @@ async def test_auth_payload_is_preferred_over_query_string(http_server, http_por
 
 @pytest.mark.gen_test
 async def test_handshake_without_token_is_refused_with_credentials_required(
-        http_server, http_port):
+    http_server, http_port
+):
     async with connected_client(server_url(http_port)) as c:
         error = refusal(c)
-    assert error == {"message": "No authorization token was found.",
-                     "data": {"code": "credentials_required", "type": UNAUTHORIZED}}
+    assert error == {
+        "message": "No authorization token was found.",
+        "data": {"code": "credentials_required", "type": UNAUTHORIZED},
+    }
 
 
-@pytest.mark.parametrize("auth, headers", [
-    ({"token": 12345}, None),
-    ({"token": ""}, None),
-    ({"token": "Basic abc"}, None),
-    ({"token": "a b c"}, None),
-    (None, {"Authorization": "Basic dXNlcjpwYXNz"}),
-    (None, {"Authorization": "Bearer"}),
-])
+@pytest.mark.parametrize(
+    "auth, headers",
+    [
+        ({"token": 12345}, None),
+        ({"token": ""}, None),
+        ({"token": "Basic abc"}, None),
+        ({"token": "a b c"}, None),
+        (None, {"Authorization": "Basic dXNlcjpwYXNz"}),
+        (None, {"Authorization": "Bearer"}),
+    ],
+)
 @pytest.mark.gen_test
-async def test_handshake_with_malformed_credentials_is_refused_with_credentials_bad_format(
-        http_server, http_port, auth, headers):
+async def test_malformed_credentials_are_refused_with_credentials_bad_format(
+    http_server, http_port, auth, headers
+):
     async with connected_client(server_url(http_port), auth=auth, headers=headers) as c:
-        assert refusal(c)["data"] == {"code": "credentials_bad_format", "type": UNAUTHORIZED}
+        assert refusal(c)["data"] == {
+            "code": "credentials_bad_format",
+            "type": UNAUTHORIZED,
+        }
 
 
 @pytest.mark.gen_test
 async def test_handshake_with_bad_signature_is_refused_with_invalid_token(
-        http_server, http_port, make_token):
+    http_server, http_port, make_token
+):
     token = make_token()[:-4] + "AAAA"
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
         error = refusal(c)
@@ -83,7 +104,8 @@ async def test_handshake_with_bad_signature_is_refused_with_invalid_token(
 
 @pytest.mark.gen_test
 async def test_handshake_with_expired_token_is_refused_with_token_expired(
-        http_server, http_port, make_token):
+    http_server, http_port, make_token
+):
     now = int(time.time())
     token = make_token(iat=now - 120, exp=now - 60)
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
@@ -92,7 +114,8 @@ async def test_handshake_with_expired_token_is_refused_with_token_expired(
 
 @pytest.mark.gen_test
 async def test_handshake_with_revoked_token_is_refused_with_token_revoked(
-        http_server, http_port, make_token, sio):
+    http_server, http_port, make_token, sio
+):
     token = make_token(jti="revoked-jti")
     authenticator_for(sio).revocations.revoke("revoked-jti", time.time() + 60)
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
@@ -110,12 +133,16 @@ async def test_whoami_answers_the_verified_claims(http_server, http_port, make_t
 
 @pytest.mark.gen_test
 async def test_message_sender_identity_comes_from_the_token_not_the_payload(
-        http_server, http_port, make_token):
+    http_server, http_port, make_token
+):
     url = server_url(http_port)
     alice_token = make_token(sub="1", email=ALICE["email"])
     bob_token = make_token(sub="2", email=BOB["email"])
-    async with connected_client(url, auth={"token": alice_token}, record=("message",)) as alice, \
-            connected_client(url, auth={"token": bob_token}, record=("message",)) as bob:
+    async with connected_client(
+        url, auth={"token": alice_token}, record=("message",)
+    ) as alice, connected_client(
+        url, auth={"token": bob_token}, record=("message",)
+    ) as bob:
         forged = {"text": "hello", "from": {"sub": "2", "email": BOB["email"]}}
         ack = await alice.client.call("message", forged, timeout=5)
         received = await bob.next_event("message")
@@ -126,26 +153,37 @@ async def test_message_sender_identity_comes_from_the_token_not_the_payload(
     assert abs(received["ts"] - time.time()) < 10
 
 
-@pytest.mark.parametrize("payload", [None, "text", {"text": ""}, {"text": 5}, {"text": "x" * 5000}])
+@pytest.mark.parametrize(
+    "payload", [None, "text", {"text": ""}, {"text": 5}, {"text": "x" * 5000}]
+)
 @pytest.mark.gen_test
-async def test_malformed_chat_message_is_refused_in_the_ack(http_server, http_port, make_token,
-                                                            payload):
-    async with connected_client(server_url(http_port), auth={"token": make_token()}) as c:
+async def test_malformed_chat_message_is_refused_in_the_ack(
+    http_server, http_port, make_token, payload
+):
+    async with connected_client(
+        server_url(http_port), auth={"token": make_token()}
+    ) as c:
         ack = await c.client.call("message", payload, timeout=5)
     assert ack == {"ok": False, "error": "bad_request"}
 
 
 @pytest.mark.gen_test
-async def test_authenticated_socket_is_in_its_user_room(http_server, http_port, make_token, sio):
-    async with connected_client(server_url(http_port), auth={"token": make_token(sub="7")},
-                                record=("ping_user",)) as c:
+async def test_authenticated_socket_is_in_its_user_room(
+    http_server, http_port, make_token, sio
+):
+    async with connected_client(
+        server_url(http_port),
+        auth={"token": make_token(sub="7")},
+        record=("ping_user",),
+    ) as c:
         await sio.emit("ping_user", {"n": 1}, room=user_room("7"))
         assert await c.next_event("ping_user") == {"n": 1}
 
 
 @pytest.mark.gen_test
-async def test_refusal_is_logged_with_code_and_without_token(http_server, http_port, make_token,
-                                                             caplog):
+async def test_refusal_is_logged_with_code_and_without_token(
+    http_server, http_port, make_token, caplog
+):
     caplog.set_level(logging.INFO, logger="tornado_socketio_jwt")
     now = int(time.time())
     token = make_token(iat=now - 120, exp=now - 60)
@@ -157,12 +195,14 @@ async def test_refusal_is_logged_with_code_and_without_token(http_server, http_p
 
 
 @pytest.mark.gen_test
-async def test_query_token_is_redacted_from_the_access_log(http_server, http_port, make_token,
-                                                           caplog):
+async def test_query_token_is_redacted_from_the_access_log(
+    http_server, http_port, make_token, caplog
+):
     caplog.set_level(logging.INFO, logger="tornado.access")
     token = make_token()
-    async with connected_client(f"{server_url(http_port)}?token={token}",
-                                transports=["websocket"]) as c:
+    async with connected_client(
+        f"{server_url(http_port)}?token={token}", transports=["websocket"]
+    ) as c:
         assert c.connected
     access = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
     assert any("token=[REDACTED]" in m for m in access)
@@ -171,7 +211,8 @@ async def test_query_token_is_redacted_from_the_access_log(http_server, http_por
 
 @pytest.mark.gen_test
 async def test_events_sent_before_a_refused_handshake_never_reach_a_handler(
-        http_server, http_port, http_client, sio):
+    http_server, http_port, http_client, sio
+):
     reached = []
     sio.on("probe", lambda sid, data=None: reached.append(sid))
     base = f"{server_url(http_port)}/socket.io/?EIO=4&transport=polling"
@@ -180,8 +221,12 @@ async def test_events_sent_before_a_refused_handshake_never_reach_a_handler(
     url = f"{base}&sid={sid}"
     connect = b'40{"token":"not-a-token"}\x1e42["probe",{"a":1}]'
     # Two concurrent long-polling POSTs: the refused CONNECT and a bare event.
-    posts = [http_client.fetch(url, method="POST", body=connect, raise_error=False),
-             http_client.fetch(url, method="POST", body=b'42["probe",{"b":2}]', raise_error=False)]
+    posts = [
+        http_client.fetch(url, method="POST", body=connect, raise_error=False),
+        http_client.fetch(
+            url, method="POST", body=b'42["probe",{"b":2}]', raise_error=False
+        ),
+    ]
     await asyncio.gather(*posts)
     answer = (await http_client.fetch(url, request_timeout=5)).body.decode()
     assert answer.startswith("44{")
@@ -192,13 +237,18 @@ async def test_events_sent_before_a_refused_handshake_never_reach_a_handler(
 
 @pytest.mark.gen_test
 async def test_failure_and_success_hooks_get_code_sid_and_address_never_the_token(
-        http_server, http_port, make_token, sio):
+    http_server, http_port, make_token, sio
+):
     seen = []
     authenticator = authenticator_for(sio)
-    authenticator._on_failure = lambda code, sid, addr: seen.append(("fail", code, addr))
+    authenticator._on_failure = lambda code, sid, addr: seen.append(
+        ("fail", code, addr)
+    )
     authenticator._on_success = lambda sid, claims: seen.append(("ok", claims["sub"]))
     async with connected_client(server_url(http_port), auth={"token": "bad"}):
         pass
-    async with connected_client(server_url(http_port), auth={"token": make_token(sub="9")}):
+    async with connected_client(
+        server_url(http_port), auth={"token": make_token(sub="9")}
+    ):
         pass
     assert seen == [("fail", "invalid_token", "127.0.0.1"), ("ok", "9")]

@@ -33,9 +33,16 @@ def keys() -> SharedSecretKey:
 
 
 def test_issued_token_carries_the_contract_claims(settings, keys):
-    token, payload = issue_token(settings, keys, "7", {"email": "a@example.com"}, now=1000)
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False},
-                        issuer="tornado-socketio-jwt")
+    token, payload = issue_token(
+        settings, keys, "7", {"email": "a@example.com"}, now=1000
+    )
+    claims = jwt.decode(
+        token,
+        SECRET,
+        algorithms=["HS256"],
+        options={"verify_exp": False},
+        issuer="tornado-socketio-jwt",
+    )
     assert claims == payload
     assert claims["sub"] == "7" and claims["email"] == "a@example.com"
     assert claims["iat"] == 1000 and claims["exp"] == 1060
@@ -50,12 +57,19 @@ def test_default_lifetime_is_five_hours():
 def test_each_token_gets_a_new_jti(settings, keys):
     first, _ = issue_token(settings, keys, "1")
     second, _ = issue_token(settings, keys, "1")
-    assert verify_token(first, settings, keys)["jti"] != verify_token(second, settings, keys)["jti"]
+    assert (
+        verify_token(first, settings, keys)["jti"]
+        != verify_token(second, settings, keys)["jti"]
+    )
 
 
 def test_registered_claims_cannot_be_overridden_by_extra_claims(settings, keys):
     _, payload = issue_token(settings, keys, "1", {"sub": "0", "exp": 1, "iss": "evil"})
-    assert payload["sub"] == "1" and payload["exp"] > time.time() and payload["iss"] != "evil"
+    assert (
+        payload["sub"] == "1"
+        and payload["exp"] > time.time()
+        and payload["iss"] != "evil"
+    )
 
 
 def test_valid_token_verifies(settings, keys):
@@ -95,8 +109,12 @@ def test_non_string_token_is_credentials_bad_format(settings, keys, token):
         pytest.param(lambda: sign(SECRET, exp=None), id="missing-exp"),
         pytest.param(lambda: sign(SECRET, iat=None), id="missing-iat"),
         pytest.param(lambda: sign(SECRET, sub=123), id="non-string-sub"),
-        pytest.param(lambda: sign(SECRET, nbf=int(time.time()) + 600), id="not-yet-valid"),
-        pytest.param(lambda: jwt.encode({"sub": "1"}, None, algorithm="none"), id="alg-none"),
+        pytest.param(
+            lambda: sign(SECRET, nbf=int(time.time()) + 600), id="not-yet-valid"
+        ),
+        pytest.param(
+            lambda: jwt.encode({"sub": "1"}, None, algorithm="none"), id="alg-none"
+        ),
     ],
 )
 def test_bad_token_is_invalid_token(settings, keys, make):
@@ -110,7 +128,9 @@ def test_algorithm_is_pinned_by_configuration_not_by_the_header():
     long_secret = "L" * 64
     settings = AuthSettings(secret=long_secret)
     with pytest.raises(TokenInvalidError):
-        verify_token(sign(long_secret, algorithm="HS512"), settings, SharedSecretKey(long_secret))
+        verify_token(
+            sign(long_secret, algorithm="HS512"), settings, SharedSecretKey(long_secret)
+        )
 
 
 def test_error_messages_never_contain_the_token(settings, keys):

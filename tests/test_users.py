@@ -36,10 +36,16 @@ async def test_authenticate_accepts_the_right_password_only(users):
 async def test_hashing_and_sqlite_run_off_the_ioloop_thread(users, monkeypatch):
     threads = []
     original_check, original_row = users._check, users._row
-    monkeypatch.setattr(users, "_check", lambda *a: threads.append(
-        threading.current_thread()) or original_check(*a))
-    monkeypatch.setattr(users, "_row", lambda *a: threads.append(
-        threading.current_thread()) or original_row(*a))
+    monkeypatch.setattr(
+        users,
+        "_check",
+        lambda *a: threads.append(threading.current_thread()) or original_check(*a),
+    )
+    monkeypatch.setattr(
+        users,
+        "_row",
+        lambda *a: threads.append(threading.current_thread()) or original_row(*a),
+    )
     await users.authenticate("alice", ALICE["password"])
     assert len(threads) == 2
     assert threading.main_thread() not in threads

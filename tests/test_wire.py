@@ -1,4 +1,4 @@
-"""Wire-level frames over a raw WebSocket, as python-socketio's own tests assert them."""
+"""Wire-level frames over a raw WebSocket, as python-socketio's tests assert them."""
 
 from __future__ import annotations
 
@@ -9,24 +9,31 @@ from tornado.websocket import websocket_connect
 
 
 async def open_socket(port):
-    conn = await websocket_connect(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket")
+    conn = await websocket_connect(
+        f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
+    )
     opening = await conn.read_message()
     assert opening.startswith("0{") and '"sid"' in opening
     return conn
 
 
 @pytest.mark.gen_test
-async def test_refused_handshake_is_an_exact_connect_error_frame(http_server, http_port):
+async def test_refused_handshake_is_an_exact_connect_error_frame(
+    http_server, http_port
+):
     conn = await open_socket(http_port)
     try:
         conn.write_message('40{"token":"not-a-jwt"}')
         frame = await conn.read_message()
     finally:
         conn.close()
-    assert frame == '44' + json.dumps(
-        {"message": "The token is invalid.",
-         "data": {"code": "invalid_token", "type": "UnauthorizedError"}},
-        separators=(",", ":"))
+    assert frame == "44" + json.dumps(
+        {
+            "message": "The token is invalid.",
+            "data": {"code": "invalid_token", "type": "UnauthorizedError"},
+        },
+        separators=(",", ":"),
+    )
 
 
 @pytest.mark.gen_test
@@ -37,13 +44,16 @@ async def test_missing_token_frame_says_credentials_required(http_server, http_p
         frame = await conn.read_message()
     finally:
         conn.close()
-    assert frame == ('44{"message":"No authorization token was found.",'
-                     '"data":{"code":"credentials_required","type":"UnauthorizedError"}}')
+    assert frame == (
+        '44{"message":"No authorization token was found.",'
+        '"data":{"code":"credentials_required","type":"UnauthorizedError"}}'
+    )
 
 
 @pytest.mark.gen_test
-async def test_accepted_handshake_is_a_connect_frame_with_a_sid(http_server, http_port,
-                                                                make_token):
+async def test_accepted_handshake_is_a_connect_frame_with_a_sid(
+    http_server, http_port, make_token
+):
     conn = await open_socket(http_port)
     try:
         conn.write_message("40" + json.dumps({"token": make_token()}))
