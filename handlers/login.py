@@ -6,11 +6,11 @@ import time
 from typing import Any
 
 from .authenticator import Authenticator
-from .errors import BadRequestError, CredentialsRequiredError, InvalidCredentialsError
+from .bearer import BearerHandler
+from .errors import BadRequestError, InvalidCredentialsError
 from .errors import TooManyAttemptsError
 from .http import JSONHandler
 from .ratelimit import FailureLimiter
-from .socket_auth import extract_token
 from .tokens import issue_token
 from .users import UserStore
 
@@ -88,25 +88,11 @@ class LoginHandler(JSONHandler):
         return username, password  # type: ignore[return-value]
 
 
-class LogoutHandler(JSONHandler):
+class LogoutHandler(BearerHandler):
     """Revoke the presented Bearer token (with ``{"all": true}``: all of the user's)."""
 
-    def initialize(  # type: ignore[override]
-        self, settings: Any, authenticator: Authenticator
-    ) -> None:
-        super().initialize(settings)
-        self.authenticator = authenticator
-
-    def check_xsrf_cookie(self) -> None:
-        # Authenticated by the Authorization header, which a cross-site form cannot set.
-        return None
-
     async def post(self) -> None:
-        header = self.request.headers.get("Authorization")
-        if header is None:
-            raise CredentialsRequiredError()
-        token = extract_token({"HTTP_AUTHORIZATION": header}, None, ("header",))
-        claims = await self.authenticator.verify(token)
+        claims = await self.bearer_claims()
         everything = self._wants_all()
         if everything:
             now = time.time()

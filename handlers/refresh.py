@@ -16,7 +16,7 @@ from .authenticator import Authenticator
 from .config import AuthSettings
 from .errors import CredentialsRequiredError, SessionExpiredError, TokenMismatchError
 from .errors import UnauthorizedError
-from .http import JSONHandler
+from .bearer import BearerHandler
 from .keys import KeySource
 from .sessions import store_claims
 from .socket_auth import extract_token
@@ -52,30 +52,16 @@ def reissue_token(
     return issue_token(settings, keys, str(claims["sub"]), profile, now=now, ttl=ttl)
 
 
-class TokenRefreshHandler(JSONHandler):
+class TokenRefreshHandler(BearerHandler):
     """``POST /token/refresh`` with ``Authorization: Bearer T``: a new token.
 
     T must verify and not be revoked; T itself stays valid until it expires
     (a socket still using it can move to the new token with ``refresh``).
     """
 
-    def initialize(  # type: ignore[override]
-        self, settings: AuthSettings, authenticator: Authenticator
-    ) -> None:
-        super().initialize(settings)
-        self.authenticator = authenticator
-
-    def check_xsrf_cookie(self) -> None:
-        # Authenticated by the Authorization header, which a cross-site form cannot set.
-        return None
-
     async def post(self) -> None:
-        header = self.request.headers.get("Authorization")
         try:
-            if header is None:
-                raise CredentialsRequiredError()
-            token = extract_token({"HTTP_AUTHORIZATION": header}, None, ("header",))
-            claims = await self.authenticator.verify(token)
+            claims = await self.bearer_claims()
             settings, keys = self.authenticator.settings, self.authenticator.keys
             new_token, payload = reissue_token(settings, keys, claims, time.time())
         except (UnauthorizedError, SessionExpiredError) as err:
