@@ -121,6 +121,7 @@ class JWKSKeySource:
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Future[bool]] = set()
 
     @property
     def kids(self) -> tuple[str, ...]:
@@ -134,18 +135,29 @@ class JWKSKeySource:
         return select_key(self._keys, header, self.algorithms)
 
     async def prepare(self, header: Mapping[str, Any]) -> None:
-        """Fetch the JWK Set when it is missing, stale, or lacks the header's
-        ``kid`` -- unless the last fetch was under ``min_refresh_interval`` ago."""
+        """Make sure the header's ``kid`` is looked up in a current JWK Set.
+
+        A known ``kid`` never waits: a stale cache is refreshed in the
+        background. An unknown one waits for a fetch, unless the last fetch
+        was under ``min_refresh_interval`` ago.
+        """
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             return
-        if kid in self._keys and self._fresh():
+        if kid in self._keys:
+            if not self._fresh() and not self._throttled() and not self._lock.locked():
+                self._refresh_in_background()
             return
         # Concurrent handshakes wait for the one fetch in flight, then see
         # that it was just attempted: a flood of unknown kids fetches once.
         async with self._lock:
-            if not self._throttled() and (kid not in self._keys or not self._fresh()):
+            if not self._throttled() and kid not in self._keys:
                 await self._fetch()
+
+    def _refresh_in_background(self) -> None:
+        task = asyncio.ensure_future(self.refresh())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def refresh(self) -> bool:
         """Fetch the JWK Set now (e.g. at start-up); ``False`` if it failed."""

@@ -137,11 +137,36 @@ async def test_key_removed_at_the_issuer_stops_verifying_after_the_cache_expires
     assert (await handshake(http_port, issuer_token(issuer_key, kid(issuer_key))))[0]
     issuer.publish(jwk_of(next_key))
     clock.advance(keys.max_age)
+    # Stale-while-revalidate: the known kid does not wait for the refetch...
+    await handshake(http_port, issuer_token(issuer_key, kid(issuer_key)))
+
+    async def refetched() -> None:
+        while kid(issuer_key) in keys.kids:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(refetched(), 5)
+    # ...and once the refetch has landed, the removed key no longer verifies.
     connected, error = await handshake(
         http_port, issuer_token(issuer_key, kid(issuer_key))
     )
     assert not connected
     assert error["code"] == "invalid_token"
+
+
+@pytest.mark.gen_test
+async def test_a_known_kid_never_waits_for_a_stale_cache_refetch(
+    http_port: int,
+    http_server: Any,
+    issuer: FakeIssuer,
+    clock: Clock,
+    keys: JWKSKeySource,
+    issuer_key: Any,
+) -> None:
+    assert await keys.refresh()
+    issuer.stop()
+    clock.advance(keys.max_age + keys.min_refresh_interval)
+    token = issuer_token(issuer_key, kid(issuer_key))
+    assert (await asyncio.wait_for(handshake(http_port, token), 2))[0]
 
 
 @pytest.mark.gen_test
@@ -158,13 +183,21 @@ async def test_issuer_down_with_a_warm_cache_still_verifies_known_keys(
     issuer.stop()
     clock.advance(keys.max_age)  # stale: a refetch is attempted, fails, the cache stays
     token = issuer_token(issuer_key, kid(issuer_key))
+
+    def fetch_failure_logged() -> bool:
+        return any(
+            "JWKS fetch" in r.getMessage() and "failed" in r.getMessage()
+            for r in caplog.records
+        )
+
+    async def logged() -> None:
+        while not fetch_failure_logged():
+            await asyncio.sleep(0.01)
+
     with caplog.at_level(logging.WARNING, logger="tornado_socketio_jwt"):
         connected, _ = await handshake(http_port, token)
+        await asyncio.wait_for(logged(), 15)  # the background refetch failed
     assert connected
-    assert any(
-        "JWKS fetch" in r.getMessage() and "failed" in r.getMessage()
-        for r in caplog.records
-    )
     assert token not in caplog.text
 
 
