@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Union
 
@@ -44,7 +45,10 @@ def load_private_key(path: str | os.PathLike[str]) -> PrivateKey:
     """An unencrypted PEM private key (RSA of 2048 bits or more, or EC).
 
     :raises ValueError: not such a key.
+    :raises PermissionError: the file is readable by group or others.
     """
+    if stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+        raise PermissionError(f"{path} is readable by other users; chmod 600 it")
     data = Path(path).read_bytes()
     try:
         key = serialization.load_pem_private_key(data, password=None)

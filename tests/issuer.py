@@ -3,6 +3,8 @@ endpoint on 127.0.0.1 that the test controls, and a clock to freeze time."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 import time
 from typing import Any
@@ -40,6 +42,12 @@ def private_pem(key: Any) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def write_private(path: Any, key: Any) -> None:
+    """Write ``key`` as a PEM file only its owner can read, as the server requires."""
+    Path(path).write_bytes(private_pem(key))
+    Path(path).chmod(0o600)
 
 
 def jwk_of(key: Any, alg: str = "RS256", **members: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from handlers import AuthSettings, KeyRing, TokenInvalidError, issue_token, verify_token
 from handlers.jwk import thumbprint
 from handlers.pem import write_key_pair
-from tests.issuer import ec_key, private_pem, public_pem, rsa_key
+from tests.issuer import ec_key, public_pem, rsa_key, write_private
 from tests.support import sign
 
 RFC7638_N = (  # RFC 7638, section 3.1
@@ -138,7 +138,7 @@ def test_ec_key_with_rs256_algorithms_is_a_configuration_error() -> None:
 
 def test_rsa_key_under_2048_bits_is_refused(tmp_path: Path) -> None:
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    (tmp_path / "weak.pem").write_bytes(private_pem(weak))
+    write_private((tmp_path / "weak.pem"), weak)
     with pytest.raises(ValueError, match="2048"):
         KeyRing.from_pem_files(private_key=tmp_path / "weak.pem")
 
@@ -146,7 +146,7 @@ def test_rsa_key_under_2048_bits_is_refused(tmp_path: Path) -> None:
 def test_public_key_that_is_not_the_private_keys_is_refused(
     tmp_path: Path, old_key: Any, new_key: Any
 ) -> None:
-    (tmp_path / "private.pem").write_bytes(private_pem(new_key))
+    write_private((tmp_path / "private.pem"), new_key)
     (tmp_path / "public.pem").write_bytes(public_pem(old_key))
     with pytest.raises(ValueError, match="is not the public key"):
         KeyRing.from_pem_files(
@@ -196,3 +196,12 @@ def test_write_key_pair_never_overwrites(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         write_key_pair(tmp_path, "ES256")
     assert (tmp_path / "jwt-private.pem").read_bytes() == before
+
+
+def test_private_key_readable_by_others_is_refused(
+    tmp_path: Path, new_key: Any
+) -> None:
+    write_private(tmp_path / "private.pem", new_key)
+    (tmp_path / "private.pem").chmod(0o644)
+    with pytest.raises(PermissionError, match="chmod 600"):
+        KeyRing.from_pem_files(private_key=tmp_path / "private.pem")
