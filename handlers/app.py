@@ -20,7 +20,8 @@ from .refresh import TokenRefreshHandler, register_refresh
 from .revocation import RevocationList
 from .revocation_store import RevocationStore
 from .catch_all import install_catch_all_gate
-from .socket_auth import install_gate, register_authenticator
+from .gate import install_gate
+from .socket_auth import register_authenticator
 from .users import UserStore
 from .wellknown import JWKS_PATTERN, JWKSHandler
 

@@ -8,7 +8,7 @@ from typing import Any
 import socketio
 
 from .authorization import Requirement
-from .socket_auth import authenticate_handshake, authenticator_for, run_inner_connect
+from .socket_auth import admit_handshake, authenticator_for
 
 __all__ = ["AuthNamespace"]
 
@@ -46,13 +46,9 @@ class AuthNamespace(socketio.AsyncNamespace):
         if event == "connect":
             sid, environ = args[0], args[1]
             auth = args[2] if len(args) > 2 else None
-            rule = self.requirement
-            await authenticate_handshake(
-                authenticator, sid, self.namespace, environ, auth, rule
-            )
             handler = getattr(self, "on_connect", None)
-            return await run_inner_connect(
-                authenticator, handler, sid, self.namespace, environ, auth
+            return await admit_handshake(
+                authenticator, sid, self.namespace, environ, auth, handler
             )
         if event == "disconnect":
             authenticator.forget(args[0], self.namespace)

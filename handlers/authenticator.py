@@ -7,7 +7,9 @@ Shared by the handshake gate, the ``authenticate`` event flow, ``/logout`` and
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
@@ -102,8 +104,26 @@ class Authenticator:
         )
         await self.sio.enter_room(sid, AUTHENTICATED_ROOM, namespace=namespace)
         self.track(sid, namespace, claims)
+
+    async def succeeded(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
+        """The socket is in (the app's connect handler accepted it): log, hook."""
         log.info("socket authenticated sid=%s sub=%s", sid, claims.get("sub"))
-        await _maybe_await(self._on_success and self._on_success(sid, claims))
+        if self._on_success is not None:
+            await _run_hook(self._on_success, sid, claims)
+
+    def still_valid(
+        self, sid: str, namespace: str, claims: Mapping[str, Any]
+    ) -> UnauthorizedError | None:
+        """Why an admitted socket must not be let in after all (revoked or expired
+        while the app's connect handler ran), or ``None``."""
+        if self.revocations.is_revoked(claims):
+            return TokenRevokedError()
+        exp = claims.get("exp")
+        if exp is not None and float(exp) + self.settings.leeway <= self.clock():
+            return TokenExpiredError()
+        if self.live.claims(sid, namespace) is not claims:
+            return TokenRevokedError()  # cut by a logout while we waited
+        return None
 
     def track(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
         """Index a socket's claims and (re)set its expiry deadline."""
@@ -135,7 +155,8 @@ class Authenticator:
         """
         remote = environ.get("REMOTE_ADDR")
         log.info("%s refused sid=%s code=%s", action, sid, err.code)
-        await _maybe_await(self._on_failure and self._on_failure(err.code, sid, remote))
+        if self._on_failure is not None:
+            await _run_hook(self._on_failure, err.code, sid, remote)
 
     async def revoke(self, claims: Mapping[str, Any]) -> int:
         """Revoke one token and cut the sockets that use it; returns how many.
@@ -144,7 +165,8 @@ class Authenticator:
         """
         jti = str(claims["jti"])
         # Kept until the token fails verification anyway: exp plus the leeway.
-        until = float(claims["exp"]) + self.settings.leeway
+        # A token without exp never expires, so neither does its revocation.
+        until = float(claims.get("exp", math.inf)) + self.settings.leeway
         self._prune()
         self.revocations.revoke(jti, until)
         kicked = await self.kick_matching(self.live.by_jti(jti), TokenRevokedError())
@@ -200,6 +222,11 @@ class Authenticator:
                 await self.kick(sid, namespace, TokenExpiredError())
 
 
-async def _maybe_await(result: object) -> None:
-    if result is not None and hasattr(result, "__await__"):
-        await result  # type: ignore[misc]
+async def _run_hook(hook: Callable[..., Any], *args: Any) -> None:
+    # A hook is the app's code: its failure is logged, never the socket's fate.
+    try:
+        result = hook(*args)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        log.exception("authentication hook %r failed", hook)

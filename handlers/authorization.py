@@ -69,13 +69,27 @@ def check_namespace(
     claims: Mapping[str, Any],
     extra: Requirement | None = None,
 ) -> None:
-    """Apply the namespace's registered requirement, then ``extra``.
+    """Apply every rule of ``namespace``: the one registered with
+    :func:`authorize_namespace`, the ``requirement`` of its class-based
+    namespace handler (:class:`AuthNamespace`), then ``extra``.
+
+    Called at the handshake, at ``authenticate`` and at every ``refresh``,
+    so a token that no longer meets a rule cannot keep a socket in.
 
     :raises ForbiddenError: when one is not met.
     """
-    for rule in (_namespace_rules.get(sio, {}).get(namespace), extra):
+    registered = _namespace_rules.get(sio, {}).get(namespace)
+    declared = class_requirement(sio, namespace)
+    for rule in (registered, declared, None if extra is declared else extra):
         if rule is not None:
             rule.check(claims)
+
+
+def class_requirement(sio: Any, namespace: str) -> Requirement | None:
+    """The ``requirement`` declared by ``namespace``'s class-based handler, if any."""
+    handlers = sio.namespace_handlers
+    rule = getattr(handlers.get(namespace) or handlers.get("*"), "requirement", None)
+    return rule if isinstance(rule, Requirement) else None
 
 
 def authorize_event(

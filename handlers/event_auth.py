@@ -80,14 +80,17 @@ class EventFlow:
         if pending is None:  # a second authenticate (or one already under way)
             return await self._refuse_again(sid, namespace)
         self._timeouts.cancel(key)
+        self._admitting.add(key)  # from here on, a disconnect is noticed
         environ, auth = pending
         try:
             claims = await self.authenticator.verify(extract_token({}, data, ("auth",)))
             check_namespace(self.authenticator.sio, namespace, claims, requirement)
         except UnauthorizedError as err:
+            self._admitting.discard(key)
             await self._refuse(sid, namespace, environ, err)
             return {"ok": False, "code": err.code}
-        self._admitting.add(key)
+        if key not in self._admitting:  # the client left while we verified
+            return {"ok": False, "code": CredentialsRequiredError.code}
         await self.authenticator.admit(sid, namespace, claims)
         accepted = await self._accepted_by_app(
             inner_connect, sid, namespace, environ, auth
@@ -98,6 +101,7 @@ class EventFlow:
             self.authenticator.forget(sid, namespace)
             return {"ok": False, "code": ForbiddenError.code}
         self.admitted.add(key)
+        await self.authenticator.succeeded(sid, namespace, claims)
         await self.authenticator.sio.emit(AUTHENTICATED, to=sid, namespace=namespace)
         return {"ok": True, "exp": claims.get("exp")}
 

@@ -17,49 +17,40 @@ import logging
 from typing import Any, Callable, Mapping
 
 from .event_auth import AUTHENTICATE, EventFlow
+from .gate import CATCH_ALL, OWN, RESERVED, GateTable, app_handler, own
 
 __all__ = ["GatedHandlers", "install_event_gate", "gate_catch_all"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
-OWN = "__tsj_event_gate__"
-CATCH_ALL = "*"
-RESERVED = ("connect", "disconnect")
 Handler = Callable[..., Any]
 
 
-class GatedHandlers(dict):  # type: ignore[type-arg]
+class GatedHandlers(GateTable):
     """One namespace's handler table whose handlers run only for admitted sockets.
 
-    In a gated namespace, the app's ``connect``/``disconnect`` handlers are kept
-    aside in :attr:`app` (the flow runs them after ``authenticate``) and
-    ``authenticate`` itself is reserved.
+    As in the handshake gate's :class:`GateTable`, the app's
+    ``connect``/``disconnect`` handlers are kept aside in :attr:`app` (the
+    flow runs them after ``authenticate``); ``authenticate`` itself is reserved.
     """
 
     def __init__(
         self, flow: EventFlow, namespace: str, existing: Mapping[str, Handler]
     ) -> None:
-        super().__init__()
         self.flow = flow
         self.namespace = namespace
-        self.app: dict[str, Handler] = {}
-        for event, handler in existing.items():
-            self[event] = handler
+        super().__init__(existing)
 
     def __setitem__(self, event: str, handler: Handler) -> None:
-        if getattr(handler, OWN, False) or (
-            self.namespace == CATCH_ALL and event in RESERVED
-        ):
+        if getattr(handler, OWN, False) or event in RESERVED:
             super().__setitem__(event, handler)
-        elif event in RESERVED:
-            self.app[event] = handler
         elif event == AUTHENTICATE and self.namespace != CATCH_ALL:
             raise ValueError(
                 "'authenticate' is handled by the event flow; do not register it"
             )
         else:
-            super().__setitem__(
-                event, _guarded(self.flow, self.namespace, event, handler)
+            dict.__setitem__(
+                self, event, _guarded(self.flow, self.namespace, event, handler)
             )
 
 
@@ -104,23 +95,25 @@ def install_event_gate(flow: EventFlow, namespace: str = "/") -> None:
     """Run the ``authenticate`` flow on a decorator-style namespace."""
     sio = flow.authenticator.sio
     flow.namespaces.add(namespace)
-    table = GatedHandlers(flow, namespace, sio.handlers.get(namespace, {}))
-    sio.handlers[namespace] = table
+    sio.handlers[namespace] = GatedHandlers(
+        flow, namespace, sio.handlers.get(namespace, {})
+    )
     gate_catch_all(flow)
 
     async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> bool:
         return await flow.connect(sid, namespace, environ, auth)
 
     async def authenticate(sid: str, data: object = None) -> dict[str, Any]:
-        return await flow.authenticate(sid, namespace, data, table.app.get("connect"))
+        inner = app_handler(sio, namespace, "connect")
+        return await flow.authenticate(sid, namespace, data, inner)
 
     async def disconnect(sid: str, reason: object = None) -> None:
-        await flow.disconnect(sid, namespace, reason, table.app.get("disconnect"))
+        inner = app_handler(sio, namespace, "disconnect")
+        await flow.disconnect(sid, namespace, reason, inner)
 
     for event, handler in (
         ("connect", connect),
         (AUTHENTICATE, authenticate),
         ("disconnect", disconnect),
     ):
-        setattr(handler, OWN, True)
-        sio.on(event, handler, namespace=namespace)
+        sio.on(event, own(handler), namespace=namespace)

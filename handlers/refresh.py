@@ -19,8 +19,9 @@ from .errors import UnauthorizedError
 from .bearer import BearerHandler
 from .keys import KeySource
 from .sessions import store_claims
+from .authorization import check_namespace
 from .socket_auth import extract_token
-from .tokens import PROFILE_CLAIMS, issue_token
+from .tokens import issue_token
 
 __all__ = ["TokenRefreshHandler", "refresh_socket", "reissue_token", "register_refresh"]
 
@@ -28,12 +29,15 @@ log = logging.getLogger("tornado_socketio_jwt")
 
 REFRESH_EVENT = "refresh"
 AUTH_TIME = "auth_time"
+# Set afresh by issue_token (or by the issuer's settings), never carried over.
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 
 
 def reissue_token(
     settings: AuthSettings, keys: KeySource, claims: Mapping[str, Any], now: float
 ) -> tuple[str, dict[str, Any]]:
-    """A new token (new ``jti``) with ``claims``' subject, profile and ``auth_time``.
+    """A new token (new ``jti``) carrying every claim of ``claims`` but the
+    registered ones (``sub``'s profile, roles, scopes, ``auth_time``...).
 
     Its lifetime is ``token_ttl``, cut short so that it never outlives the
     session: ``auth_time`` (else ``iat``) plus ``max_session_age``.
@@ -46,7 +50,7 @@ def reissue_token(
     remaining = math.floor(started + settings.max_session_age - now)
     if remaining < 1:
         raise SessionExpiredError()
-    profile = {name: claims[name] for name in PROFILE_CLAIMS if name in claims}
+    profile = {k: v for k, v in claims.items() if k not in REGISTERED_CLAIMS}
     profile[AUTH_TIME] = int(started)
     ttl = min(settings.token_ttl, remaining)
     return issue_token(settings, keys, str(claims["sub"]), profile, now=now, ttl=ttl)
@@ -90,6 +94,9 @@ async def refresh_socket(
         if authenticator.live.claims(sid, namespace) is not current:
             raise TokenMismatchError()  # cut or refreshed while we verified
         _check_successor(current, claims)
+        # The new token must meet the namespace's rules too: a refresh must
+        # not keep a socket where a handshake with this token would be refused.
+        check_namespace(authenticator.sio, namespace, claims)
     except UnauthorizedError as err:
         environ = authenticator.sio.get_environ(sid, namespace) or {}
         await authenticator.refused(err, sid, environ, action="refresh")

@@ -23,7 +23,12 @@ from .errors import (
     UnauthorizedError,
 )
 
-__all__ = ["extract_token", "to_connect_refusal", "install_gate", "authenticator_for"]
+__all__ = [
+    "extract_token",
+    "to_connect_refusal",
+    "admit_handshake",
+    "authenticator_for",
+]
 
 log = logging.getLogger("tornado_socketio_jwt")
 BEARER = "bearer"
@@ -108,7 +113,7 @@ async def authenticate_handshake(
     auth: object,
     requirement: Requirement | None = None,
 ) -> dict[str, Any]:
-    """Verify the token, check the namespace's rule, admit the socket; or refuse."""
+    """Verify the token, check the namespace's rules, admit the socket; or refuse."""
     try:
         token = extract_token(environ, auth, authenticator.settings.token_sources)
         claims = await authenticator.verify(token)
@@ -120,31 +125,37 @@ async def authenticate_handshake(
     return claims
 
 
-def install_gate(authenticator: Authenticator, namespace: str = "/") -> None:
-    """Put the handshake gate in front of ``namespace``'s connect handler.
+async def admit_handshake(
+    authenticator: Authenticator,
+    sid: str,
+    namespace: str,
+    environ: dict[str, Any],
+    auth: object,
+    inner: Callable[..., Any] | None,
+    requirement: Requirement | None = None,
+) -> Any:
+    """The whole handshake: authenticate, run the app's connect handler, and
+    let the socket in only if its token is still good afterwards.
 
-    A connect handler registered *before* this call still runs, after
-    authentication succeeded. One registered after replaces the gate:
-    register yours first, or use :class:`AuthNamespace`.
+    A logout or the token's expiry can land while the app's handler awaits;
+    python-socketio cannot disconnect a socket that is still connecting, so
+    the check after the handler is what keeps such a socket out.
     """
-    sio = authenticator.sio
-    register_authenticator(authenticator)
-    inner_connect = sio.handlers.get(namespace, {}).get("connect")
-    inner_disconnect = sio.handlers.get(namespace, {}).get("disconnect")
-
-    async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> Any:
-        await authenticate_handshake(authenticator, sid, namespace, environ, auth)
-        return await run_inner_connect(
-            authenticator, inner_connect, sid, namespace, environ, auth
-        )
-
-    async def disconnect(sid: str, reason: str | None = None) -> None:
+    claims = await authenticate_handshake(
+        authenticator, sid, namespace, environ, auth, requirement
+    )
+    result = await run_inner_connect(
+        authenticator, inner, sid, namespace, environ, auth
+    )
+    if result is False:
+        return False
+    err = authenticator.still_valid(sid, namespace, claims)
+    if err is not None:
         authenticator.forget(sid, namespace)
-        if inner_disconnect is not None:
-            await call_handler(inner_disconnect, sid, reason)
-
-    sio.on("connect", connect, namespace=namespace)
-    sio.on("disconnect", disconnect, namespace=namespace)
+        await authenticator.refused(err, sid, environ)
+        raise to_connect_refusal(err)
+    await authenticator.succeeded(sid, namespace, claims)
+    return result
 
 
 async def run_inner_connect(
