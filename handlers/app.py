@@ -79,10 +79,14 @@ def attach_jwt_auth(
     :return: ``tornado.web.URLSpec`` objects named ``tsj.<route>``.
     :raises ValueError: on a server or configuration the gate cannot protect.
 
+    Your ``connect`` and ``disconnect`` handlers, registered before or after
+    this call, run after the gate: ``connect`` once the token is verified
+    (with the claims available), ``disconnect`` after the gate's clean-up.
+    Namespaces not listed in ``namespaces`` are gated too, on first use.
+
     .. warning::
-       Register your own ``connect`` handler *before* calling this: it then
-       runs after authentication. One registered afterwards replaces the
-       gate and lets unauthenticated sockets in.
+       ``cors_allowed_origins="*"`` on ``sio`` lets any web page open sockets
+       with a token it holds; list the origins you trust.
     """
     routes, events = tuple(routes), tuple(events)
     _check_server(sio)
