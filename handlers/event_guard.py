@@ -69,6 +69,12 @@ def _guarded(flow: EventFlow, table: str, event: str, handler: Handler) -> Handl
     async def guarded(*args: Any) -> Any:
         namespace = table if ns_at is None else args[ns_at]
         sid = args[sid_at]
+        if event == CATCH_ALL and args[0] == AUTHENTICATE:
+            # python-socketio resolves a catch-all event handler before a
+            # class-based namespace: hand authenticate to the namespace's flow.
+            target = flow.authenticator.sio.namespace_handlers.get(namespace)
+            if hasattr(target, "trigger_event"):
+                return await target.trigger_event(AUTHENTICATE, *args[sid_at:])
         if namespace in flow.namespaces and not flow.is_admitted(sid, namespace):
             log.debug("event dropped before authenticate sid=%s", sid)
             return flow.authenticator.sio.not_handled

@@ -339,3 +339,25 @@ async def test_namespace_rule_refuses_authenticate_with_forbidden(
         await result.until_disconnected(timeout=1)
     assert payload["code"] == "forbidden"
     assert app_handlers.names() == []
+
+
+@pytest.mark.gen_test
+async def test_a_hosts_catch_all_event_handler_does_not_swallow_authenticate(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    recorder = Recorder()
+    sio.register_namespace(Guarded("/guarded", recorder))
+
+    async def everything(event: str, namespace: str, sid: str, *data: Any) -> None:
+        recorder.ran.append(("catch-all:" + event, sid))
+
+    sio.on("*", everything, namespace="*")
+    async with connected_client(
+        server_url(http_port), namespaces=["/guarded"], record=EVENTS
+    ) as result:
+        await result.client.emit(
+            "authenticate", {"token": make_token()}, namespace="/guarded"
+        )
+        await result.next_event("authenticated")
+        sid = result.client.get_sid("/guarded")
+    assert recorder.ran[0] == ("connect", sid)
