@@ -7,14 +7,12 @@ afterwards (on ``/logout``), so verifying a token costs no database round trip.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Protocol
 
 from .revocation import RevocationList
+from .sqlite import SQLiteFile
 
 __all__ = ["RevocationStore", "SQLiteRevocationStore"]
 
@@ -73,20 +71,10 @@ class SQLiteRevocationStore:
     def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock
-        self._local = threading.local()
-        # One thread: SQLite writes are serialised anyway, and the IOLoop never waits.
-        self._db = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="tsj-revocations"
-        )
-        self._connect().executescript(SCHEMA)
+        self._db = SQLiteFile(path, SCHEMA, "tsj-revocations")
 
     def _connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10)
-            conn.execute("PRAGMA journal_mode=WAL")
-            self._local.conn = conn
-        return conn
+        return self._db.connect()
 
     def load_into(self, revocations: RevocationList) -> int:
         self.prune_sync()
@@ -134,8 +122,8 @@ class SQLiteRevocationStore:
                 conn.execute(sql, params)
             self.prune_sync()
 
-        await asyncio.get_running_loop().run_in_executor(self._db, write)
+        await self._db.run(write)
 
     def close(self) -> None:
         """Stop the database thread."""
-        self._db.shutdown(wait=True)
+        self._db.close()

@@ -6,16 +6,16 @@ Hashing and every SQLite call run in executors so the IOLoop never blocks.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import sqlite3
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import argon2
+
+from .sqlite import SQLiteFile
 
 __all__ = [
     "User",
@@ -92,23 +92,14 @@ class SQLiteUserStore:
     ) -> None:
         self.path = path
         self.hasher = hasher or argon2.PasswordHasher()
-        self._local = threading.local()
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsj-sqlite")
+        self._db = SQLiteFile(path, SCHEMA, "tsj-users")
         self._hashing = ThreadPoolExecutor(
             hash_workers, thread_name_prefix="tsj-argon2"
         )
-        if path != ":memory:" and not os.path.exists(path):
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._dummy_hash = self.hasher.hash("not a real password")
-        self._connect().executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10)
-            conn.execute("PRAGMA journal_mode=WAL")
-            self._local.conn = conn
-        return conn
+        return self._db.connect()
 
     def add_user_sync(self, username: str, password: str, **profile: str) -> User:
         """Create a user (blocking: for the command line and start-up)."""
@@ -175,11 +166,11 @@ class SQLiteUserStore:
         )
 
     async def _in_db(self, work: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._db, work)
+        return await self._db.run(work)
 
     def close(self) -> None:
         """Stop the database and hashing threads."""
-        self._db.shutdown(wait=True)
+        self._db.close()
         self._hashing.shutdown(wait=True)
 
 

@@ -1,0 +1,51 @@
+"""``SQLiteFile``: one SQLite database used off the IOLoop (WAL, private file)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, TypeVar
+
+__all__ = ["SQLiteFile"]
+
+T = TypeVar("T")
+
+
+class SQLiteFile:
+    """A database file with one connection per thread and one worker thread.
+
+    A new file is created with mode 0600. :meth:`run` executes blocking work
+    on the worker thread, so the IOLoop never waits on SQLite; writes are
+    serialised by SQLite anyway.
+
+    :param schema: SQL script run once (``CREATE TABLE IF NOT EXISTS ...``).
+    :param name: the worker thread's name prefix.
+    """
+
+    def __init__(self, path: str, schema: str, name: str = "tsj-sqlite") -> None:
+        self.path = path
+        self._local = threading.local()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        if path != ":memory:" and not os.path.exists(path):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        self.connect().executescript(schema)
+
+    def connect(self) -> sqlite3.Connection:
+        """This thread's connection (blocking use only: start-up, CLI, :meth:`run`)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=10)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+        return conn
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the worker thread and await its result."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, work)
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        self._worker.shutdown(wait=True)
