@@ -34,6 +34,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/run.py
+	$(PY) bench/login_timing.py
 
 lint: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[lint]"
