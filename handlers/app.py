@@ -11,16 +11,13 @@ from .authenticator import Authenticator, FailureHook, SuccessHook
 from .chat import register_chat, register_whoami
 from .client import client_specs, find_static_dir
 from .config import AuthSettings
-from .event_auth import EventFlow
-from .event_guard import gate_catch_all, install_event_gate
 from .health import HealthHandler
 from .keys import KeySource, SharedSecretKey, can_sign, public_jwks, signing_algorithm
 from .login import LoginHandler, LoginLimits, LogoutHandler
-from .refresh import TokenRefreshHandler, register_refresh
+from .gating import install_gates
+from .refresh import TokenRefreshHandler
 from .revocation import RevocationList
 from .revocation_store import RevocationStore
-from .catch_all import install_catch_all_gate
-from .gate import install_gate
 from .socket_auth import register_authenticator
 from .users import UserStore
 from .wellknown import JWKS_PATTERN, JWKSHandler
@@ -108,26 +105,13 @@ def attach_jwt_auth(
         store=revocation_store,
     )
     register_authenticator(authenticator)
-    install_catch_all_gate(authenticator)
-    _install_gates(authenticator, tuple(namespaces), events)
-    return _url_specs(sio, settings, authenticator, users, routes, prefix)
 
-
-def _install_gates(
-    authenticator: Authenticator, namespaces: tuple[str, ...], events: tuple[str, ...]
-) -> None:
-    sio = authenticator.sio
-    if authenticator.settings.auth_flow == "event":
-        authenticator.event_flow = EventFlow(authenticator)
-        gate_catch_all(authenticator.event_flow)
-    for namespace in namespaces:
-        if authenticator.event_flow is not None:
-            install_event_gate(authenticator.event_flow, namespace)
-        else:
-            install_gate(authenticator, namespace)
-        register_refresh(authenticator, namespace)
+    def add_events(namespace: str) -> None:
         for event in events:
             _EVENT_REGISTRARS[event](sio, namespace)
+
+    install_gates(authenticator, tuple(namespaces), add_events)
+    return _url_specs(sio, settings, authenticator, users, routes, prefix)
 
 
 def _check_server(sio: Any) -> None:

@@ -4,20 +4,20 @@ python-socketio accepts a connection to any namespace that has handlers. A
 catch-all ``connect`` handler (``namespace="*"``) runs for every namespace
 without a ``connect`` handler of its own, so registering one here means that
 a namespace the host forgot to list in ``attach_jwt_auth(namespaces=...)``
-is still authenticated, never open: on its first connection the handshake
-gate is installed on it, exactly as if it had been listed.
+is still authenticated, never open. (Decorator-style namespaces get the gate
+when their handler table appears: see :mod:`.gating`.)
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 import socketio
 
 from .auth_namespace import AuthNamespace
 from .authenticator import Authenticator
-from .gate import CATCH_ALL, GateTable, app_handler, install_gate, own
+from .gate import CATCH_ALL, GateTable, app_handler, own
 from .socket_auth import admit_handshake
 
 __all__ = ["install_catch_all_gate"]
@@ -27,12 +27,17 @@ log = logging.getLogger("tornado_socketio_jwt")
 UNGATED_MESSAGE = "This namespace is not configured for authentication."
 
 
-def install_catch_all_gate(authenticator: Authenticator) -> None:
+def install_catch_all_gate(
+    authenticator: Authenticator, install: Callable[[str], None]
+) -> None:
     """Authenticate connections to namespaces that have no gate of their own.
 
     Class-based :class:`AuthNamespace` handlers gate themselves and are
-    delegated to. In the ``authenticate`` event flow any other such namespace
-    is refused instead: name it in ``namespaces=``.
+    delegated to. A namespace served by a plain class-based handler gets its
+    handler table, and so the gate, from ``install`` on its first connection.
+    In the ``authenticate`` event flow such a namespace is refused instead:
+    plain ``AsyncNamespace`` methods cannot be held back until
+    ``authenticate``; use :class:`AuthNamespace`.
     """
     sio = authenticator.sio
     sio.handlers[CATCH_ALL] = GateTable(sio.handlers.get(CATCH_ALL, {}))
@@ -47,8 +52,9 @@ def install_catch_all_gate(authenticator: Authenticator) -> None:
         if authenticator.event_flow is not None:
             log.error("namespace %s is not gated: pass it in namespaces=", namespace)
             raise socketio.exceptions.ConnectionRefusedError(UNGATED_MESSAGE)
-        if namespace in sio.handlers or handler is not None:
-            gate = install_gate(authenticator, namespace)
+        if handler is not None:
+            install(namespace)
+            gate = sio.handlers[namespace]["connect"]
             return await gate(sid, environ, auth)
         inner = app_handler(sio, namespace, "connect")  # sio.namespaces="*"
         return await admit_handshake(

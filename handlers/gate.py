@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 from .authenticator import Authenticator
 from .dispatch import call_handler
-from .socket_auth import admit_handshake, register_authenticator
+from .socket_auth import admit_handshake
 
 __all__ = ["GateTable", "install_gate", "app_handler", "own"]
 
@@ -80,7 +80,6 @@ def install_gate(authenticator: Authenticator, namespace: str = "/") -> Handler:
     after the gate's clean-up. Returns the gate's connect handler.
     """
     sio = authenticator.sio
-    register_authenticator(authenticator)
     sio.handlers[namespace] = GateTable(sio.handlers.get(namespace, {}))
 
     @own

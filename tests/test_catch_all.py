@@ -140,11 +140,29 @@ async def test_namespace_rule_applies_to_an_unlisted_namespace(
 
 @pytest.mark.parametrize("flow", ["event"])
 @pytest.mark.gen_test
-async def test_event_flow_refuses_a_namespace_it_was_not_told_to_gate(
+async def test_event_flow_gates_an_unlisted_namespace_until_authenticate(
     http_server, http_port, make_token, flow
 ):
     async with connected_client(
-        server_url(http_port), namespaces=["/admin"], auth={"token": make_token()}
+        server_url(http_port), namespaces=["/admin"], record=("authenticated",)
+    ) as c:
+        with pytest.raises(socketio.exceptions.TimeoutError):
+            await c.client.call("secret", {}, namespace="/admin", timeout=0.3)
+        assert ran == []
+        await c.client.emit("authenticate", {"token": make_token()}, namespace="/admin")
+        await c.next_event("authenticated")
+        assert await c.client.call("secret", {}, namespace="/admin", timeout=5) == (
+            "secret-data"
+        )
+
+
+@pytest.mark.parametrize("flow", ["event"])
+@pytest.mark.gen_test
+async def test_event_flow_refuses_a_plain_class_based_namespace(
+    http_server, http_port, make_token, flow
+):
+    async with connected_client(
+        server_url(http_port), namespaces=["/plain"], auth={"token": make_token()}
     ) as c:
         assert not c.connected
     assert ran == []

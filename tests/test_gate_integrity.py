@@ -229,3 +229,47 @@ def test_refreshed_tokens_keep_roles_scopes_and_profile_but_not_registered_claim
     assert payload["roles"] == ["admin"] and payload["scope"] == "read write"
     assert payload["email"] == "a@example.com" and payload["jti"] != "old"
     assert payload["iss"] == "tornado-socketio-jwt"
+
+
+@pytest.mark.gen_test
+async def test_namespace_created_after_attach_with_its_own_connect_is_gated(
+    http_server, http_port, sio, make_token
+):
+    @sio.on("connect", namespace="/own")
+    async def own_connect(sid, environ, auth):
+        ran.append("own-connect")
+
+    sio.on("secret", lambda sid: "secret-data", namespace="/own")
+    url = server_url(http_port)
+    async with connected_client(url, namespaces=["/own"]) as anonymous:
+        assert anonymous.connect_errors[0]["data"]["code"] == "credentials_required"
+    assert ran == []
+    async with connected_client(
+        url, namespaces=["/own"], auth={"token": make_token()}
+    ) as c:
+        assert (
+            await c.client.call("secret", namespace="/own", timeout=5) == "secret-data"
+        )
+        token = make_token(exp=int(time.time()) + 120)
+        ack = await c.client.call(
+            "refresh", {"token": token}, namespace="/own", timeout=5
+        )
+    assert ran == ["own-connect"] and ack["ok"] is True
+
+
+@pytest.mark.gen_test
+async def test_expiry_while_the_apps_connect_handler_awaits_keeps_the_socket_out(
+    http_server, http_port, sio, make_token
+):
+    authenticator = authenticator_for(sio)
+
+    @sio.event
+    async def connect(sid, environ, auth):
+        # The token's exp passes while the app's handler is still working.
+        authenticator.clock = lambda: time.time() + 120
+
+    token = make_token(exp=int(time.time()) + 60)
+    async with connected_client(server_url(http_port), auth={"token": token}) as c:
+        assert not c.connected
+        assert c.connect_errors[0]["data"]["code"] == "token_expired"
+    assert len(authenticator.live) == 0
