@@ -199,7 +199,7 @@ def split(value: str) -> tuple[str, ...]:
 def build_settings(options: OptionParser) -> tuple[AuthSettings, KeySource | None]:
     data_dir = Path(options.data_dir)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    origins = tuple(o.strip() for o in options.cors_origins.split(",") if o.strip())
+    origins = split(options.cors_origins)
     if options.jwks_url and (
         options.issuer in ("", DEFAULT_ISSUER) or not options.audience
     ):

@@ -63,15 +63,10 @@ def authorize_namespace(
     rules[namespace] = _requirement(requirement, scopes, roles)
 
 
-def check_namespace(
-    sio: Any,
-    namespace: str,
-    claims: Mapping[str, Any],
-    extra: Requirement | None = None,
-) -> None:
+def check_namespace(sio: Any, namespace: str, claims: Mapping[str, Any]) -> None:
     """Apply every rule of ``namespace``: the one registered with
-    :func:`authorize_namespace`, the ``requirement`` of its class-based
-    namespace handler (:class:`AuthNamespace`), then ``extra``.
+    :func:`authorize_namespace`, then the ``requirement`` of its class-based
+    namespace handler (:class:`AuthNamespace`).
 
     Called at the handshake, at ``authenticate`` and at every ``refresh``,
     so a token that no longer meets a rule cannot keep a socket in.
@@ -79,8 +74,7 @@ def check_namespace(
     :raises ForbiddenError: when one is not met.
     """
     registered = _namespace_rules.get(sio, {}).get(namespace)
-    declared = class_requirement(sio, namespace)
-    for rule in (registered, declared, None if extra is declared else extra):
+    for rule in (registered, class_requirement(sio, namespace)):
         if rule is not None:
             rule.check(claims)
 

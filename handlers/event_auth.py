@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 import socketio
 
 from .authenticator import Authenticator, SocketKey
-from .authorization import Requirement, check_namespace
+from .authorization import check_namespace
 from .dispatch import call_handler
 from .errors import AlreadyAuthenticatedError, CredentialsRequiredError, ForbiddenError
 from .errors import UnauthorizedError
@@ -72,7 +72,6 @@ class EventFlow:
         namespace: str,
         data: object,
         inner_connect: Handler | None,
-        requirement: Requirement | None = None,
     ) -> dict[str, Any]:
         """Handle ``authenticate``: admit, or refuse and disconnect."""
         key = (sid, namespace)
@@ -84,7 +83,7 @@ class EventFlow:
         environ, auth = pending
         try:
             claims = await self.authenticator.verify(extract_token({}, data, ("auth",)))
-            check_namespace(self.authenticator.sio, namespace, claims, requirement)
+            check_namespace(self.authenticator.sio, namespace, claims)
         except UnauthorizedError as err:
             self._admitting.discard(key)
             await self._refuse(sid, namespace, environ, err)
@@ -141,7 +140,6 @@ class EventFlow:
                 namespace,
                 data,
                 getattr(ns, "on_connect", None),
-                getattr(ns, "requirement", None),
             )
         if not self.is_admitted(sid, namespace):
             log.debug("event dropped before authenticate sid=%s", sid)

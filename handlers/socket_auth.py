@@ -1,8 +1,8 @@
-"""The handshake gate: a socket connects only with a valid token.
+"""The handshake: find the token, verify it, admit the socket or refuse it.
 
-Installed through public python-socketio APIs: ``sio.on("connect", ...)`` for
-decorator-style apps (wrapping a connect handler registered earlier) and
-:class:`AuthNamespace` for class-based ones.
+:func:`admit_handshake` is the one admission sequence shared by every gate:
+decorator-style namespaces (:mod:`.gate`), the catch-all (:mod:`.catch_all`)
+and class-based :class:`AuthNamespace` handlers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import socketio
 
 from .authenticator import Authenticator
-from .authorization import Requirement, check_namespace
+from .authorization import check_namespace
 from .dispatch import call_handler
 from .errors import (
     CredentialsBadFormatError,
@@ -111,13 +111,12 @@ async def authenticate_handshake(
     namespace: str,
     environ: Mapping[str, Any],
     auth: object,
-    requirement: Requirement | None = None,
 ) -> dict[str, Any]:
     """Verify the token, check the namespace's rules, admit the socket; or refuse."""
     try:
         token = extract_token(environ, auth, authenticator.settings.token_sources)
         claims = await authenticator.verify(token)
-        check_namespace(authenticator.sio, namespace, claims, requirement)
+        check_namespace(authenticator.sio, namespace, claims)
     except UnauthorizedError as err:
         await authenticator.refused(err, sid, environ)
         raise to_connect_refusal(err) from None
@@ -132,7 +131,6 @@ async def admit_handshake(
     environ: dict[str, Any],
     auth: object,
     inner: Callable[..., Any] | None,
-    requirement: Requirement | None = None,
 ) -> Any:
     """The whole handshake: authenticate, run the app's connect handler, and
     let the socket in only if its token is still good afterwards.
@@ -141,9 +139,7 @@ async def admit_handshake(
     python-socketio cannot disconnect a socket that is still connecting, so
     the check after the handler is what keeps such a socket out.
     """
-    claims = await authenticate_handshake(
-        authenticator, sid, namespace, environ, auth, requirement
-    )
+    claims = await authenticate_handshake(authenticator, sid, namespace, environ, auth)
     result = await run_inner_connect(
         authenticator, inner, sid, namespace, environ, auth
     )

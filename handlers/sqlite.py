@@ -26,10 +26,14 @@ class SQLiteFile:
     """
 
     def __init__(self, path: str, schema: str, name: str = "tsj-sqlite") -> None:
+        if path == ":memory:" or path.startswith("file:"):
+            # Each thread would open its own, different in-memory database.
+            raise ValueError("SQLiteFile needs a file path")
         self.path = path
         self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        if path != ":memory:" and not os.path.exists(path):
+        if not os.path.exists(path):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self.connect().executescript(schema)
 
@@ -37,9 +41,12 @@ class SQLiteFile:
         """This thread's connection (blocking use only: start-up, CLI, :meth:`run`)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10)
+            # Each connection is used by its own thread only; the flag lets
+            # close() release them all once the worker has stopped.
+            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             self._local.conn = conn
+            self._connections.append(conn)
         return conn
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -47,5 +54,8 @@ class SQLiteFile:
         return await asyncio.get_running_loop().run_in_executor(self._worker, work)
 
     def close(self) -> None:
-        """Stop the worker thread."""
+        """Stop the worker thread and close every connection."""
         self._worker.shutdown(wait=True)
+        for conn in self._connections:
+            conn.close()
+        self._connections.clear()

@@ -16,11 +16,10 @@ from .config import AuthSettings
 from .errors import CredentialsBadFormatError, TokenExpiredError, TokenInvalidError
 from .keys import KeySource, signing_algorithm
 
-__all__ = ["issue_token", "verify_token", "PROFILE_CLAIMS"]
+__all__ = ["issue_token", "verify_token"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
-PROFILE_CLAIMS = ("email", "first_name", "last_name")
 # Each claim-policy refusal names the failed check; a bad signature, a
 # malformed token or a refused alg keep the plain "The token is invalid."
 REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (

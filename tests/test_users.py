@@ -72,3 +72,10 @@ def test_new_database_file_is_private(tmp_path):
     store = SQLiteUserStore(str(tmp_path / "u.sqlite3"))
     store.close()
     assert stat.S_IMODE((tmp_path / "u.sqlite3").stat().st_mode) == 0o600
+
+
+def test_an_in_memory_database_is_refused_rather_than_silently_empty():
+    from handlers import SQLiteUserStore
+
+    with pytest.raises(ValueError, match="file path"):
+        SQLiteUserStore(":memory:")
