@@ -89,3 +89,28 @@ def test_auth_namespace_without_attach_refuses_every_socket(io_loop):
 
     with pytest.raises(socketio.exceptions.ConnectionRefusedError):
         io_loop.run_sync(connect)
+
+
+@pytest.mark.gen_test
+async def test_logout_and_refresh_work_when_the_host_requires_xsrf_cookies(
+    http_server, http_port, http_client
+):
+    body = json.dumps({"username": ALICE["username"], "password": ALICE["password"]})
+    login = await http_client.fetch(
+        server_url(http_port) + "/login",
+        method="POST",
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
+    bearer = {"Authorization": "Bearer " + json.loads(login.body)["token"]}
+    refreshed = await http_client.fetch(
+        server_url(http_port) + "/token/refresh",
+        method="POST",
+        body=b"",
+        headers=bearer,
+    )
+    assert refreshed.code == 200
+    logout = await http_client.fetch(
+        server_url(http_port) + "/logout", method="POST", body=b"", headers=bearer
+    )
+    assert logout.code == 204

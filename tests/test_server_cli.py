@@ -207,3 +207,32 @@ def test_a_non_numeric_port_in_the_environment_is_a_clear_error(tmp_path):
         "PORT='abc' is not a valid int" in result.stderr
         and "Traceback" not in result.stderr
     )
+
+
+def test_documented_defaults_apply_when_the_environment_is_empty(monkeypatch):
+    for name in (
+        "HOST",
+        "PORT",
+        "DATA_DIR",
+        "TOKEN_TTL",
+        "JWT_ISSUER",
+        "AUTH_FLOW",
+        "CORS_ALLOWED_ORIGINS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    options = server.make_parser().as_dict()
+    assert (options["host"], options["port"], options["data_dir"]) == (
+        "127.0.0.1",
+        9000,
+        "./data",
+    )
+    assert options["token_ttl"] == 5 * 3600
+    assert options["issuer"] == "tornado-socketio-jwt"
+    assert (options["auth_flow"], options["cors_origins"]) == ("handshake", "")
+
+
+def test_environment_variables_supply_the_defaults(monkeypatch):
+    monkeypatch.setenv("PORT", "9123")
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    options = server.make_parser().as_dict()
+    assert (options["host"], options["port"]) == ("0.0.0.0", 9123)
