@@ -78,3 +78,40 @@ async def test_a_refused_refresh_calls_on_failure_and_not_on_success(
     assert [kind for kind, _ in calls] == ["success", "failure"]
     assert calls[1][1] == ("token_mismatch", sid, "127.0.0.1")
     assert_token_absent(calls, other)
+
+
+@pytest.mark.gen_test
+async def test_a_successful_refresh_calls_no_hook(
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+    calls: list[tuple[str, tuple[Any, ...]]],
+) -> None:
+    import time
+
+    async with connected_client(
+        server_url(http_port), auth={"token": make_token()}
+    ) as result:
+        newer = make_token(exp=int(time.time()) + 120)
+        ack = await result.client.call("refresh", {"token": newer}, timeout=5)
+    assert ack["ok"] is True
+    assert [kind for kind, _ in calls] == ["success"]
+
+
+@pytest.mark.gen_test
+async def test_http_refusals_call_no_hook(
+    http_server: Any,
+    http_port: int,
+    http_client: Any,
+    calls: list[tuple[str, tuple[Any, ...]]],
+) -> None:
+    for path in ("/logout", "/token/refresh"):
+        response = await http_client.fetch(
+            server_url(http_port) + path,
+            method="POST",
+            body=b"",
+            headers={"Authorization": "Bearer not-a-token"},
+            raise_error=False,
+        )
+        assert response.code == 401
+    assert calls == []
