@@ -283,13 +283,14 @@ async def serve(options: OptionParser) -> None:
     revocations = SQLiteRevocationStore(str(Path(options.data_dir) / REVOCATIONS_FILE))
     app, sio = make_app(settings, users, keys, revocations)
     server = app.listen(options.port, address=options.host, xheaders=False)
-    print(f"listening on http://{options.host}:{options.port}", flush=True)
-    if settings.auth_flow == "event":
-        print("  (event flow: the bundled page is /?auth_flow=event)", flush=True)
+    # Before the line that tells a supervisor (or a test) the server is up.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    print(f"listening on http://{options.host}:{options.port}", flush=True)
+    if settings.auth_flow == "event":
+        print("  (event flow: the bundled page is /?auth_flow=event)", flush=True)
     await stop.wait()
     server.stop()
     await sio.shutdown()

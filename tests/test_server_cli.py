@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 import server
 from handlers import SQLiteUserStore
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.server_process import (
+    ROOT,
+    demo_password,
+    free_port,
+    http_login,
+    running_server,
+)
 
 
 def run(args, data_dir, stdin="", env=None, timeout=30):
@@ -32,12 +34,6 @@ def run(args, data_dir, stdin="", env=None, timeout=30):
         env=full_env,
         cwd=ROOT,
     )
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_help_names_every_environment_variable(tmp_path):
@@ -129,75 +125,18 @@ def test_short_jwt_secret_is_refused_at_start_up(tmp_path):
     assert "at least 32 bytes" in result.stderr and "too-short" not in result.stderr
 
 
-def wait_for_line(process, needle, deadline):
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if needle in line:
-            return lines
-    raise AssertionError(f"{needle!r} not printed; got {lines!r}")
-
-
-def start(tmp_path, port):
-    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
-    env["PORT"] = str(port)  # the port from the environment, the rest from options
-    return subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "server.py"),
-            "--data-dir",
-            str(tmp_path),
-            "--logging",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-
-
-def login(port, username, password):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/login",
-        method="POST",
-        data=json.dumps({"username": username, "password": password}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path):
     port = free_port()
-    process = start(tmp_path, port)
-    try:
-        lines = wait_for_line(process, "listening on", time.monotonic() + 30)
-        created = [line for line in lines if "Created user 'demo'" in line]
-        assert len(created) == 1
-        password = created[0].split("password: ")[1].split()[0]
-        assert login(port, "demo", password)["token_type"] == "Bearer"
+    with running_server(tmp_path, env={"PORT": str(port)}) as lines:  # port from env
+        password = demo_password(lines)
+        assert http_login(port, "demo", password)["token_type"] == "Bearer"
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/healthz", timeout=10
         ) as r:
             assert json.loads(r.read()) == {"status": "ok"}
-    finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
-        process.stdout.close()
     assert stat.S_IMODE((tmp_path / server.SECRET_FILE).stat().st_mode) == 0o600
-    second = start(tmp_path, port)
-    try:
-        lines = wait_for_line(second, "listening on", time.monotonic() + 30)
+    with running_server(tmp_path, env={"PORT": str(port)}) as lines:
         assert not any("Created user" in line for line in lines)
-    finally:
-        second.terminate()
-        second.wait(timeout=10)
-        second.stdout.close()
 
 
 def test_a_non_numeric_port_in_the_environment_is_a_clear_error(tmp_path):

@@ -4,14 +4,7 @@
 from __future__ import annotations
 
 import io
-import json
-import os
-import socket
 import stat
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +14,8 @@ import pytest
 import server
 from handlers import JWKSKeySource, KeyRing
 from handlers.pem import write_key_pair
+from tests.server_process import demo_password, free_port, http_login, running_server
 
-ROOT = Path(__file__).resolve().parent.parent
 NEW_VARIABLES = (
     "JWT_PRIVATE_KEY",
     "JWT_PUBLIC_KEY",
@@ -34,25 +27,6 @@ NEW_VARIABLES = (
     "JWT_LEEWAY",
     "JWKS_REFRESH_INTERVAL",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_line(process: Any, needle: str, deadline: float) -> list[str]:
-    """Read the server's output until ``needle`` (bounded by ``deadline``)."""
-    lines: list[str] = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if needle in line:
-            return lines
-    raise AssertionError(f"{needle!r} not printed; got {lines!r}")
 
 
 @pytest.fixture(autouse=True)
@@ -221,48 +195,13 @@ def test_server_with_a_private_key_publishes_a_jwks_that_verifies_its_tokens(
 ) -> None:
     private, _ = write_key_pair(tmp_path / "keys", "RS256")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "server.py"),
-            "--data-dir",
-            str(tmp_path),
-            "--port",
-            str(port),
-            "--private-key",
-            str(private),
-            "--logging",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        lines = wait_for_line(process, "listening on", time.monotonic() + 30)
-        password = (
-            next(line for line in lines if "Created user" in line)
-            .split(": ")[1]
-            .split()[0]
-        )
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/login",
-            method="POST",
-            data=json.dumps({"username": "demo", "password": password}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            token = json.loads(response.read())["token"]
+    with running_server(
+        tmp_path, "--port", str(port), "--private-key", str(private)
+    ) as lines:
+        token = http_login(port, "demo", demo_password(lines))["token"]
         client = jwt.PyJWKClient(f"http://127.0.0.1:{port}/.well-known/jwks.json")
         key = client.get_signing_key_from_jwt(token)
         claims = jwt.decode(
             token, key, algorithms=["RS256"], issuer="tornado-socketio-jwt"
         )
         assert claims["sub"] and claims["email"] == "demo@example.com"
-    finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
-        process.stdout.close()  # type: ignore[union-attr]
