@@ -87,11 +87,13 @@ class Authenticator:
 
         :raises UnauthorizedError: the leaf that says why.
         """
+        header = None
         if isinstance(token, str) and token:
             # The key source's async step (e.g. a JWKS fetch) runs here, on
             # the loop without blocking it; verification itself is cheap.
-            await prepare_keys(self.keys, read_header(token))
-        claims = verify_token(token, self.settings, self.keys)
+            header = read_header(token)
+            await prepare_keys(self.keys, header)
+        claims = verify_token(token, self.settings, self.keys, header=header)
         if self.revocations.is_revoked(claims):
             raise TokenRevokedError()
         return claims

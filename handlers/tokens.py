@@ -81,14 +81,18 @@ def read_header(token: str) -> dict[str, Any]:
 
 
 def verify_token(
-    token: object, settings: AuthSettings, keys: KeySource, *, key: Any = None
+    token: object,
+    settings: AuthSettings,
+    keys: KeySource,
+    *,
+    header: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Verify ``token`` and return its claims.
 
     The algorithm list comes from ``settings``, never from the token header.
 
-    :param key: the verification key when the caller already resolved it;
-                default ``keys.verification_key(header)``.
+    :param header: the token's unverified header when the caller already
+                   read it (to prepare the key source); read here otherwise.
     :raises CredentialsBadFormatError: ``token`` is not a non-empty string.
     :raises TokenExpiredError: ``exp`` is past (with leeway).
     :raises TokenInvalidError: any other reason the token is not acceptable.
@@ -96,8 +100,7 @@ def verify_token(
     if not isinstance(token, str) or not token:
         raise CredentialsBadFormatError()
     try:
-        if key is None:
-            key = keys.verification_key(read_header(token))
+        key = keys.verification_key(header or read_header(token))
         return jwt.decode(
             token,
             key,
