@@ -47,6 +47,8 @@ def test_help_names_every_environment_variable(tmp_path):
         "JWT_ISSUER",
         "CORS_ALLOWED_ORIGINS",
         "STATIC_DIR",
+        "AUTH_FLOW",
+        "AUTH_TIMEOUT",
     ):
         assert f"[env {name}]" in text, name
     assert "env JWT_SECRET" in text

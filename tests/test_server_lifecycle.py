@@ -41,7 +41,9 @@ def test_auth_flow_environment_variable_switches_to_the_event_flow(
     env: pytest.MonkeyPatch,
 ) -> None:
     env.setenv("AUTH_FLOW", "event")
-    assert settings_from([]).auth_flow == "event"
+    env.setenv("AUTH_TIMEOUT", "1.5")
+    settings = settings_from([])
+    assert (settings.auth_flow, settings.auth_timeout) == ("event", 1.5)
 
 
 def test_an_unknown_auth_flow_is_a_configuration_error(env: pytest.MonkeyPatch) -> None:
