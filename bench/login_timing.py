@@ -25,9 +25,8 @@ import tornado.httpserver
 import tornado.testing
 import tornado.web
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handlers import AuthSettings, SQLiteUserStore, attach_jwt_auth  # noqa: E402
+from tornado_socketio_jwt import AuthSettings, SQLiteUserStore, attach_jwt_auth
 
 
 async def timed_login(

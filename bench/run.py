@@ -22,9 +22,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handlers.expiry import DeadlineScheduler  # noqa: E402
+from tornado_socketio_jwt.deadlines import DeadlineScheduler
 
 FIRE_SPREAD = 0.5  # seconds over which the N deadlines fall due in the fire phase
 FIRE_DELAY = 0.2  # seconds before the first one

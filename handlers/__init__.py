@@ -24,17 +24,17 @@ from .errors import (
     UnauthorizedError,
 )
 from .grants import Requirement
-from .jwks import JWKSKeySource
-from .keyring import KeyRing
+from .keys.remote import JWKSKeySource
+from .keys.ring import KeyRing
 from .keys import KeySource, SharedSecretKey
-from .logs import redacting_log_function
+from .web.access_log import redacting_log_function
 from .revocation import RevocationList
-from .revocation_store import RevocationStore, SQLiteRevocationStore
+from .storage.revocations import RevocationStore, SQLiteRevocationStore
 from .sessions import AUTHENTICATED_ROOM, current_user, user_room
 from .auth_namespace import AuthNamespace
 from .socket_auth import authenticator_for
 from .tokens import issue_token, verify_token
-from .users import SQLiteUserStore, User, UserStore
+from .storage.users import SQLiteUserStore, User, UserStore
 
 __all__ = [
     "AuthSettings",

@@ -9,18 +9,19 @@ import tornado.web
 
 from .authenticator import Authenticator, FailureHook, SuccessHook
 from .chat import register_chat, register_whoami
-from .client import client_specs, find_static_dir
+from .web.static import client_specs, find_static_dir
 from .config import AuthSettings
-from .health import HealthHandler
+from .web.health import HealthHandler
 from .keys import KeySource, SharedSecretKey, can_sign, public_jwks, signing_algorithm
-from .login import LoginHandler, LoginLimits, LogoutHandler
+from .web.login import LoginHandler, LoginLimits
+from .web.logout import LogoutHandler
 from .gating import install_gates
-from .refresh import TokenRefreshHandler
+from .web.refresh import TokenRefreshHandler
 from .revocation import RevocationList
-from .revocation_store import RevocationStore
+from .storage.revocations import RevocationStore
 from .socket_auth import register_authenticator
-from .users import UserStore
-from .wellknown import JWKS_PATTERN, JWKSHandler
+from .storage.users import UserStore
+from .web.jwks import JWKS_PATTERN, JWKSHandler
 
 __all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
 

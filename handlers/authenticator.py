@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
 from .config import AuthSettings
 from .errors import AuthError, TokenExpiredError, TokenRevokedError, UnauthorizedError
-from .expiry import DeadlineScheduler
+from .deadlines import DeadlineScheduler
 from .keys import KeySource, prepare_keys
 from .revocation import RevocationList
-from .revocation_store import RevocationStore
-from .sessions import AUTHENTICATED_ROOM, LiveSockets, store_claims, user_room
+from .storage.revocations import RevocationStore
+from .live import LiveSockets, SocketKey
+from .sessions import AUTHENTICATED_ROOM, store_claims, user_room
 from .tokens import read_header, verify_token
 
 if TYPE_CHECKING:  # event_auth builds on this module
@@ -31,7 +32,6 @@ log = logging.getLogger("tornado_socketio_jwt")
 
 FailureHook = Callable[[str, str, "str | None"], "Awaitable[None] | None"]
 SuccessHook = Callable[[str, Mapping[str, Any]], "Awaitable[None] | None"]
-SocketKey = tuple[str, str]
 # Expired revocations are dropped from memory at most this often (seconds).
 PRUNE_INTERVAL = 60.0
 

@@ -21,8 +21,8 @@ from .authorization import check_namespace
 from .dispatch import call_handler
 from .errors import AlreadyAuthenticatedError, CredentialsRequiredError, ForbiddenError
 from .errors import UnauthorizedError
-from .expiry import DeadlineScheduler
-from .socket_auth import extract_token
+from .deadlines import DeadlineScheduler
+from .credentials import extract_token
 
 __all__ = ["EventFlow", "AUTHENTICATE", "AUTHENTICATED", "UNAUTHORIZED"]
 

@@ -6,6 +6,7 @@ Every PyJWT failure is mapped to the library's error tree here, and only here.
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from typing import Any, Mapping
@@ -13,10 +14,15 @@ from typing import Any, Mapping
 import jwt
 
 from .config import AuthSettings
-from .errors import CredentialsBadFormatError, TokenExpiredError, TokenInvalidError
+from .errors import (
+    CredentialsBadFormatError,
+    SessionExpiredError,
+    TokenExpiredError,
+    TokenInvalidError,
+)
 from .keys import KeySource, signing_algorithm
 
-__all__ = ["issue_token", "verify_token"]
+__all__ = ["issue_token", "verify_token", "reissue_token"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -29,6 +35,9 @@ REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
     (jwt.InvalidIssuedAtError, "The token's issue time (iat) is invalid."),
 )
 UNVERIFIABLE = "The token cannot be verified right now."
+AUTH_TIME = "auth_time"
+# Set afresh by issue_token (or by the issuer's settings), never carried over.
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 
 
 def issue_token(
@@ -130,3 +139,26 @@ def _reason(exc: jwt.InvalidTokenError) -> str | None:
         if isinstance(exc, cls):
             return message
     return None
+
+
+def reissue_token(
+    settings: AuthSettings, keys: KeySource, claims: Mapping[str, Any], now: float
+) -> tuple[str, dict[str, Any]]:
+    """A new token (new ``jti``) carrying every claim of ``claims`` but the
+    registered ones (``sub``'s profile, roles, scopes, ``auth_time``...).
+
+    Its lifetime is ``token_ttl``, cut short so that it never outlives the
+    session: ``auth_time`` (else ``iat``) plus ``max_session_age``.
+
+    :raises SessionExpiredError: the session is already that old.
+    """
+    started = claims.get(AUTH_TIME, claims.get("iat"))
+    if not isinstance(started, (int, float)):
+        raise SessionExpiredError()
+    remaining = math.floor(started + settings.max_session_age - now)
+    if remaining < 1:
+        raise SessionExpiredError()
+    profile = {k: v for k, v in claims.items() if k not in REGISTERED_CLAIMS}
+    profile[AUTH_TIME] = int(started)
+    ttl = min(settings.token_ttl, remaining)
+    return issue_token(settings, keys, str(claims["sub"]), profile, now=now, ttl=ttl)

@@ -11,7 +11,7 @@ import pytest
 import socketio
 import tornado.web
 
-from handlers import (
+from tornado_socketio_jwt import (
     AuthSettings,
     SQLiteUserStore,
     attach_jwt_auth,

@@ -16,7 +16,7 @@ import tornado.web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from handlers.jwk import public_jwk
+from tornado_socketio_jwt.keys.jwk import public_jwk
 
 ISSUER = "https://tenant.example.com/"
 AUDIENCE = "https://api.example.com/"

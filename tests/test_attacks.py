@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from handlers import AuthSettings, KeyRing
+from tornado_socketio_jwt import AuthSettings, KeyRing
 from tests.issuer import FakeIssuer, jwk_of, public_pem, rsa_key
 from tests.support import connected_client, server_url
 

@@ -10,9 +10,9 @@ import pytest
 import socketio
 import tornado.web
 
-from handlers import AuthNamespace, AuthSettings, Requirement, attach_jwt_auth
-from handlers import authorize_event, authorize_namespace, requires
-from handlers.grants import roles_of, scopes_of
+from tornado_socketio_jwt import AuthNamespace, AuthSettings, Requirement, attach_jwt_auth
+from tornado_socketio_jwt import authorize_event, authorize_namespace, requires
+from tornado_socketio_jwt.grants import roles_of, scopes_of
 from tests.conftest import stop
 from tests.support import connected_client, server_url
 

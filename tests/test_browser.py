@@ -17,7 +17,7 @@ from typing import Any, AsyncIterator
 
 import pytest
 
-from handlers import AuthSettings
+from tornado_socketio_jwt import AuthSettings
 from tests.lifecycle_support import wait_until
 from tests.support import ALICE, BOB, server_url
 

@@ -8,7 +8,7 @@ import tornado.httpserver
 import tornado.testing
 import tornado.web
 
-from handlers import AuthSettings, attach_jwt_auth, authorize_namespace, current_user
+from tornado_socketio_jwt import AuthSettings, attach_jwt_auth, authorize_namespace, current_user
 from tests.conftest import stop
 from tests.support import connected_client, server_url
 

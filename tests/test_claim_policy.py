@@ -11,8 +11,8 @@ from typing import Any, Mapping
 import jwt
 import pytest
 
-from handlers import AuthSettings, SharedSecretKey, TokenExpiredError, TokenInvalidError
-from handlers import verify_token
+from tornado_socketio_jwt import AuthSettings, SharedSecretKey, TokenExpiredError, TokenInvalidError
+from tornado_socketio_jwt import verify_token
 from tests.issuer import rsa_key
 from tests.support import sign
 

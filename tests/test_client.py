@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from handlers.client import find_static_dir
+from tornado_socketio_jwt.web.static import find_static_dir
 from tests.support import server_url
 
 
@@ -59,7 +59,7 @@ def test_static_dir_override_must_hold_index_html(tmp_path):
 def test_installed_package_finds_the_client_under_its_prefix(tmp_path, monkeypatch):
     import sys
 
-    import handlers.client as client
+    import tornado_socketio_jwt.web.static as client
 
     installed = tmp_path / "prefix" / "share" / "tornado-socketio-jwt" / "static"
     installed.mkdir(parents=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import AuthSettings, SharedSecretKey
+from tornado_socketio_jwt import AuthSettings, SharedSecretKey
 
 SECRET = "x" * 32
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import server
-from handlers import AuthSettings
+from tornado_socketio_jwt import AuthSettings
 from tests.conftest import stop
 from tests.support import server_url
 

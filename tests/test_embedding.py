@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import socketio
 
-from handlers import AuthSettings, attach_jwt_auth
+from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
 from tests.conftest import stop
 from tests.support import ALICE, connected_client, server_url
 

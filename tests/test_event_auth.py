@@ -9,7 +9,7 @@ from typing import Any, Callable
 import pytest
 import socketio
 
-from handlers import AuthNamespace, AuthSettings, authenticator_for
+from tornado_socketio_jwt import AuthNamespace, AuthSettings, authenticator_for
 from tests.lifecycle_support import (
     assert_logged,
     assert_no_token_logged,
@@ -330,7 +330,7 @@ async def test_namespace_rule_refuses_authenticate_with_forbidden(
     sio: Any,
     app_handlers: Recorder,
 ) -> None:
-    from handlers import authorize_namespace
+    from tornado_socketio_jwt import authorize_namespace
 
     authorize_namespace(sio, "/", roles=("admin",))
     async with client(http_port) as result:

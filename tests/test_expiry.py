@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 import pytest
 
-from handlers import AuthSettings, authenticator_for
-from handlers.expiry import DeadlineScheduler
+from tornado_socketio_jwt import AuthSettings, authenticator_for
+from tornado_socketio_jwt.deadlines import DeadlineScheduler
 from tests.lifecycle_support import (
     assert_logged,
     assert_no_token_logged,

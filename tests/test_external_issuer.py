@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from handlers import AuthSettings, JWKSKeySource, TokenInvalidError, authenticator_for
+from tornado_socketio_jwt import AuthSettings, JWKSKeySource, TokenInvalidError, authenticator_for
 from tests.issuer import (
     AUDIENCE,
     ISSUER,

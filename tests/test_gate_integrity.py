@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import tornado.web
 
-from handlers import (
+from tornado_socketio_jwt import (
     AuthNamespace,
     AuthSettings,
     Requirement,
@@ -18,8 +18,8 @@ from handlers import (
     authenticator_for,
     authorize_namespace,
 )
-from handlers.refresh import reissue_token
-from handlers.keys import SharedSecretKey
+from tornado_socketio_jwt.tokens import reissue_token
+from tornado_socketio_jwt.keys import SharedSecretKey
 from tests.lifecycle_support import wait_until
 from tests.support import connected_client, server_url
 

@@ -10,7 +10,7 @@ import pytest
 import tornado.ioloop
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from handlers import AuthSettings, KeyRing
+from tornado_socketio_jwt import AuthSettings, KeyRing
 from tests.issuer import rsa_key
 from tests.support import ALICE, server_url
 

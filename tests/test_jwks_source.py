@@ -9,8 +9,8 @@ import pytest
 import socketio
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from handlers import AuthSettings, JWKSKeySource, KeyRing, attach_jwt_auth
-from handlers.jwks import parse_jwks
+from tornado_socketio_jwt import AuthSettings, JWKSKeySource, KeyRing, attach_jwt_auth
+from tornado_socketio_jwt.keys.remote import parse_jwks
 from tests.issuer import ec_key, jwk_of, rsa_key
 
 ALLOWED = ("RS256", "ES256")

@@ -10,9 +10,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from handlers import AuthSettings, KeyRing, TokenInvalidError, issue_token, verify_token
-from handlers.jwk import thumbprint
-from handlers.pem import write_key_pair
+from tornado_socketio_jwt import AuthSettings, KeyRing, TokenInvalidError, issue_token, verify_token
+from tornado_socketio_jwt.keys.jwk import thumbprint
+from tornado_socketio_jwt.keys.pem import write_key_pair
 from tests.issuer import ec_key, public_pem, rsa_key, write_private
 from tests.support import sign
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 
-from handlers import AuthSettings
+from tornado_socketio_jwt import AuthSettings
 from tests.support import ALICE, BOB, server_url
 
 JSON = {"Content-Type": "application/json"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
-from handlers import redacting_log_function
-from handlers.logs import redact_uri
+from tornado_socketio_jwt import redacting_log_function
+from tornado_socketio_jwt.web.access_log import redact_uri
 
 
 def test_token_parameters_are_redacted_and_others_kept():

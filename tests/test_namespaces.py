@@ -8,7 +8,7 @@ import pytest
 import socketio
 import tornado.web
 
-from handlers import AuthNamespace, AuthSettings, attach_jwt_auth, current_user
+from tornado_socketio_jwt import AuthNamespace, AuthSettings, attach_jwt_auth, current_user
 from tests.conftest import stop
 from tests.support import ALICE, connected_client, server_url
 

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import pytest
 
-from handlers import CredentialsRequiredError, TokenExpiredError
+from tornado_socketio_jwt import CredentialsRequiredError, TokenExpiredError
 from tests.support import BOB, server_url
 
 ROOT = Path(__file__).resolve().parent.parent

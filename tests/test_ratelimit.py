@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.ratelimit import FailureLimiter
+from tornado_socketio_jwt.web.limits import FailureLimiter
 
 
 class Clock:

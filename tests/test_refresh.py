@@ -9,7 +9,7 @@ from typing import Any, Callable
 import jwt
 import pytest
 
-from handlers import AuthSettings, authenticator_for
+from tornado_socketio_jwt import AuthSettings, authenticator_for
 from tests.lifecycle_support import (
     assert_logged,
     assert_no_token_logged,

@@ -9,9 +9,9 @@ from typing import Any, Callable
 import pytest
 import socketio
 
-from handlers import AuthSettings, RevocationList, TokenRevokedError, attach_jwt_auth
-from handlers import authenticator_for
-from handlers.revocation_store import SQLiteRevocationStore
+from tornado_socketio_jwt import AuthSettings, RevocationList, TokenRevokedError, attach_jwt_auth
+from tornado_socketio_jwt import authenticator_for
+from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 from tests.lifecycle_support import (
     assert_logged,
     assert_no_token_logged,

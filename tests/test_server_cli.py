@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 import server
-from handlers import SQLiteUserStore
+from tornado_socketio_jwt import SQLiteUserStore
 from tests.server_process import (
     ROOT,
     demo_password,

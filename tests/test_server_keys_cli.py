@@ -12,8 +12,8 @@ import jwt
 import pytest
 
 import server
-from handlers import JWKSKeySource, KeyRing
-from handlers.pem import write_key_pair
+from tornado_socketio_jwt import JWKSKeySource, KeyRing
+from tornado_socketio_jwt.keys.pem import write_key_pair
 from tests.server_process import demo_password, free_port, http_login, running_server
 
 NEW_VARIABLES = (

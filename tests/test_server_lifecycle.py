@@ -8,8 +8,8 @@ from typing import Any, Callable
 import pytest
 
 import server
-from handlers import TokenRevokedError, authenticator_for
-from handlers.revocation_store import SQLiteRevocationStore
+from tornado_socketio_jwt import TokenRevokedError, authenticator_for
+from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from handlers import authenticator_for, user_room
+from tornado_socketio_jwt import authenticator_for, user_room
 from tests.support import ALICE, BOB, connected_client, server_url
 
 UNAUTHORIZED = "UnauthorizedError"

@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from handlers import (
+from tornado_socketio_jwt import (
     AuthSettings,
     CredentialsBadFormatError,
     SharedSecretKey,

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from handlers.users import UserExistsError
+from tornado_socketio_jwt.storage.users import UserExistsError
 from tests.support import ALICE
 
 
@@ -67,7 +67,7 @@ async def test_add_user_async_creates_a_user_that_can_log_in(users):
 def test_new_database_file_is_private(tmp_path):
     import stat
 
-    from handlers import SQLiteUserStore
+    from tornado_socketio_jwt import SQLiteUserStore
 
     store = SQLiteUserStore(str(tmp_path / "u.sqlite3"))
     store.close()
@@ -75,7 +75,7 @@ def test_new_database_file_is_private(tmp_path):
 
 
 def test_an_in_memory_database_is_refused_rather_than_silently_empty():
-    from handlers import SQLiteUserStore
+    from tornado_socketio_jwt import SQLiteUserStore
 
     with pytest.raises(ValueError, match="file path"):
         SQLiteUserStore(":memory:")

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Protocol
 
 import jwt
 
-from .errors import TokenInvalidError
+from ..errors import TokenInvalidError
 
 __all__ = [
     "KeySource",

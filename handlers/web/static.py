@@ -26,7 +26,7 @@ def find_static_dir(override: str | None = None) -> str:
         [Path(override)]
         if override
         else [
-            Path(__file__).resolve().parent.parent / "static",
+            Path(__file__).resolve().parents[2] / "static",
             Path(sys.prefix) / INSTALLED_STATIC,
         ]
     )

@@ -1,20 +1,19 @@
-"""``POST /login`` and ``POST /logout``."""
+"""``POST /login``: a username and password for a token."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from .authenticator import Authenticator
-from .bearer import BearerHandler
-from .errors import BadRequestError, InvalidCredentialsError
-from .errors import TooManyAttemptsError
-from .http import JSONHandler
-from .ratelimit import FailureLimiter
-from .tokens import issue_token
-from .users import UserStore
+from ..authenticator import Authenticator
+from ..errors import BadRequestError, InvalidCredentialsError
+from ..errors import TooManyAttemptsError
+from .base import JSONHandler
+from .limits import FailureLimiter
+from ..tokens import issue_token
+from ..storage.users import UserStore
 
-__all__ = ["LoginHandler", "LogoutHandler"]
+__all__ = ["LoginHandler", "LoginLimits"]
 
 MAX_FIELD_LENGTH = 1024
 IP_FAILURE_FACTOR = 4
@@ -86,31 +85,3 @@ class LoginHandler(JSONHandler):
             if not isinstance(value, str) or not value or len(value) > MAX_FIELD_LENGTH:
                 raise BadRequestError()
         return username, password  # type: ignore[return-value]
-
-
-class LogoutHandler(BearerHandler):
-    """Revoke the presented Bearer token (with ``{"all": true}``: all of the user's)."""
-
-    async def post(self) -> None:
-        claims = await self.bearer_claims()
-        everything = self._wants_all()
-        if everything:
-            now = time.time()
-            until = now + self.auth_settings.token_ttl + self.auth_settings.leeway
-            await self.authenticator.revoke_user(str(claims["sub"]), now, until)
-        elif "jti" in claims:
-            await self.authenticator.revoke(claims)
-        else:  # possible only when required_claims leaves jti out
-            raise BadRequestError('The token has no jti to revoke; send {"all": true}.')
-        self.set_status(204)
-        self.finish()
-
-    def _wants_all(self) -> bool:
-        if not self.body:
-            return False
-        value = self.json_body().get("all", False)
-        if not isinstance(value, bool):
-            if value in ("true", "false"):  # form-encoded
-                return value == "true"
-            raise BadRequestError()
-        return value

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .authenticator import Authenticator
-from .config import AuthSettings
-from .errors import CredentialsRequiredError
-from .http import JSONHandler
-from .socket_auth import extract_token
+from ..authenticator import Authenticator
+from ..config import AuthSettings
+from ..errors import CredentialsRequiredError
+from .base import JSONHandler
+from ..credentials import extract_token
 
 __all__ = ["BearerHandler"]
 

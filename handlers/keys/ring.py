@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 import jwt
 
 from .jwk import algorithm_for, kid_of, public_jwk, public_key_of
-from .keys import select_key
+from .base import select_key
 from .pem import (
     PrivateKey,
     PublicKey,

@@ -11,7 +11,7 @@ import sqlite3
 import time
 from typing import Any, Callable, Protocol
 
-from .revocation import RevocationList
+from ..revocation import RevocationList
 from .sqlite import SQLiteFile
 
 __all__ = ["RevocationStore", "SQLiteRevocationStore"]

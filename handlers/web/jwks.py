@@ -6,7 +6,7 @@ from typing import Any
 
 import tornado.web
 
-from .keys import KeySource, public_jwks
+from ..keys import KeySource, public_jwks
 
 __all__ = ["JWKSHandler", "JWKS_PATH", "JWKS_PATTERN"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .jwks import JWKSKeySource
-from .keyring import KeyRing
-from .keys import KeySource
+from .remote import JWKSKeySource
+from .ring import KeyRing
+from .base import KeySource
 
 __all__ = ["key_source_for", "DEFAULT_JWKS_ALGORITHMS"]
 

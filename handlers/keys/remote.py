@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import jwt
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from .keys import select_key
+from .base import select_key
 
 __all__ = ["JWKSKeySource", "parse_jwks"]
 

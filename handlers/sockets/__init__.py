@@ -1,0 +1,1 @@
+"""The Socket.IO side: the gate, the handshake, the event flow, refresh, sessions."""

@@ -1,0 +1,1 @@
+"""Storage: SQLite users and revocations, written off the IOLoop."""
