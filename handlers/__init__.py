@@ -5,7 +5,7 @@ Installed as ``tornado_socketio_jwt``; the public API is ``__all__``.
 
 from .app import attach_jwt_auth
 from .authenticator import Authenticator
-from .authorization import authorize_event, authorize_namespace, requires
+from .sockets.authorization import authorize_event, authorize_namespace, requires
 from .config import AuthSettings
 from .errors import (
     AlreadyAuthenticatedError,
@@ -24,15 +24,13 @@ from .errors import (
     UnauthorizedError,
 )
 from .grants import Requirement
-from .keys.remote import JWKSKeySource
-from .keys.ring import KeyRing
-from .keys import KeySource, SharedSecretKey
+from .keys import JWKSKeySource, KeyRing, KeySource, SharedSecretKey
 from .web.access_log import redacting_log_function
 from .revocation import RevocationList
 from .storage.revocations import RevocationStore, SQLiteRevocationStore
-from .sessions import AUTHENTICATED_ROOM, current_user, user_room
-from .auth_namespace import AuthNamespace
-from .socket_auth import authenticator_for
+from .sockets.sessions import AUTHENTICATED_ROOM, current_user, user_room
+from .sockets.namespace import AuthNamespace
+from .sockets.extension import authenticator_for
 from .tokens import issue_token, verify_token
 from .storage.users import SQLiteUserStore, User, UserStore
 

@@ -8,18 +8,17 @@ import socketio
 import tornado.web
 
 from .authenticator import Authenticator, FailureHook, SuccessHook
-from .chat import register_chat, register_whoami
+from .sockets.demo import register_chat, register_whoami
 from .web.static import client_specs, find_static_dir
 from .config import AuthSettings
 from .web.health import HealthHandler
 from .keys import KeySource, SharedSecretKey, can_sign, public_jwks, signing_algorithm
 from .web.login import LoginHandler, LoginLimits
 from .web.logout import LogoutHandler
-from .gating import install_gates
 from .web.refresh import TokenRefreshHandler
 from .revocation import RevocationList
 from .storage.revocations import RevocationStore
-from .socket_auth import register_authenticator
+from .sockets.install import install_socket_auth
 from .storage.users import UserStore
 from .web.jwks import JWKS_PATTERN, JWKSHandler
 
@@ -45,6 +44,7 @@ def attach_jwt_auth(
     on_failure: FailureHook | None = None,
     on_success: SuccessHook | None = None,
     revocation_store: RevocationStore | None = None,
+    exempt_namespaces: Iterable[str] = (),
 ) -> list[tornado.web.URLSpec]:
     """Install JWT authentication on ``sio`` and return the URL specs to serve.
 
@@ -62,9 +62,9 @@ def attach_jwt_auth(
                    when the key source cannot sign (verify-only: the issuer
                    owns sessions); ``"jwks"`` when it has no public keys.
     :param prefix: a path prefix for every returned route, e.g. ``"/chat"``.
-    :param namespaces: the decorator-style namespaces to gate; default ``"/"``.
-                       Class-based namespaces use :class:`AuthNamespace`.
-    :param events: built-in events to register on each gated namespace:
+    :param namespaces: where to register the built-in ``events``; default
+                       ``"/"``. Every namespace is gated, listed or not.
+    :param events: built-in events to register on those namespaces:
                    ``"whoami"`` (default) and the demo chat ``"message"``.
     :param revocations: the in-memory denylist; default a new one.
     :param on_failure: hook ``(code, sid, remote_addr)`` on each socket
@@ -74,13 +74,22 @@ def attach_jwt_auth(
     :param revocation_store: persists revocations (e.g.
                              :class:`SQLiteRevocationStore`); loaded into
                              ``revocations`` once, here. Default: memory only.
+    :param exempt_namespaces: namespaces that authenticate their own sockets,
+                              e.g. ``("/admin",)`` for python-socketio's
+                              Admin UI (``sio.instrument(auth=...)``);
+                              logged as a warning. Default none.
     :return: ``tornado.web.URLSpec`` objects named ``tsj.<route>``.
     :raises ValueError: on a server or configuration the gate cannot protect.
 
-    Your ``connect`` and ``disconnect`` handlers, registered before or after
-    this call, run after the gate: ``connect`` once the token is verified
-    (with the claims available), ``disconnect`` after the gate's clean-up.
-    Namespaces not listed in ``namespaces`` are gated too, on first use.
+    Every handler of the server, registered before or after this call and by
+    any means (decorators, ``sio.handlers``, catch-alls, class-based
+    namespaces), runs behind the gate: ``connect`` once the token is verified
+    (with the claims available), events only from authenticated sockets,
+    ``disconnect`` after the gate's clean-up. ``refresh`` (and in the event
+    flow ``authenticate``) are the library's events.
+
+    .. warning::
+       An exempt namespace admits whoever its own ``connect`` handler admits.
 
     .. warning::
        ``cors_allowed_origins="*"`` on ``sio`` lets any web page open sockets
@@ -105,13 +114,10 @@ def attach_jwt_auth(
         on_success=on_success,
         store=revocation_store,
     )
-    register_authenticator(authenticator)
-
-    def add_events(namespace: str) -> None:
+    install_socket_auth(authenticator, exempt_namespaces)
+    for namespace in namespaces:
         for event in events:
             _EVENT_REGISTRARS[event](sio, namespace)
-
-    install_gates(authenticator, tuple(namespaces), add_events)
     return _url_specs(sio, settings, authenticator, users, routes, prefix)
 
 

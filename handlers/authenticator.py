@@ -11,7 +11,7 @@ import inspect
 import logging
 import math
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from .config import AuthSettings
 from .errors import AuthError, TokenExpiredError, TokenRevokedError, UnauthorizedError
@@ -20,11 +20,7 @@ from .keys import KeySource, prepare_keys
 from .revocation import RevocationList
 from .storage.revocations import RevocationStore
 from .live import LiveSockets, SocketKey
-from .sessions import AUTHENTICATED_ROOM, store_claims, user_room
 from .tokens import read_header, verify_token
-
-if TYPE_CHECKING:  # event_auth builds on this module
-    from .event_auth import EventFlow
 
 __all__ = ["Authenticator", "FailureHook", "SuccessHook"]
 
@@ -79,8 +75,6 @@ class Authenticator:
         self._tasks: set[asyncio.Task[None]] = set()
         self.clock = clock
         self._pruned_at = clock()
-        # Set by attach_jwt_auth when settings.auth_flow == "event".
-        self.event_flow: EventFlow | None = None
 
     async def verify(self, token: object) -> dict[str, Any]:
         """Verify a token and check it is not revoked.
@@ -97,15 +91,6 @@ class Authenticator:
         if self.revocations.is_revoked(claims):
             raise TokenRevokedError()
         return claims
-
-    async def admit(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
-        """Record a socket as authenticated: session, rooms, live index."""
-        await store_claims(self.sio, sid, namespace, claims)
-        await self.sio.enter_room(
-            sid, user_room(str(claims["sub"])), namespace=namespace
-        )
-        await self.sio.enter_room(sid, AUTHENTICATED_ROOM, namespace=namespace)
-        self.track(sid, namespace, claims)
 
     async def succeeded(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
         """The socket is in (the app's connect handler accepted it): log, hook."""

@@ -158,11 +158,17 @@ async def test_event_flow_gates_an_unlisted_namespace_until_authenticate(
 
 @pytest.mark.parametrize("flow", ["event"])
 @pytest.mark.gen_test
-async def test_event_flow_refuses_a_plain_class_based_namespace(
+async def test_event_flow_holds_back_a_plain_class_based_namespace_until_authenticate(
     http_server, http_port, make_token, flow
 ):
     async with connected_client(
-        server_url(http_port), namespaces=["/plain"], auth={"token": make_token()}
+        server_url(http_port), namespaces=["/plain"], record=("authenticated",)
     ) as c:
-        assert not c.connected
-    assert ran == []
+        with pytest.raises(socketio.exceptions.TimeoutError):
+            await c.client.call("ping", namespace="/plain", timeout=0.3)
+        assert ran == []  # neither on_connect nor on_ping ran
+        await c.client.emit("authenticate", {"token": make_token()}, namespace="/plain")
+        await c.next_event("authenticated")
+        # python-socketio's own resolution: the catch-all connect comes first.
+        assert ran == [("catch-all-connect", "/plain")]
+        assert await c.client.call("ping", namespace="/plain", timeout=5) == "pong"

@@ -257,11 +257,20 @@ async def test_a_second_authenticate_is_refused_and_changes_nothing(
 
 
 @pytest.mark.gen_test
-async def test_registering_authenticate_on_a_gated_namespace_is_an_error(
-    app: Any, sio: Any
+async def test_a_hosts_own_authenticate_handler_never_runs(
+    app: Any,
+    sio: Any,
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+    app_handlers: Recorder,
 ) -> None:
-    with pytest.raises(ValueError, match="authenticate"):
-        sio.on("authenticate", lambda sid, data: None)
+    sio.on("authenticate", lambda sid, data: app_handlers.ran.append(("mine", sid)))
+    async with client(http_port) as result:
+        await authenticate(result, make_token())
+        ack = await call(result, "authenticate", {"token": make_token()})
+    assert ack == {"ok": False, "code": "already_authenticated"}
+    assert "mine" not in app_handlers.names()
 
 
 class Guarded(AuthNamespace):

@@ -6,14 +6,13 @@ import logging
 import math
 from typing import Any, Mapping
 
-from .authenticator import Authenticator
-from .errors import CredentialsRequiredError, TokenMismatchError
-from .errors import UnauthorizedError
+from ..authenticator import Authenticator
+from ..credentials import extract_token
+from ..errors import CredentialsRequiredError, TokenMismatchError, UnauthorizedError
+from .rules import NamespaceRules
 from .sessions import store_claims
-from .authorization import check_namespace
-from .credentials import extract_token
 
-__all__ = ["refresh_socket", "register_refresh"]
+__all__ = ["refresh_socket", "REFRESH_EVENT"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -21,7 +20,11 @@ REFRESH_EVENT = "refresh"
 
 
 async def refresh_socket(
-    authenticator: Authenticator, sid: str, namespace: str, data: object
+    authenticator: Authenticator,
+    rules: NamespaceRules,
+    sid: str,
+    namespace: str,
+    data: object,
 ) -> dict[str, Any]:
     """Replace socket ``sid``'s token with a newer one for the same ``sub``.
 
@@ -38,7 +41,7 @@ async def refresh_socket(
         _check_successor(current, claims)
         # The new token must meet the namespace's rules too: a refresh must
         # not keep a socket where a handshake with this token would be refused.
-        check_namespace(authenticator.sio, namespace, claims)
+        rules.check(authenticator.sio, namespace, claims)
     except UnauthorizedError as err:
         environ = authenticator.sio.get_environ(sid, namespace) or {}
         await authenticator.refused(err, sid, environ, action="refresh")
@@ -56,12 +59,3 @@ def _check_successor(current: Mapping[str, Any], new: Mapping[str, Any]) -> None
         raise TokenMismatchError()
     if float(new.get("exp", math.inf)) < float(current.get("exp", -math.inf)):
         raise TokenMismatchError()
-
-
-def register_refresh(authenticator: Authenticator, namespace: str = "/") -> None:
-    """``refresh`` ``{"token"}`` (with ack) on a decorator-style namespace."""
-
-    async def refresh(sid: str, data: object = None) -> dict[str, Any]:
-        return await refresh_socket(authenticator, sid, namespace, data)
-
-    authenticator.sio.on(REFRESH_EVENT, refresh, namespace=namespace)

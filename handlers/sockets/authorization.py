@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import weakref
 from typing import Any, Awaitable, Callable, Mapping
 
-from .errors import ForbiddenError
-from .grants import Requirement
+from ..errors import ForbiddenError
+from ..grants import Requirement
+from .extension import socket_auth
 from .sessions import current_user
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "authorize_namespace",
     "authorize_event",
     "requires",
-    "check_namespace",
     "FORBIDDEN_ACK",
 ]
 
@@ -31,9 +30,6 @@ log = logging.getLogger("tornado_socketio_jwt")
 FORBIDDEN_ACK = {"error": ForbiddenError.code}
 Handler = Callable[..., Any]
 
-_namespace_rules: "weakref.WeakKeyDictionary[Any, dict[str, Requirement]]" = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def _requirement(
@@ -59,31 +55,7 @@ def authorize_namespace(
     decorator-style namespaces and for :class:`AuthNamespace` alike; may be
     called before or after :func:`attach_jwt_auth`.
     """
-    rules = _namespace_rules.setdefault(sio, {})
-    rules[namespace] = _requirement(requirement, scopes, roles)
-
-
-def check_namespace(sio: Any, namespace: str, claims: Mapping[str, Any]) -> None:
-    """Apply every rule of ``namespace``: the one registered with
-    :func:`authorize_namespace`, then the ``requirement`` of its class-based
-    namespace handler (:class:`AuthNamespace`).
-
-    Called at the handshake, at ``authenticate`` and at every ``refresh``,
-    so a token that no longer meets a rule cannot keep a socket in.
-
-    :raises ForbiddenError: when one is not met.
-    """
-    registered = _namespace_rules.get(sio, {}).get(namespace)
-    for rule in (registered, class_requirement(sio, namespace)):
-        if rule is not None:
-            rule.check(claims)
-
-
-def class_requirement(sio: Any, namespace: str) -> Requirement | None:
-    """The ``requirement`` declared by ``namespace``'s class-based handler, if any."""
-    handlers = sio.namespace_handlers
-    rule = getattr(handlers.get(namespace) or handlers.get("*"), "requirement", None)
-    return rule if isinstance(rule, Requirement) else None
+    socket_auth(sio).rules.require(namespace, _requirement(requirement, scopes, roles))
 
 
 def authorize_event(

@@ -3,26 +3,34 @@
 The socket connects without a token and has ``auth_timeout`` seconds to emit
 ``authenticate`` ``{"token"}``. The server answers ``authenticated``, or
 ``unauthorized`` ``{"message", "code"}`` and disconnects at once. Until then
-no application handler runs (:mod:`.event_guard`) and the socket is in none of
-our rooms, so it receives none of our broadcasts. Verification and refusals
-are the handshake gate's: :meth:`Authenticator.verify` and the error tree.
+no application handler runs, on any namespace however its handlers were
+registered (the gate routes every dispatch here), and the socket is in none
+of our rooms. Verification and refusals are the handshake's:
+:meth:`Authenticator.verify` and the error tree.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import socketio
 
-from .authenticator import Authenticator, SocketKey
-from .authorization import check_namespace
-from .dispatch import call_handler
-from .errors import AlreadyAuthenticatedError, CredentialsRequiredError, ForbiddenError
-from .errors import UnauthorizedError
-from .deadlines import DeadlineScheduler
-from .credentials import extract_token
+from ..authenticator import Authenticator
+from ..credentials import extract_token
+from ..deadlines import DeadlineScheduler
+from ..errors import (
+    AlreadyAuthenticatedError,
+    CredentialsRequiredError,
+    ForbiddenError,
+    UnauthorizedError,
+)
+from ..live import SocketKey
+from .gate import Gate
+from .refresh import REFRESH_EVENT, refresh_socket
+from .rules import NamespaceRules
+from .sessions import admit
 
 __all__ = ["EventFlow", "AUTHENTICATE", "AUTHENTICATED", "UNAUTHORIZED"]
 
@@ -32,32 +40,27 @@ AUTHENTICATE = "authenticate"
 AUTHENTICATED = "authenticated"
 UNAUTHORIZED = "unauthorized"
 TIMEOUT_MESSAGE = "No token was presented in time."
-Handler = Callable[..., Any]
 
 
 class EventFlow:
-    """The ``authenticate`` flow of one :class:`Authenticator`, on every namespace.
+    """The ``authenticate`` flow of one server, on every namespace."""
 
-    :param authenticator: shared verification, live index and hooks.
-    """
-
-    def __init__(self, authenticator: Authenticator) -> None:
+    def __init__(
+        self, authenticator: Authenticator, rules: NamespaceRules, gate: Gate
+    ) -> None:
         self.authenticator = authenticator
-        self.namespaces: set[str] = set()
+        self.rules = rules
+        self.gate = gate
         self.admitted: set[SocketKey] = set()
-        self._pending: dict[SocketKey, tuple[Mapping[str, Any], object]] = {}
+        self._pending: dict[SocketKey, tuple[dict[str, Any], object]] = {}
         self._admitting: set[SocketKey] = set()
         self._timeouts: DeadlineScheduler[SocketKey] = DeadlineScheduler(
             self._timed_out, authenticator.clock
         )
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def is_admitted(self, sid: str, namespace: str) -> bool:
-        """Whether ``sid`` authenticated (and its connect handler accepted it)."""
-        return (sid, namespace) in self.admitted
-
     async def connect(
-        self, sid: str, namespace: str, environ: Mapping[str, Any], auth: object
+        self, namespace: str, sid: str, environ: dict[str, Any], auth: object = None
     ) -> bool:
         """Accept the transport and start the ``auth_timeout`` clock."""
         self._pending[(sid, namespace)] = (environ, auth)
@@ -66,12 +69,25 @@ class EventFlow:
         log.info("socket awaiting authenticate sid=%s", sid)
         return True
 
+    async def event(
+        self, event: str, namespace: str, sid: str, args: tuple[Any, ...]
+    ) -> Any:
+        """``authenticate`` is the flow's; anything else needs an admitted socket."""
+        data = args[0] if args else None
+        if event == AUTHENTICATE:
+            return await self.authenticate(sid, namespace, data)
+        key = (sid, namespace)
+        if key not in self.admitted or self.authenticator.live.claims(*key) is None:
+            log.debug("event dropped before authenticate sid=%s", sid)
+            return self.authenticator.sio.not_handled
+        if event == REFRESH_EVENT:
+            return await refresh_socket(
+                self.authenticator, self.rules, sid, namespace, data
+            )
+        return await self.gate.dispatch(event, namespace, sid, *args)
+
     async def authenticate(
-        self,
-        sid: str,
-        namespace: str,
-        data: object,
-        inner_connect: Handler | None,
+        self, sid: str, namespace: str, data: object
     ) -> dict[str, Any]:
         """Handle ``authenticate``: admit, or refuse and disconnect."""
         key = (sid, namespace)
@@ -83,17 +99,15 @@ class EventFlow:
         environ, auth = pending
         try:
             claims = await self.authenticator.verify(extract_token({}, data, ("auth",)))
-            check_namespace(self.authenticator.sio, namespace, claims)
+            self.rules.check(self.authenticator.sio, namespace, claims)
         except UnauthorizedError as err:
             self._admitting.discard(key)
             await self._refuse(sid, namespace, environ, err)
             return {"ok": False, "code": err.code}
         if key not in self._admitting:  # the client left while we verified
             return {"ok": False, "code": CredentialsRequiredError.code}
-        await self.authenticator.admit(sid, namespace, claims)
-        accepted = await self._accepted_by_app(
-            inner_connect, sid, namespace, environ, auth
-        )
+        await admit(self.authenticator, sid, namespace, claims)
+        accepted = await self._accepted_by_app(sid, namespace, environ, auth)
         gone = key not in self._admitting  # the client left while we awaited
         self._admitting.discard(key)
         if not accepted or gone:
@@ -104,9 +118,7 @@ class EventFlow:
         await self.authenticator.sio.emit(AUTHENTICATED, to=sid, namespace=namespace)
         return {"ok": True, "exp": claims.get("exp")}
 
-    async def disconnect(
-        self, sid: str, namespace: str, reason: object, inner_disconnect: Handler | None
-    ) -> None:
+    async def disconnect(self, namespace: str, sid: str, reason: object = None) -> None:
         """Cancel the timeout; the app's disconnect runs only if its connect did."""
         key = (sid, namespace)
         self._pending.pop(key, None)
@@ -115,36 +127,7 @@ class EventFlow:
         self.authenticator.forget(sid, namespace)
         if key in self.admitted:
             self.admitted.discard(key)
-            if inner_disconnect is not None:
-                await call_handler(inner_disconnect, sid, reason)
-
-    async def trigger(
-        self, ns: socketio.AsyncNamespace, event: str, args: tuple[Any, ...]
-    ) -> Any:
-        """The flow for a class-based :class:`AuthNamespace` (its ``trigger_event``)."""
-        namespace, sid, rest = ns.namespace, args[0], args[1:]
-        self.namespaces.add(namespace)
-        if event == "connect":
-            return await self.connect(
-                sid, namespace, rest[0], rest[1] if len(rest) > 1 else None
-            )
-        if event == "disconnect":
-            reason = rest[0] if rest else None
-            return await self.disconnect(
-                sid, namespace, reason, getattr(ns, "on_disconnect", None)
-            )
-        if event == AUTHENTICATE:
-            data = rest[0] if rest else None
-            return await self.authenticate(
-                sid,
-                namespace,
-                data,
-                getattr(ns, "on_connect", None),
-            )
-        if not self.is_admitted(sid, namespace):
-            log.debug("event dropped before authenticate sid=%s", sid)
-            return self.authenticator.sio.not_handled
-        return await socketio.AsyncNamespace.trigger_event(ns, event, *args)
+            await self.gate.dispatch("disconnect", namespace, sid, reason)
 
     async def _refuse_again(self, sid: str, namespace: str) -> dict[str, Any]:
         err = AlreadyAuthenticatedError()
@@ -153,17 +136,10 @@ class EventFlow:
         return {"ok": False, "code": err.code}
 
     async def _accepted_by_app(
-        self,
-        inner: Handler | None,
-        sid: str,
-        namespace: str,
-        environ: Mapping[str, Any],
-        auth: object,
+        self, sid: str, namespace: str, environ: dict[str, Any], auth: object
     ) -> bool:
-        if inner is None:
-            return True
         try:
-            result = await call_handler(inner, sid, environ, auth)
+            result = await self.gate.dispatch_connect(namespace, sid, environ, auth)
         except socketio.exceptions.ConnectionRefusedError as exc:
             message = exc.error_args.get("message")
             err = ForbiddenError(message if isinstance(message, str) else None)
@@ -184,10 +160,9 @@ class EventFlow:
     ) -> None:
         await self.authenticator.refused(err, sid, environ)
         payload = {"message": err.message, "code": err.code}
-        await self.authenticator.sio.emit(
-            UNAUTHORIZED, payload, to=sid, namespace=namespace
-        )
-        await self.authenticator.sio.disconnect(sid, namespace=namespace)
+        sio = self.authenticator.sio
+        await sio.emit(UNAUTHORIZED, payload, to=sid, namespace=namespace)
+        await sio.disconnect(sid, namespace=namespace)
 
     def _timed_out(self, sockets: list[SocketKey]) -> None:
         task = asyncio.ensure_future(self._refuse_late(sockets))

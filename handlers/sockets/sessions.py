@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..authenticator import Authenticator
+
 __all__ = [
     "current_user",
     "user_room",
     "CLAIMS_KEY",
     "AUTHENTICATED_ROOM",
+    "admit",
+    "store_claims",
 ]
 
 CLAIMS_KEY = "tsj.claims"
@@ -40,3 +44,14 @@ async def store_claims(
     """Merge ``claims`` into the socket's session under the reserved key."""
     async with sio.session(sid, namespace=namespace) as session:
         session[CLAIMS_KEY] = claims
+
+
+async def admit(
+    authenticator: Authenticator, sid: str, namespace: str, claims: dict[str, Any]
+) -> None:
+    """Record a socket as authenticated: session, rooms, live index and expiry."""
+    sio = authenticator.sio
+    await store_claims(sio, sid, namespace, claims)
+    await sio.enter_room(sid, user_room(str(claims["sub"])), namespace=namespace)
+    await sio.enter_room(sid, AUTHENTICATED_ROOM, namespace=namespace)
+    authenticator.track(sid, namespace, claims)

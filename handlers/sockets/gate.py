@@ -1,0 +1,121 @@
+"""The gate: the one point that every Socket.IO dispatch passes through.
+
+python-socketio calls ``AsyncServer._trigger_event(event, namespace, *args)``
+for every ``connect``, event and ``disconnect`` it dispatches, whatever holds
+the handler: ``sio.on``/``sio.event``, a table written into ``sio.handlers``
+by any means, the catch-alls (``namespace="*"``, event ``"*"``,
+``sio.namespaces = "*"``) or a class-based namespace (``register_namespace``).
+Its own Admin UI instrumentation wraps that method the same way.
+:meth:`Gate.install` wraps it on the server instance, so no application
+handler runs before the flow (handshake or ``authenticate`` event) says so.
+
+That method cannot tell the transport's ``connect`` from a client's EVENT
+packet named ``connect``, so client packets are screened one step earlier, in
+``_handle_event(eio_sid, namespace, id, data)``: reserved and malformed event
+names are dropped there. Lifecycle events come only from the transport.
+
+Both methods are private python-socketio API: the supported range is pinned in
+setup.cfg and ``tests/test_socketio_contract.py`` fails if either changes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any, Awaitable, Callable, Iterable, Protocol
+
+import socketio
+
+__all__ = ["Gate", "Flow", "RESERVED_EVENTS"]
+
+log = logging.getLogger("tornado_socketio_jwt")
+
+# The server's and the client's reserved names (python-socketio's
+# reserved_events): no client may send an event called any of these.
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "__disconnect_final"})
+HOOKS = ("_trigger_event", "_handle_event")
+SERVER_FAULT = "The server could not accept the connection."
+Dispatch = Callable[..., Awaitable[Any]]
+
+
+class Flow(Protocol):
+    """What the gate runs instead of the application's handlers."""
+
+    async def connect(
+        self, namespace: str, sid: str, environ: dict[str, Any], auth: object = None
+    ) -> Any: ...
+
+    async def event(
+        self, event: str, namespace: str, sid: str, args: tuple[Any, ...]
+    ) -> Any: ...
+
+    async def disconnect(
+        self, namespace: str, sid: str, reason: object = None
+    ) -> None: ...
+
+
+class Gate:
+    """Wraps one server's dispatch; ``dispatch`` calls the application behind it.
+
+    :param exempt: namespaces that authenticate their own sockets (e.g. the
+                   Admin UI's ``"/admin"``); dispatched untouched.
+    :raises RuntimeError: the installed python-socketio lacks the hooks.
+    """
+
+    def __init__(self, sio: Any, exempt: Iterable[str] = ()) -> None:
+        for hook in HOOKS:
+            if not inspect.iscoroutinefunction(getattr(sio, hook, None)):
+                raise RuntimeError(f"unsupported python-socketio: no {hook}()")
+        self.sio = sio
+        self.exempt = frozenset(exempt)
+        self.dispatch: Dispatch = sio._trigger_event
+        self._handle_event: Dispatch = sio._handle_event
+        self.flow: Flow | None = None
+
+    def install(self, flow: Flow) -> None:
+        """From now on, every dispatch of the server goes through ``flow``."""
+        self.flow = flow
+        self.sio._trigger_event = self.trigger_event
+        self.sio._handle_event = self.handle_event
+
+    async def handle_event(
+        self, eio_sid: str, namespace: str | None, id: int | None, data: Any
+    ) -> None:
+        """A client's EVENT packet: drop reserved or malformed names."""
+        name = data[0] if isinstance(data, list) and data else None
+        if not isinstance(name, str) or name in RESERVED_EVENTS:
+            log.debug("client event dropped: reserved or malformed name")
+            return
+        await self._handle_event(eio_sid, namespace, id, data)
+
+    async def trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+        """python-socketio's dispatch, with the flow in front of the application."""
+        flow = self.flow
+        if flow is None or namespace in self.exempt:
+            return await self.dispatch(event, namespace, *args)
+        if event == "connect":
+            return await flow.connect(namespace, *args)
+        if event == "disconnect":
+            return await flow.disconnect(namespace, *args)
+        return await flow.event(event, namespace, args[0], args[1:])
+
+    async def dispatch_connect(
+        self, namespace: str, sid: str, environ: dict[str, Any], auth: object
+    ) -> Any:
+        """The application's ``connect`` handlers; a fault refuses the socket.
+
+        Tries the ``(sid, environ, auth)`` signature, then the legacy
+        ``(sid, environ)``, as python-socketio does.
+        """
+        try:
+            try:
+                return await self.dispatch("connect", namespace, sid, environ, auth)
+            except TypeError:
+                return await self.dispatch("connect", namespace, sid, environ)
+        except (socketio.exceptions.ConnectionRefusedError, ConnectionRefusedError):
+            raise
+        except Exception:
+            # Left to python-socketio, the socket would wait for an answer
+            # that never comes; a clean refusal tells the client.
+            log.exception("connect handler failed sid=%s namespace=%s", sid, namespace)
+            raise socketio.exceptions.ConnectionRefusedError(SERVER_FAULT) from None

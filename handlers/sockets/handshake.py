@@ -1,0 +1,111 @@
+"""The handshake flow: the token comes with the connect request.
+
+The gate hands every dispatch of the server to :class:`HandshakeFlow`:
+``connect`` is authenticated before the application's handler runs, events
+reach the application only from authenticated sockets, and ``refresh`` is
+answered here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+import socketio
+
+from ..authenticator import Authenticator
+from ..credentials import extract_token
+from ..errors import UnauthorizedError
+from .gate import Gate
+from .refresh import REFRESH_EVENT, refresh_socket
+from .rules import NamespaceRules
+from .sessions import admit
+
+__all__ = ["HandshakeFlow", "to_connect_refusal"]
+
+log = logging.getLogger("tornado_socketio_jwt")
+
+
+def to_connect_refusal(
+    err: UnauthorizedError,
+) -> socketio.exceptions.ConnectionRefusedError:
+    """The wire form of a refusal: ``connect_error`` with ``{code, type}`` data."""
+    return socketio.exceptions.ConnectionRefusedError(
+        err.message, {"code": err.code, "type": err.type}
+    )
+
+
+class HandshakeFlow:
+    """Authenticate each ``connect`` from its token; gate everything after it."""
+
+    def __init__(
+        self, authenticator: Authenticator, rules: NamespaceRules, gate: Gate
+    ) -> None:
+        self.authenticator = authenticator
+        self.rules = rules
+        self.gate = gate
+
+    async def connect(
+        self, namespace: str, sid: str, environ: dict[str, Any], auth: object = None
+    ) -> Any:
+        """Authenticate, run the app's connect handler, and let the socket in
+        only if its token is still good afterwards.
+
+        A logout or the token's expiry can land while the app's handler awaits;
+        python-socketio cannot disconnect a socket that is still connecting, so
+        the check after the handler is what keeps such a socket out.
+        """
+        authenticator = self.authenticator
+        claims = await self._authenticate(sid, namespace, environ, auth)
+        await admit(authenticator, sid, namespace, claims)
+        try:
+            result = await self.gate.dispatch_connect(namespace, sid, environ, auth)
+        except BaseException:
+            authenticator.forget(sid, namespace)
+            raise
+        if result is False:
+            authenticator.forget(sid, namespace)
+            return False
+        err = authenticator.still_valid(sid, namespace, claims)
+        if err is not None:
+            authenticator.forget(sid, namespace)
+            await authenticator.refused(err, sid, environ)
+            raise to_connect_refusal(err)
+        await authenticator.succeeded(sid, namespace, claims)
+        return result
+
+    async def event(
+        self, event: str, namespace: str, sid: str, args: tuple[Any, ...]
+    ) -> Any:
+        """An event reaches the app only from a socket that is still authenticated."""
+        if self.authenticator.live.claims(sid, namespace) is None:
+            log.debug("event dropped from an unauthenticated socket sid=%s", sid)
+            return self.authenticator.sio.not_handled
+        if event == REFRESH_EVENT:
+            data = args[0] if args else None
+            return await refresh_socket(
+                self.authenticator, self.rules, sid, namespace, data
+            )
+        return await self.gate.dispatch(event, namespace, sid, *args)
+
+    async def disconnect(self, namespace: str, sid: str, reason: object = None) -> None:
+        """Clean up first, then the app's disconnect handler.
+
+        python-socketio dispatches ``disconnect`` only for connected sockets,
+        which this flow admitted.
+        """
+        self.authenticator.forget(sid, namespace)
+        await self.gate.dispatch("disconnect", namespace, sid, reason)
+
+    async def _authenticate(
+        self, sid: str, namespace: str, environ: Mapping[str, Any], auth: object
+    ) -> dict[str, Any]:
+        authenticator = self.authenticator
+        try:
+            token = extract_token(environ, auth, authenticator.settings.token_sources)
+            claims = await authenticator.verify(token)
+            self.rules.check(authenticator.sio, namespace, claims)
+        except UnauthorizedError as err:
+            await authenticator.refused(err, sid, environ)
+            raise to_connect_refusal(err) from None
+        return claims

@@ -1,0 +1,46 @@
+"""Put the gate on a server: the socket half of :func:`attach_jwt_auth`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from ..authenticator import Authenticator
+from .event_flow import EventFlow
+from .extension import SocketAuth, socket_auth
+from .gate import Gate
+from .handshake import HandshakeFlow
+
+__all__ = ["install_socket_auth"]
+
+log = logging.getLogger("tornado_socketio_jwt")
+
+
+def install_socket_auth(
+    authenticator: Authenticator, exempt: Iterable[str] = ()
+) -> SocketAuth:
+    """Gate every namespace of ``authenticator.sio`` with the configured flow.
+
+    :param exempt: namespaces that authenticate their own sockets; logged.
+    :raises ValueError: the server already has a gate, or a bad namespace.
+    """
+    sio: Any = authenticator.sio
+    state = socket_auth(sio)
+    if state.gate is not None:
+        raise ValueError("attach_jwt_auth() was already called on this server")
+    exempt = tuple(exempt)
+    for namespace in exempt:
+        if not isinstance(namespace, str) or not namespace.startswith("/"):
+            raise ValueError(f"exempt namespace must start with '/': {namespace!r}")
+    gate = Gate(sio, exempt)
+    flow_class = EventFlow if authenticator.settings.auth_flow == "event" else HandshakeFlow
+    flow = flow_class(authenticator, state.rules, gate)
+    gate.install(flow)
+    state.authenticator, state.gate, state.flow = authenticator, gate, flow
+    for namespace in exempt:
+        log.warning(
+            "namespace %s is exempt from JWT authentication: "
+            "it must authenticate its own sockets",
+            namespace,
+        )
+    return state
