@@ -36,11 +36,22 @@ bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/login_timing.py
 
-lint: setup
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[lint]"
-	$(PY) -m black --check handlers server.py tests bench
-	$(PY) -m flake8 handlers server.py tests bench
-	$(PY) -m mypy handlers server.py
+# mypy needs the import name on disk: a link named tornado_socketio_jwt.
+LINT_STAMP := $(VENV)/.lint-installed
+LINT_PATH := build/lint
+LINTED := handlers server.py tests bench
+
+$(LINT_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,lint]"
+	mkdir -p $(LINT_PATH) && ln -sfn ../../handlers $(LINT_PATH)/tornado_socketio_jwt
+	touch $@
+
+lint: setup $(LINT_STAMP)
+	$(PY) -m ruff format --check $(LINTED)
+	$(PY) -m ruff check $(LINTED)
+	MYPYPATH=$(LINT_PATH) $(PY) -m mypy -p tornado_socketio_jwt -p tests
+	MYPYPATH=$(LINT_PATH) $(PY) -m mypy server.py bench
+	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor .pytest_cache *.egg-info
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache *.egg-info build

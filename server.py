@@ -21,14 +21,21 @@ import tornado.log
 import tornado.web
 from tornado.options import OptionParser
 
-from tornado_socketio_jwt import AuthSettings, JWKSKeySource, KeyRing, KeySource, SQLiteUserStore
-from tornado_socketio_jwt import attach_jwt_auth, redacting_log_function
+from tornado_socketio_jwt import (
+    AuthSettings,
+    JWKSKeySource,
+    KeyRing,
+    KeySource,
+    SQLiteUserStore,
+    attach_jwt_auth,
+    redacting_log_function,
+)
 from tornado_socketio_jwt.config import DEFAULT_ISSUER
 from tornado_socketio_jwt.keys import can_sign
-from tornado_socketio_jwt.keys.selection import key_source_for
 from tornado_socketio_jwt.keys.pem import write_key_pair
-from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 from tornado_socketio_jwt.keys.secret_file import read_or_create_secret
+from tornado_socketio_jwt.keys.selection import key_source_for
+from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 from tornado_socketio_jwt.storage.users import UserExistsError, create_demo_user
 
 SECRET_FILE = "jwt-secret"

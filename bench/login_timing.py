@@ -14,7 +14,6 @@ import asyncio
 import json
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +23,6 @@ import tornado.httpclient
 import tornado.httpserver
 import tornado.testing
 import tornado.web
-
 
 from tornado_socketio_jwt import AuthSettings, SQLiteUserStore, attach_jwt_auth
 
@@ -63,7 +61,8 @@ async def main(rounds: int) -> None:
         server.add_sockets([sock])
         client = tornado.httpclient.AsyncHTTPClient()
         url = f"http://127.0.0.1:{port}/login"
-        known, unknown = [], []
+        known: list[float] = []
+        unknown: list[float] = []
         for n in range(rounds):
             names = [("alice", known), (f"nobody{n}", unknown)]
             for name, sink in names if n % 2 else reversed(names):

@@ -19,9 +19,8 @@ import gc
 import sys
 import time
 import tracemalloc
-from pathlib import Path
-from typing import Any, Callable, Protocol
-
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from tornado_socketio_jwt.deadlines import DeadlineScheduler
 

@@ -1,11 +1,29 @@
 """tornado-socketio-jwt: JWT-authenticated Socket.IO for Tornado.
 
 Installed as ``tornado_socketio_jwt``; the public API is ``__all__``.
+
+The layers, each importing only those below it (``make lint`` checks this
+with import-linter; see ``[importlinter]`` in setup.cfg)::
+
+    app                 attach_jwt_auth: check, build, install the gate, URL specs
+    sockets/ | web/     the Socket.IO side (gate, handshake, event flow, refresh,
+                        sessions, authorization) | the HTTP side (login, logout,
+                        refresh, JWKS, health, the page, the access log); neither
+                        imports the other
+    authenticator       verify + live sockets + revoke/kick, one object per server
+    storage/            SQLite users and revocations, off the IOLoop
+    tokens, credentials, grants, live, deadlines, revocation
+                        the token rules, where tokens are found, scopes and roles,
+                        the live index, the expiry heap, the in-memory denylist
+    keys/               key sources: shared secret, PEM key ring, remote JWKS
+    config, errors      AuthSettings; the error tree
+
+Only ``sockets/`` (and ``app``) import python-socketio, and only
+``sockets/gate.py`` touches its internals.
 """
 
 from .app import attach_jwt_auth
 from .authenticator import Authenticator
-from .sockets.authorization import authorize_event, authorize_namespace, requires
 from .config import AuthSettings
 from .errors import (
     AlreadyAuthenticatedError,
@@ -25,14 +43,15 @@ from .errors import (
 )
 from .grants import Requirement
 from .keys import JWKSKeySource, KeyRing, KeySource, SharedSecretKey
-from .web.access_log import redacting_log_function
 from .revocation import RevocationList
-from .storage.revocations import RevocationStore, SQLiteRevocationStore
-from .sockets.sessions import AUTHENTICATED_ROOM, current_user, user_room
-from .sockets.namespace import AuthNamespace
+from .sockets.authorization import authorize_event, authorize_namespace, requires
 from .sockets.extension import authenticator_for
-from .tokens import issue_token, verify_token
+from .sockets.namespace import AuthNamespace
+from .sockets.sessions import AUTHENTICATED_ROOM, current_user, user_room
+from .storage.revocations import RevocationStore, SQLiteRevocationStore
 from .storage.users import SQLiteUserStore, User, UserStore
+from .tokens import issue_token, verify_token
+from .web.access_log import redacting_log_function
 
 __all__ = [
     "AuthSettings",

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import socketio
 import tornado.web
 
 from .authenticator import Authenticator, FailureHook, SuccessHook
-from .sockets.demo import register_chat, register_whoami
-from .web.static import client_specs, find_static_dir
 from .config import AuthSettings
-from .web.health import HealthHandler
 from .keys import KeySource, SharedSecretKey, can_sign, public_jwks, signing_algorithm
+from .revocation import RevocationList
+from .sockets.demo import register_chat, register_whoami
+from .sockets.install import install_socket_auth
+from .storage.revocations import RevocationStore
+from .storage.users import UserStore
+from .web.health import HealthHandler
+from .web.jwks import JWKS_PATTERN, JWKSHandler
 from .web.login import LoginHandler, LoginLimits
 from .web.logout import LogoutHandler
 from .web.refresh import TokenRefreshHandler
-from .revocation import RevocationList
-from .storage.revocations import RevocationStore
-from .sockets.install import install_socket_auth
-from .storage.users import UserStore
-from .web.jwks import JWKS_PATTERN, JWKSHandler
+from .web.static import client_specs, find_static_dir
 
 __all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
 

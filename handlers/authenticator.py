@@ -11,15 +11,16 @@ import inspect
 import logging
 import math
 import time
-from typing import Any, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from .config import AuthSettings
-from .errors import AuthError, TokenExpiredError, TokenRevokedError, UnauthorizedError
 from .deadlines import DeadlineScheduler
+from .errors import AuthError, TokenExpiredError, TokenRevokedError, UnauthorizedError
 from .keys import KeySource, prepare_keys
+from .live import LiveSockets, SocketKey
 from .revocation import RevocationList
 from .storage.revocations import RevocationStore
-from .live import LiveSockets, SocketKey
 from .tokens import read_header, verify_token
 
 __all__ = ["Authenticator", "FailureHook", "SuccessHook"]

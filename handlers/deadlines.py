@@ -13,7 +13,8 @@ import heapq
 import itertools
 import math
 import time
-from typing import Callable, Generic, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 __all__ = ["DeadlineScheduler"]
 

@@ -6,8 +6,9 @@ or ``permissions`` (lists, as in Auth0 RBAC); roles from a configurable claim.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ForbiddenError
 

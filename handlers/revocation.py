@@ -6,7 +6,8 @@ Lookups are in memory so that a handshake never waits for a database.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 __all__ = ["RevocationList"]
 

@@ -9,7 +9,8 @@ import logging
 import math
 import time
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import jwt
 
@@ -20,7 +21,7 @@ from .errors import (
     TokenExpiredError,
     TokenInvalidError,
 )
-from .keys import KeySource, signing_algorithm
+from .keys.base import KeySource, signing_algorithm
 
 __all__ = ["issue_token", "verify_token", "reissue_token"]
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import argon2
 import pytest
 import socketio
 import tornado.web
 
+from tests.support import ALICE, BOB, sign
 from tornado_socketio_jwt import (
     AuthSettings,
     SQLiteUserStore,
     attach_jwt_auth,
     redacting_log_function,
 )
-from tests.support import ALICE, BOB, sign
 
 # Cheap argon2id parameters: the tests exercise the code path, not the cost.
 TEST_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

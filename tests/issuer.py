@@ -3,10 +3,9 @@ endpoint on 127.0.0.1 that the test controls, and a clock to freeze time."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import jwt

@@ -18,7 +18,7 @@ class RawSocket:
         self.conn = conn
 
     @classmethod
-    async def open(cls, port: int) -> "RawSocket":
+    async def open(cls, port: int) -> RawSocket:
         conn = await websocket_connect(
             f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
         )

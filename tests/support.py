@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import jwt
 import socketio
@@ -107,7 +108,7 @@ async def connected_client(
     for name in record:
         client.on(name, _recorder(result, name), namespace="*")
     try:
-        try:
+        with suppress(socketio.exceptions.ConnectionError):
             await client.connect(
                 url,
                 auth=auth,
@@ -117,8 +118,6 @@ async def connected_client(
                 socketio_path=socketio_path,
                 wait_timeout=5,
             )
-        except socketio.exceptions.ConnectionError:
-            pass
         yield result
     finally:
         await client.shutdown()

@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tornado_socketio_jwt import AuthSettings, KeyRing
 from tests.issuer import FakeIssuer, jwk_of, public_pem, rsa_key
 from tests.support import connected_client, server_url
+from tornado_socketio_jwt import AuthSettings, KeyRing
 
 ROUTES = ("socketio", "health")
 REFUSED = {"code": "invalid_token", "type": "UnauthorizedError"}

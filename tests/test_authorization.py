@@ -10,11 +10,18 @@ import pytest
 import socketio
 import tornado.web
 
-from tornado_socketio_jwt import AuthNamespace, AuthSettings, Requirement, attach_jwt_auth
-from tornado_socketio_jwt import authorize_event, authorize_namespace, requires
-from tornado_socketio_jwt.grants import roles_of, scopes_of
 from tests.conftest import stop
 from tests.support import connected_client, server_url
+from tornado_socketio_jwt import (
+    AuthNamespace,
+    AuthSettings,
+    Requirement,
+    attach_jwt_auth,
+    authorize_event,
+    authorize_namespace,
+    requires,
+)
+from tornado_socketio_jwt.grants import roles_of, scopes_of
 
 FORBIDDEN = {"code": "forbidden", "type": "UnauthorizedError"}
 ROLES_CLAIM = "https://example.com/roles"

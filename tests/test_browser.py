@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 
-from tornado_socketio_jwt import AuthSettings
 from tests.lifecycle_support import wait_until
 from tests.support import ALICE, BOB, server_url
+from tornado_socketio_jwt import AuthSettings
 
 try:
     from playwright.async_api import async_playwright, expect
@@ -125,34 +126,35 @@ def page_url(http_port: int) -> str:
 async def test_two_users_log_in_and_see_each_others_chat_messages(
     http_server: Any, http_port: int
 ) -> None:
-    async with chromium() as browser:
-        async with client_page(browser, page_url(http_port)) as alice, client_page(
-            browser, page_url(http_port)
-        ) as bob:
-            await log_in(alice, ALICE)
-            await log_in(bob, BOB)
-            await until_connected(alice)
-            await until_connected(bob)
-            await expect(alice.locator("#whoami")).to_have_text(
-                "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS
-            )
-            await expect(bob.locator("#whoami")).to_have_text(
-                "Signed in as Bob Builder (bob@example.com)", timeout=WAIT_MS
-            )
-            await expect(alice.locator("#login-form")).to_be_hidden()
+    async with (
+        chromium() as browser,
+        client_page(browser, page_url(http_port)) as alice,
+        client_page(browser, page_url(http_port)) as bob,
+    ):
+        await log_in(alice, ALICE)
+        await log_in(bob, BOB)
+        await until_connected(alice)
+        await until_connected(bob)
+        await expect(alice.locator("#whoami")).to_have_text(
+            "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS
+        )
+        await expect(bob.locator("#whoami")).to_have_text(
+            "Signed in as Bob Builder (bob@example.com)", timeout=WAIT_MS
+        )
+        await expect(alice.locator("#login-form")).to_be_hidden()
 
-            await alice.fill("#chat-input", "hello from alice")
-            await alice.press("#chat-input", "Enter")
+        await alice.fill("#chat-input", "hello from alice")
+        await alice.press("#chat-input", "Enter")
 
-            received = bob.locator("#messages li").filter(has_text="hello from alice")
-            await expect(received).to_have_count(1, timeout=WAIT_MS)
-            await expect(received.locator(".from")).to_have_text(ALICE["email"])
-            await expect(received.locator(".text")).to_have_text("hello from alice")
-            # The sender gets its own message back, too.
-            await expect(
-                alice.locator("#messages li").filter(has_text="hello from alice")
-            ).to_have_count(1, timeout=WAIT_MS)
-            assert alice.script_errors == [] and bob.script_errors == []
+        received = bob.locator("#messages li").filter(has_text="hello from alice")
+        await expect(received).to_have_count(1, timeout=WAIT_MS)
+        await expect(received.locator(".from")).to_have_text(ALICE["email"])
+        await expect(received.locator(".text")).to_have_text("hello from alice")
+        # The sender gets its own message back, too.
+        await expect(
+            alice.locator("#messages li").filter(has_text="hello from alice")
+        ).to_have_count(1, timeout=WAIT_MS)
+        assert alice.script_errors == [] and bob.script_errors == []
 
 
 @pytest.mark.gen_test(timeout=60)
@@ -295,16 +297,16 @@ async def test_page_refreshes_its_token_and_keeps_the_chat_past_the_first_exp(
 async def test_page_opened_for_the_event_flow_authenticates_with_the_event(
     http_server: Any, http_port: int, settings: AuthSettings
 ) -> None:
-    async with chromium() as browser:
-        async with client_page(
-            browser, page_url(http_port) + "?auth_flow=event"
-        ) as page:
-            await log_in(page, ALICE)
-            await until_connected(page)
+    async with (
+        chromium() as browser,
+        client_page(browser, page_url(http_port) + "?auth_flow=event") as page,
+    ):
+        await log_in(page, ALICE)
+        await until_connected(page)
 
-            await expect(page.locator("#whoami")).to_have_text(
-                "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS
-            )
-            await send_chat(page, "hello from the event flow")
-            assert not any("token=" in url for url in page.socketio_requests)
-            assert page.script_errors == []
+        await expect(page.locator("#whoami")).to_have_text(
+            "Signed in as Alice Liddell (alice@example.com)", timeout=WAIT_MS
+        )
+        await send_chat(page, "hello from the event flow")
+        assert not any("token=" in url for url in page.socketio_requests)
+        assert page.script_errors == []

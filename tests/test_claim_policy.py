@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import jwt
 import pytest
 
-from tornado_socketio_jwt import AuthSettings, SharedSecretKey, TokenExpiredError, TokenInvalidError
-from tornado_socketio_jwt import verify_token
 from tests.issuer import rsa_key
 from tests.support import sign
+from tornado_socketio_jwt import (
+    AuthSettings,
+    SharedSecretKey,
+    TokenExpiredError,
+    TokenInvalidError,
+    verify_token,
+)
 
 SECRET = "s" * 40
 KEYS = SharedSecretKey(SECRET)

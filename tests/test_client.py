@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tornado_socketio_jwt.web.static import find_static_dir
 from tests.support import server_url
+from tornado_socketio_jwt.web.static import find_static_dir
 
 
 @pytest.mark.gen_test

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import server
-from tornado_socketio_jwt import AuthSettings
 from tests.conftest import stop
 from tests.support import server_url
+from tornado_socketio_jwt import AuthSettings
 
 GOOD = "http://chat.example.com"
 EVIL = "http://evil.example.net"

@@ -6,20 +6,23 @@ import json
 import re
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 import socketio
 
-from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
 from tests.conftest import stop
 from tests.support import ALICE, connected_client, server_url
+from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def readme_example() -> str:
     section = README.read_text().split("## Embedding in an existing Tornado app", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match is not None
+    return match.group(1)
 
 
 @pytest.fixture
@@ -29,7 +32,7 @@ def servers():
 
 @pytest.fixture
 def example(servers):
-    namespace = {"__name__": "readme_example"}
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
     exec(compile(readme_example(), str(README), "exec"), namespace)
 
     def recording_server(**kwargs):
@@ -46,7 +49,7 @@ def app(example, secret, users, servers, io_loop):
     application = example["make_app"](secret, users)
     yield application
     for server in servers:
-        io_loop.run_sync(lambda: stop(server))
+        io_loop.run_sync(lambda server=server: stop(server))
 
 
 async def login(http_client, port, path="/rt/login", **kwargs):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import socketio
 
-from tornado_socketio_jwt import AuthNamespace, AuthSettings, authenticator_for
 from tests.lifecycle_support import (
     assert_logged,
     assert_no_token_logged,
@@ -19,6 +19,7 @@ from tests.lifecycle_support import (
     wait_until,
 )
 from tests.support import ClientResult, connected_client, server_url
+from tornado_socketio_jwt import AuthNamespace, AuthSettings, authenticator_for
 
 AUTH_TIMEOUT = 0.5
 EVENTS = ("authenticated", "unauthorized", "message", "token_expired")

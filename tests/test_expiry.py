@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from tornado_socketio_jwt import AuthSettings, authenticator_for
-from tornado_socketio_jwt.deadlines import DeadlineScheduler
 from tests.lifecycle_support import (
     assert_logged,
     assert_no_token_logged,
@@ -16,6 +15,8 @@ from tests.lifecycle_support import (
     wait_until,
 )
 from tests.support import connected_client, server_url
+from tornado_socketio_jwt import AuthSettings, authenticator_for
+from tornado_socketio_jwt.deadlines import DeadlineScheduler
 
 
 class FakeClock:
@@ -57,7 +58,7 @@ def test_scheduler_does_not_fire_a_cancelled_key() -> None:
 
 def test_scheduler_moves_a_rescheduled_key_to_its_new_deadline() -> None:
     clock = FakeClock()
-    scheduler, fired = make_scheduler(clock)
+    scheduler, _fired = make_scheduler(clock)
     scheduler.schedule("socket", 1010)
     scheduler.schedule("socket", 1100)
 
@@ -69,7 +70,7 @@ def test_scheduler_moves_a_rescheduled_key_to_its_new_deadline() -> None:
 
 def test_scheduler_heap_stays_small_under_churn() -> None:
     clock = FakeClock()
-    scheduler, fired = make_scheduler(clock)
+    scheduler, _fired = make_scheduler(clock)
     for i in range(10_000):
         scheduler.schedule(f"s{i}", 2000 + i)
         scheduler.cancel(f"s{i}")

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tornado_socketio_jwt import AuthSettings, JWKSKeySource, TokenInvalidError, authenticator_for
 from tests.issuer import (
     AUDIENCE,
     ISSUER,
@@ -22,6 +21,12 @@ from tests.issuer import (
     rsa_key,
 )
 from tests.support import connected_client, server_url
+from tornado_socketio_jwt import (
+    AuthSettings,
+    JWKSKeySource,
+    TokenInvalidError,
+    authenticator_for,
+)
 
 INTERVAL = 30.0
 ROUTES = ("socketio", "login", "logout", "health", "jwks")

@@ -9,7 +9,8 @@ of these fails.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import socketio
@@ -249,7 +250,9 @@ async def test_event_flow_runs_no_handler_before_authenticate(
         with pytest.raises(socketio.exceptions.TimeoutError):
             await result.client.call("probe", namespace=name, timeout=0.3)
         assert ran == []
-        await result.client.emit("authenticate", {"token": make_token()}, namespace=name)
+        await result.client.emit(
+            "authenticate", {"token": make_token()}, namespace=name
+        )
         await result.next_event("authenticated")
         if path in HAS_PROBE:
             assert await result.client.call("probe", namespace=name, timeout=5) == (

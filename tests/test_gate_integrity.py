@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import tornado.web
 
+from tests.lifecycle_support import wait_until
+from tests.support import connected_client, server_url
 from tornado_socketio_jwt import (
     AuthNamespace,
     AuthSettings,
@@ -18,10 +20,8 @@ from tornado_socketio_jwt import (
     authenticator_for,
     authorize_namespace,
 )
-from tornado_socketio_jwt.tokens import reissue_token
 from tornado_socketio_jwt.keys import SharedSecretKey
-from tests.lifecycle_support import wait_until
-from tests.support import connected_client, server_url
+from tornado_socketio_jwt.tokens import reissue_token
 
 ran: list[Any] = []
 
@@ -132,7 +132,7 @@ async def test_refresh_to_a_token_that_fails_the_namespace_rule_is_refused(
         sid = c.client.get_sid("/admin")
         kept = authenticator_for(sio).live.claims(sid, "/admin")
     assert ack == {"ok": False, "code": "forbidden"}
-    assert kept["roles"] == ["admin"]
+    assert kept is not None and kept["roles"] == ["admin"]
 
 
 @pytest.mark.gen_test
@@ -273,3 +273,23 @@ async def test_expiry_while_the_apps_connect_handler_awaits_keeps_the_socket_out
         assert not c.connected
         assert c.connect_errors[0]["data"]["code"] == "token_expired"
     assert len(authenticator.live) == 0
+
+
+@pytest.mark.gen_test
+async def test_a_connect_handler_that_fails_refuses_the_socket_cleanly(
+    http_server, http_port, sio, make_token, caplog
+):
+    @sio.event
+    async def connect(sid, environ, auth):
+        raise RuntimeError("the app's own bug")
+
+    token = make_token()
+    async with connected_client(server_url(http_port), auth={"token": token}) as c:
+        assert not c.connected
+    assert c.connect_errors[0]["message"] == (
+        "The server could not accept the connection."
+    )
+    assert len(authenticator_for(sio).live) == 0
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert record.getMessage().startswith("connect handler failed sid=")
+    assert all(token not in r.getMessage() for r in caplog.records)

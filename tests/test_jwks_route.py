@@ -10,9 +10,9 @@ import pytest
 import tornado.ioloop
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tornado_socketio_jwt import AuthSettings, KeyRing
 from tests.issuer import rsa_key
 from tests.support import ALICE, server_url
+from tornado_socketio_jwt import AuthSettings, KeyRing
 
 JWKS = "/.well-known/jwks.json"
 ROUTES = ("socketio", "login", "logout", "health", "jwks")  # no static client

@@ -9,9 +9,9 @@ import pytest
 import socketio
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.issuer import ec_key, jwk_of, rsa_key
 from tornado_socketio_jwt import AuthSettings, JWKSKeySource, KeyRing, attach_jwt_auth
 from tornado_socketio_jwt.keys.remote import parse_jwks
-from tests.issuer import ec_key, jwk_of, rsa_key
 
 ALLOWED = ("RS256", "ES256")
 

@@ -10,11 +10,17 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tornado_socketio_jwt import AuthSettings, KeyRing, TokenInvalidError, issue_token, verify_token
-from tornado_socketio_jwt.keys.jwk import thumbprint
-from tornado_socketio_jwt.keys.pem import write_key_pair
 from tests.issuer import ec_key, public_pem, rsa_key, write_private
 from tests.support import sign
+from tornado_socketio_jwt import (
+    AuthSettings,
+    KeyRing,
+    TokenInvalidError,
+    issue_token,
+    verify_token,
+)
+from tornado_socketio_jwt.keys.jwk import thumbprint
+from tornado_socketio_jwt.keys.pem import write_key_pair
 
 RFC7638_N = (  # RFC 7638, section 3.1
     "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR"

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 
-from tornado_socketio_jwt import AuthSettings
 from tests.support import ALICE, BOB, server_url
+from tornado_socketio_jwt import AuthSettings
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -83,9 +83,12 @@ async def test_unknown_user_still_costs_one_password_hash(
 ):
     checked = []
     original = users._check
-    monkeypatch.setattr(
-        users, "_check", lambda d, p: checked.append(d) or original(d, p)
-    )
+
+    def check(digest, password):
+        checked.append(digest)
+        return original(digest, password)
+
+    monkeypatch.setattr(users, "_check", check)
     await post(http_client, http_port, "/login", login_body(username="mallory"))
     assert checked == [users._dummy_hash]
 

@@ -14,13 +14,14 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from tornado_socketio_jwt import CredentialsRequiredError, TokenExpiredError
 from tests.support import BOB, server_url
+from tornado_socketio_jwt import CredentialsRequiredError, TokenExpiredError
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_SCRIPT = ROOT / "tests" / "node" / "client.mjs"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jwt
 import pytest
 
-from tornado_socketio_jwt import AuthSettings, authenticator_for
 from tests.lifecycle_support import (
     assert_logged,
     assert_no_token_logged,
@@ -18,6 +18,7 @@ from tests.lifecycle_support import (
     stays_connected_until,
 )
 from tests.support import ALICE, connected_client, server_url
+from tornado_socketio_jwt import AuthSettings, authenticator_for
 
 DAY = 24 * 3600
 
@@ -235,7 +236,7 @@ async def test_refresh_with_another_users_token_is_refused_and_changes_nothing(
     assert after == before
     assert_logged(caplog, "refresh refused", "code=token_mismatch")
     assert_no_token_logged(caplog, old, other)
-    [(code, sid, remote)] = failures
+    [(code, _sid, remote)] = failures
     assert code == "token_mismatch" and remote == "127.0.0.1"
 
 

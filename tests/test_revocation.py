@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import socketio
 
-from tornado_socketio_jwt import AuthSettings, RevocationList, TokenRevokedError, attach_jwt_auth
-from tornado_socketio_jwt import authenticator_for
-from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 from tests.lifecycle_support import (
     assert_logged,
     assert_no_token_logged,
@@ -19,6 +17,14 @@ from tests.lifecycle_support import (
     wait_until,
 )
 from tests.support import connected_client, server_url
+from tornado_socketio_jwt import (
+    AuthSettings,
+    RevocationList,
+    TokenRevokedError,
+    attach_jwt_auth,
+    authenticator_for,
+)
+from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 
 
 @pytest.fixture
@@ -107,13 +113,11 @@ async def test_logout_all_cuts_every_socket_of_that_user_and_none_of_another(
     url = server_url(http_port)
     first, second, bobs = make_token(sub="1"), make_token(sub="1"), make_token(sub="2")
     record = ("token_revoked",)
-    async with connected_client(
-        url, auth={"token": first}, record=record
-    ) as a1, connected_client(
-        url, auth={"token": second}, record=record
-    ) as a2, connected_client(
-        url, auth={"token": bobs}, record=record
-    ) as bob:
+    async with (
+        connected_client(url, auth={"token": first}, record=record) as a1,
+        connected_client(url, auth={"token": second}, record=record) as a2,
+        connected_client(url, auth={"token": bobs}, record=record) as bob,
+    ):
         assert a1.connected and a2.connected and bob.connected
         assert await logout(http_client, http_port, first, everything=True) == 204
 

@@ -12,7 +12,6 @@ import urllib.request
 import pytest
 
 import server
-from tornado_socketio_jwt import SQLiteUserStore
 from tests.server_process import (
     ROOT,
     demo_password,
@@ -20,6 +19,7 @@ from tests.server_process import (
     http_login,
     running_server,
 )
+from tornado_socketio_jwt import SQLiteUserStore
 
 
 def run(args, data_dir, stdin="", env=None, timeout=30):
@@ -87,6 +87,7 @@ def test_adduser_reads_a_piped_password_and_stores_an_argon2id_hash(tmp_path):
     store = SQLiteUserStore(str(tmp_path / "users.sqlite3"))
     try:
         row = store._row("username = ?", "carol")
+        assert row is not None
         assert row[2].startswith("$argon2id$") and "s3cret-pass" not in row[2]
         assert row[3] == "carol@example.com" and row[4] == "Carol"
     finally:

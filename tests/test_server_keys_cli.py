@@ -12,9 +12,9 @@ import jwt
 import pytest
 
 import server
+from tests.server_process import demo_password, free_port, http_login, running_server
 from tornado_socketio_jwt import JWKSKeySource, KeyRing
 from tornado_socketio_jwt.keys.pem import write_key_pair
-from tests.server_process import demo_password, free_port, http_login, running_server
 
 NEW_VARIABLES = (
     "JWT_PRIVATE_KEY",
@@ -31,7 +31,7 @@ NEW_VARIABLES = (
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in NEW_VARIABLES + ("JWT_SECRET", "JWT_ISSUER"):
+    for name in (*NEW_VARIABLES, "JWT_SECRET", "JWT_ISSUER"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -106,7 +106,7 @@ def test_environment_supplies_the_key_files(
 
 
 def test_verify_keys_directory_keeps_old_tokens_verifying(tmp_path: Path) -> None:
-    old_private, _ = write_key_pair(tmp_path / "old", "RS256")
+    _old_private, _ = write_key_pair(tmp_path / "old", "RS256")
     new_private, _ = write_key_pair(tmp_path / "new", "RS256")
     (
         tmp_path / "old" / "jwt-private.pem"
@@ -142,7 +142,7 @@ def test_key_that_does_not_fit_the_algorithms_is_a_configuration_error(
 
 
 def test_jwks_url_without_issuer_and_audience_refuses_to_start(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="--issuer.*--audience"):
+    with pytest.raises(SystemExit, match=r"--issuer.*--audience"):
         server.build_settings(
             parse(
                 "--data-dir",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import pytest
 
-from tornado_socketio_jwt import authenticator_for, user_room
 from tests.support import ALICE, BOB, connected_client, server_url
+from tornado_socketio_jwt import authenticator_for, user_room
 
 UNAUTHORIZED = "UnauthorizedError"
 
@@ -138,11 +139,12 @@ async def test_message_sender_identity_comes_from_the_token_not_the_payload(
     url = server_url(http_port)
     alice_token = make_token(sub="1", email=ALICE["email"])
     bob_token = make_token(sub="2", email=BOB["email"])
-    async with connected_client(
-        url, auth={"token": alice_token}, record=("message",)
-    ) as alice, connected_client(
-        url, auth={"token": bob_token}, record=("message",)
-    ) as bob:
+    async with (
+        connected_client(
+            url, auth={"token": alice_token}, record=("message",)
+        ) as alice,
+        connected_client(url, auth={"token": bob_token}, record=("message",)) as bob,
+    ):
         forged = {"text": "hello", "from": {"sub": "2", "email": BOB["email"]}}
         ack = await alice.client.call("message", forged, timeout=5)
         received = await bob.next_event("message")
@@ -239,7 +241,7 @@ async def test_events_sent_before_a_refused_handshake_never_reach_a_handler(
 async def test_failure_and_success_hooks_get_code_sid_and_address_never_the_token(
     http_server, http_port, make_token, sio
 ):
-    seen = []
+    seen: list[tuple[Any, ...]] = []
     authenticator = authenticator_for(sio)
     authenticator._on_failure = lambda code, sid, addr: seen.append(
         ("fail", code, addr)

@@ -13,9 +13,10 @@ import configparser
 import inspect
 import logging
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import socketio

@@ -7,6 +7,7 @@ import time
 import jwt
 import pytest
 
+from tests.support import sign
 from tornado_socketio_jwt import (
     AuthSettings,
     CredentialsBadFormatError,
@@ -16,7 +17,6 @@ from tornado_socketio_jwt import (
     issue_token,
     verify_token,
 )
-from tests.support import sign
 
 SECRET = "s" * 32
 OTHER_SECRET = "o" * 32
@@ -113,7 +113,7 @@ def test_non_string_token_is_credentials_bad_format(settings, keys, token):
             lambda: sign(SECRET, nbf=int(time.time()) + 600), id="not-yet-valid"
         ),
         pytest.param(
-            lambda: jwt.encode({"sub": "1"}, None, algorithm="none"), id="alg-none"
+            lambda: jwt.encode({"sub": "1"}, "", algorithm="none"), id="alg-none"
         ),
     ],
 )

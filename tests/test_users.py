@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from tornado_socketio_jwt.storage.users import UserExistsError
 from tests.support import ALICE
+from tornado_socketio_jwt.storage.users import UserExistsError
 
 
 def test_passwords_are_stored_as_argon2id_hashes(users):
@@ -35,17 +35,16 @@ async def test_authenticate_accepts_the_right_password_only(users):
 @pytest.mark.gen_test
 async def test_hashing_and_sqlite_run_off_the_ioloop_thread(users, monkeypatch):
     threads = []
-    original_check, original_row = users._check, users._row
-    monkeypatch.setattr(
-        users,
-        "_check",
-        lambda *a: threads.append(threading.current_thread()) or original_check(*a),
-    )
-    monkeypatch.setattr(
-        users,
-        "_row",
-        lambda *a: threads.append(threading.current_thread()) or original_row(*a),
-    )
+
+    def recording(original):
+        def run(*args):
+            threads.append(threading.current_thread())
+            return original(*args)
+
+        return run
+
+    monkeypatch.setattr(users, "_check", recording(users._check))
+    monkeypatch.setattr(users, "_row", recording(users._row))
     await users.authenticate("alice", ALICE["password"])
     assert len(threads) == 2
     assert threading.main_thread() not in threads

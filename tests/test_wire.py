@@ -13,6 +13,7 @@ async def open_socket(port):
         f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
     )
     opening = await conn.read_message()
+    assert isinstance(opening, str)
     assert opening.startswith("0{") and '"sid"' in opening
     return conn
 

@@ -7,7 +7,8 @@ fields that point elsewhere (``jku``, ``x5u``, ``jwk``, ``x5c``) are ignored.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import jwt
 

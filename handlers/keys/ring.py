@@ -7,12 +7,13 @@ the same ``kid`` on every server and every restart.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import jwt
 
-from .jwk import algorithm_for, kid_of, public_jwk, public_key_of
 from .base import select_key
+from .jwk import algorithm_for, kid_of, public_jwk, public_key_of
 from .pem import (
     PrivateKey,
     PublicKey,

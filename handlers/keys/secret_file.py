@@ -22,7 +22,9 @@ def read_or_create_secret(path: str | os.PathLike[str]) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         if stat.S_IMODE(path.stat().st_mode) & 0o077:
-            raise PermissionError(f"{path} is readable by other users; chmod 600 it")
+            raise PermissionError(
+                f"{path} is readable by other users; chmod 600 it"
+            ) from None
         return path.read_text().strip()
     with os.fdopen(fd, "w") as f:
         f.write(secrets.token_urlsafe(SECRET_BYTES))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
+from .base import KeySource
 from .remote import JWKSKeySource
 from .ring import KeyRing
-from .base import KeySource
 
 __all__ = ["key_source_for", "DEFAULT_JWKS_ALGORITHMS"]
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from typing import Any, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from ..errors import ForbiddenError
 from ..grants import Requirement
@@ -29,7 +30,6 @@ log = logging.getLogger("tornado_socketio_jwt")
 
 FORBIDDEN_ACK = {"error": ForbiddenError.code}
 Handler = Callable[..., Any]
-
 
 
 def _requirement(

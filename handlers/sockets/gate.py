@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any, Awaitable, Callable, Iterable, Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 import socketio
 
@@ -32,7 +33,9 @@ log = logging.getLogger("tornado_socketio_jwt")
 
 # The server's and the client's reserved names (python-socketio's
 # reserved_events): no client may send an event called any of these.
-RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "__disconnect_final"})
+RESERVED_EVENTS = frozenset(
+    {"connect", "disconnect", "connect_error", "__disconnect_final"}
+)
 HOOKS = ("_trigger_event", "_handle_event")
 SERVER_FAULT = "The server could not accept the connection."
 Dispatch = Callable[..., Awaitable[Any]]

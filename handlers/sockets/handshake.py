@@ -9,7 +9,8 @@ answered here.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import socketio
 

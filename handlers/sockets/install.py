@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..authenticator import Authenticator
 from .event_flow import EventFlow
@@ -33,7 +34,9 @@ def install_socket_auth(
         if not isinstance(namespace, str) or not namespace.startswith("/"):
             raise ValueError(f"exempt namespace must start with '/': {namespace!r}")
     gate = Gate(sio, exempt)
-    flow_class = EventFlow if authenticator.settings.auth_flow == "event" else HandshakeFlow
+    flow_class = (
+        EventFlow if authenticator.settings.auth_flow == "event" else HandshakeFlow
+    )
     flow = flow_class(authenticator, state.rules, gate)
     gate.install(flow)
     state.authenticator, state.gate, state.flow = authenticator, gate, flow

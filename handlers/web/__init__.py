@@ -1,1 +1,1 @@
-"""The HTTP side: login, logout, token refresh, JWKS, health, the page, the access log."""
+"""The HTTP side: login, logout, refresh, JWKS, health, the page, the access log."""

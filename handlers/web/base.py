@@ -9,8 +9,8 @@ from urllib.parse import parse_qs
 
 import tornado.web
 
-from ..errors import AuthError, BadRequestError
 from ..config import AuthSettings
+from ..errors import AuthError, BadRequestError
 
 __all__ = ["JSONHandler"]
 

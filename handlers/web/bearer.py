@@ -6,9 +6,9 @@ from typing import Any
 
 from ..authenticator import Authenticator
 from ..config import AuthSettings
+from ..credentials import extract_token
 from ..errors import CredentialsRequiredError
 from .base import JSONHandler
-from ..credentials import extract_token
 
 __all__ = ["BearerHandler"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict, deque
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["FailureLimiter"]
 

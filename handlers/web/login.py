@@ -6,12 +6,11 @@ import time
 from typing import Any
 
 from ..authenticator import Authenticator
-from ..errors import BadRequestError, InvalidCredentialsError
-from ..errors import TooManyAttemptsError
+from ..errors import BadRequestError, InvalidCredentialsError, TooManyAttemptsError
+from ..storage.users import UserStore
+from ..tokens import issue_token
 from .base import JSONHandler
 from .limits import FailureLimiter
-from ..tokens import issue_token
-from ..storage.users import UserStore
 
 __all__ = ["LoginHandler", "LoginLimits"]
 
