@@ -8,20 +8,17 @@ from typing import Any
 import socketio
 import tornado.web
 
-from .authenticator import Authenticator, FailureHook, SuccessHook
+from .authenticator import Authenticator
 from .config import AuthSettings
-from .keys import KeySource, SharedSecretKey, can_sign, public_jwks, signing_algorithm
+from .hooks import FailureHook, SuccessHook
+from .keys import KeySource, SharedSecretKey, can_sign, signing_algorithm
 from .revocation import RevocationList
 from .sockets.demo import register_chat, register_whoami
+from .sockets.extension import is_gated
 from .sockets.install import install_socket_auth
 from .storage.revocations import RevocationStore
 from .storage.users import UserStore
-from .web.health import HealthHandler
-from .web.jwks import JWKS_PATTERN, JWKSHandler
-from .web.login import LoginHandler, LoginLimits
-from .web.logout import LogoutHandler
-from .web.refresh import TokenRefreshHandler
-from .web.static import client_specs, find_static_dir
+from .web.routes import http_specs
 
 __all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
 
@@ -101,11 +98,7 @@ def attach_jwt_auth(
     _check_choices(routes, ROUTES, "route")
     _check_choices(events, EVENTS, "event")
     keys = keys or _default_keys(settings)
-    _check_keys(settings, keys)
-    if not can_sign(keys):
-        routes = tuple(route for route in routes if route not in ISSUING_ROUTES)
-    if "login" in routes and users is None:
-        raise ValueError("the login route needs a user store (users=...)")
+    routes = _served_routes(settings, keys, users, routes)
     authenticator = Authenticator(
         sio,
         settings,
@@ -119,7 +112,27 @@ def attach_jwt_auth(
     for namespace in namespaces:
         for event in events:
             _EVENT_REGISTRARS[event](sio, namespace)
-    return _url_specs(sio, settings, authenticator, users, routes, prefix)
+    specs = []
+    if "socketio" in routes:
+        handler = socketio.get_tornado_handler(sio)
+        specs.append(
+            tornado.web.url(rf"{prefix}/socket.io/", handler, name="tsj.socketio")
+        )
+    return specs + http_specs(settings, authenticator, users, routes, prefix)
+
+
+def _served_routes(
+    settings: AuthSettings,
+    keys: KeySource,
+    users: UserStore | None,
+    routes: tuple[str, ...],
+) -> tuple[str, ...]:
+    _check_keys(settings, keys)
+    if not can_sign(keys):  # verify-only: the issuer owns sessions
+        routes = tuple(route for route in routes if route not in ISSUING_ROUTES)
+    if "login" in routes and users is None:
+        raise ValueError("the login route needs a user store (users=...)")
+    return routes
 
 
 def _check_server(sio: Any) -> None:
@@ -131,6 +144,8 @@ def _check_server(sio: Any) -> None:
     # refused token would already have been told "connected".
     if sio.always_connect:
         raise ValueError("always_connect=True defeats handshake authentication")
+    if is_gated(sio):
+        raise ValueError("attach_jwt_auth() was already called on this server")
 
 
 def _check_choices(given: tuple[str, ...], allowed: tuple[str, ...], what: str) -> None:
@@ -156,59 +171,3 @@ def _check_keys(settings: AuthSettings, keys: KeySource) -> None:
         signs = signing_algorithm(keys, settings.algorithms[0])
         if signs not in settings.algorithms:
             raise ValueError(f"the signing key's algorithm {signs} is not configured")
-
-
-def _url_specs(
-    sio: Any,
-    settings: AuthSettings,
-    authenticator: Authenticator,
-    users: UserStore | None,
-    routes: tuple[str, ...],
-    prefix: str,
-) -> list[tornado.web.URLSpec]:
-    url = tornado.web.url
-    common = {"settings": settings, "authenticator": authenticator}
-    specs: list[tornado.web.URLSpec] = []
-    if "socketio" in routes:
-        specs.append(
-            url(
-                rf"{prefix}/socket.io/",
-                socketio.get_tornado_handler(sio),
-                name="tsj.socketio",
-            )
-        )
-    if "login" in routes:
-        limits = LoginLimits(settings.login_max_failures, settings.login_window)
-        specs.append(
-            url(
-                rf"{prefix}/login",
-                LoginHandler,
-                dict(common, users=users, limits=limits),
-                name="tsj.login",
-            )
-        )
-    if "logout" in routes:
-        specs.append(url(rf"{prefix}/logout", LogoutHandler, common, name="tsj.logout"))
-    if "refresh" in routes:
-        specs.append(
-            url(
-                rf"{prefix}/token/refresh",
-                TokenRefreshHandler,
-                common,
-                name="tsj.refresh",
-            )
-        )
-    if "health" in routes:
-        specs.append(url(rf"{prefix}/healthz", HealthHandler, name="tsj.health"))
-    if "jwks" in routes and public_jwks(authenticator.keys) is not None:
-        specs.append(
-            url(
-                prefix + JWKS_PATTERN,
-                JWKSHandler,
-                {"keys": authenticator.keys},
-                name="tsj.jwks",
-            )
-        )
-    if "client" in routes:
-        specs.extend(client_specs(find_static_dir(settings.static_dir), prefix))
-    return specs

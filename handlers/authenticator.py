@@ -7,16 +7,16 @@ Shared by the handshake gate, the ``authenticate`` event flow, ``/logout`` and
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .config import AuthSettings
 from .deadlines import DeadlineScheduler
 from .errors import AuthError, TokenExpiredError, TokenRevokedError, UnauthorizedError
+from .hooks import FailureHook, SuccessHook, run_hook
 from .keys import KeySource, prepare_keys
 from .live import LiveSockets, SocketKey
 from .revocation import RevocationList
@@ -27,8 +27,6 @@ __all__ = ["Authenticator", "FailureHook", "SuccessHook"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
-FailureHook = Callable[[str, str, "str | None"], "Awaitable[None] | None"]
-SuccessHook = Callable[[str, Mapping[str, Any]], "Awaitable[None] | None"]
 # Expired revocations are dropped from memory at most this often (seconds).
 PRUNE_INTERVAL = 60.0
 
@@ -97,21 +95,7 @@ class Authenticator:
         """The socket is in (the app's connect handler accepted it): log, hook."""
         log.info("socket authenticated sid=%s sub=%s", sid, claims.get("sub"))
         if self._on_success is not None:
-            await _run_hook(self._on_success, sid, claims)
-
-    def still_valid(
-        self, sid: str, namespace: str, claims: Mapping[str, Any]
-    ) -> UnauthorizedError | None:
-        """Why an admitted socket must not be let in after all (revoked or expired
-        while the app's connect handler ran), or ``None``."""
-        if self.revocations.is_revoked(claims):
-            return TokenRevokedError()
-        exp = claims.get("exp")
-        if exp is not None and float(exp) + self.settings.leeway <= self.clock():
-            return TokenExpiredError()
-        if self.live.claims(sid, namespace) is not claims:
-            return TokenRevokedError()  # cut by a logout while we waited
-        return None
+            await run_hook(self._on_success, sid, claims)
 
     def track(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
         """Index a socket's claims and (re)set its expiry deadline."""
@@ -144,7 +128,7 @@ class Authenticator:
         remote = environ.get("REMOTE_ADDR")
         log.info("%s refused sid=%s code=%s", action, sid, err.code)
         if self._on_failure is not None:
-            await _run_hook(self._on_failure, err.code, sid, remote)
+            await run_hook(self._on_failure, err.code, sid, remote)
 
     async def revoke(self, claims: Mapping[str, Any]) -> int:
         """Revoke one token and cut the sockets that use it; returns how many.
@@ -208,13 +192,3 @@ class Authenticator:
         for sid, namespace in sockets:
             if self.live.claims(sid, namespace) is not None:
                 await self.kick(sid, namespace, TokenExpiredError())
-
-
-async def _run_hook(hook: Callable[..., Any], *args: Any) -> None:
-    # A hook is the app's code: its failure is logged, never the socket's fate.
-    try:
-        result = hook(*args)
-        if inspect.isawaitable(result):
-            await result
-    except Exception:
-        log.exception("authentication hook %r failed", hook)

@@ -16,7 +16,7 @@ import socketio
 
 from ..authenticator import Authenticator
 from ..credentials import extract_token
-from ..errors import UnauthorizedError
+from ..errors import TokenExpiredError, TokenRevokedError, UnauthorizedError
 from .gate import Gate
 from .refresh import REFRESH_EVENT, refresh_socket
 from .rules import NamespaceRules
@@ -67,7 +67,7 @@ class HandshakeFlow:
         if result is False:
             authenticator.forget(sid, namespace)
             return False
-        err = authenticator.still_valid(sid, namespace, claims)
+        err = _still_valid(authenticator, sid, namespace, claims)
         if err is not None:
             authenticator.forget(sid, namespace)
             await authenticator.refused(err, sid, environ)
@@ -110,3 +110,19 @@ class HandshakeFlow:
             await authenticator.refused(err, sid, environ)
             raise to_connect_refusal(err) from None
         return claims
+
+
+def _still_valid(
+    authenticator: Authenticator, sid: str, namespace: str, claims: Mapping[str, Any]
+) -> UnauthorizedError | None:
+    """Why a socket must not be let in after all (revoked or expired while the
+    app's connect handler ran), or ``None``."""
+    if authenticator.revocations.is_revoked(claims):
+        return TokenRevokedError()
+    exp = claims.get("exp")
+    leeway = authenticator.settings.leeway
+    if exp is not None and float(exp) + leeway <= authenticator.clock():
+        return TokenExpiredError()
+    if authenticator.live.claims(sid, namespace) is not claims:
+        return TokenRevokedError()  # cut by a logout while we waited
+    return None

@@ -1,0 +1,54 @@
+"""The HTTP routes that ``attach_jwt_auth`` returns, as named URL specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tornado.web
+
+from ..authenticator import Authenticator
+from ..config import AuthSettings
+from ..keys import public_jwks
+from ..storage.users import UserStore
+from .health import HealthHandler
+from .jwks import JWKS_PATTERN, JWKSHandler
+from .login import LoginHandler, LoginLimits
+from .logout import LogoutHandler
+from .refresh import TokenRefreshHandler
+from .static import client_specs, find_static_dir
+
+__all__ = ["http_specs", "HTTP_ROUTES"]
+
+HTTP_ROUTES = ("login", "logout", "refresh", "client", "health", "jwks")
+
+
+def http_specs(
+    settings: AuthSettings,
+    authenticator: Authenticator,
+    users: UserStore | None,
+    routes: tuple[str, ...],
+    prefix: str = "",
+) -> list[tornado.web.URLSpec]:
+    """URL specs named ``tsj.<route>`` for the ``routes`` asked for, under ``prefix``.
+
+    ``"jwks"`` is served only when the key source has public keys.
+    """
+    common: dict[str, Any] = {"settings": settings, "authenticator": authenticator}
+    limits = LoginLimits(settings.login_max_failures, settings.login_window)
+    table: dict[str, tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = {
+        "login": ("/login", LoginHandler, dict(common, users=users, limits=limits)),
+        "logout": ("/logout", LogoutHandler, common),
+        "refresh": ("/token/refresh", TokenRefreshHandler, common),
+        "health": ("/healthz", HealthHandler, {}),
+        "jwks": (JWKS_PATTERN, JWKSHandler, {"keys": authenticator.keys}),
+    }
+    if public_jwks(authenticator.keys) is None:
+        del table["jwks"]
+    specs = [
+        tornado.web.url(prefix + path, handler, kwargs, name=f"tsj.{route}")
+        for route, (path, handler, kwargs) in table.items()
+        if route in routes
+    ]
+    if "client" in routes:
+        specs.extend(client_specs(find_static_dir(settings.static_dir), prefix))
+    return specs
