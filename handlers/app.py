@@ -16,6 +16,8 @@ from .revocation import RevocationList
 from .sockets.demo import register_chat, register_whoami
 from .sockets.extension import is_gated
 from .sockets.install import install_socket_auth
+from .sockets.packets import DEFAULT_MAX_ATTACHMENTS
+from .sockets.transport import socketio_handler
 from .storage.revocations import RevocationStore
 from .storage.users import UserStore
 from .web.routes import http_specs
@@ -43,6 +45,8 @@ def attach_jwt_auth(
     on_success: SuccessHook | None = None,
     revocation_store: RevocationStore | None = None,
     exempt_namespaces: Iterable[str] = (),
+    websocket_compression: bool = False,
+    max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
 ) -> list[tornado.web.URLSpec]:
     """Install JWT authentication on ``sio`` and return the URL specs to serve.
 
@@ -76,6 +80,13 @@ def attach_jwt_auth(
                               e.g. ``("/admin",)`` for python-socketio's
                               Admin UI (``sio.instrument(auth=...)``);
                               logged as a warning. Default none.
+    :param websocket_compression: offer permessage-deflate on the Socket.IO
+                                  route; default off (about 150 KiB per
+                                  connection, and inflation bombs).
+    :param max_attachments: the most binary attachments one Socket.IO packet
+                            may carry (default 10); a client that announces
+                            more is disconnected. Each is at most the
+                            server's ``max_http_buffer_size``.
     :return: ``tornado.web.URLSpec`` objects named ``tsj.<route>``.
     :raises ValueError: on a server or configuration the gate cannot protect.
 
@@ -108,13 +119,13 @@ def attach_jwt_auth(
         on_success=on_success,
         store=revocation_store,
     )
-    install_socket_auth(authenticator, exempt_namespaces)
+    install_socket_auth(authenticator, exempt_namespaces, max_attachments)
     for namespace in namespaces:
         for event in events:
             _EVENT_REGISTRARS[event](sio, namespace)
     specs = []
     if "socketio" in routes:
-        handler = socketio.get_tornado_handler(sio)
+        handler = socketio_handler(sio, compression=websocket_compression)
         specs.append(
             tornado.web.url(rf"{prefix}/socket.io/", handler, name="tsj.socketio")
         )

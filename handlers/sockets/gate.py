@@ -15,7 +15,9 @@ packet named ``connect``, so client packets are screened one step earlier, in
 names are dropped there. Lifecycle events come only from the transport.
 
 Both methods are private python-socketio API: the supported range is pinned in
-setup.cfg and ``tests/test_socketio_contract.py`` fails if either changes.
+setup.cfg and ``tests/test_socketio_contract.py`` fails if either changes. In
+front of both, :mod:`.packets` screens raw packets through Engine.IO's public
+``on("message")``.
 """
 
 from __future__ import annotations

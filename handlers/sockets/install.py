@@ -11,6 +11,7 @@ from .event_flow import EventFlow
 from .extension import SocketAuth, socket_auth
 from .gate import Gate
 from .handshake import HandshakeFlow
+from .packets import DEFAULT_MAX_ATTACHMENTS, PacketScreen
 
 __all__ = ["install_socket_auth"]
 
@@ -18,11 +19,15 @@ log = logging.getLogger("tornado_socketio_jwt")
 
 
 def install_socket_auth(
-    authenticator: Authenticator, exempt: Iterable[str] = ()
+    authenticator: Authenticator,
+    exempt: Iterable[str] = (),
+    max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
 ) -> SocketAuth:
-    """Gate every namespace of ``authenticator.sio`` with the configured flow.
+    """Gate every namespace of ``authenticator.sio`` with the configured flow,
+    behind the packet screen.
 
     :param exempt: namespaces that authenticate their own sockets; logged.
+    :param max_attachments: the most binary attachments one packet may carry.
     :raises ValueError: the server already has a gate, or a bad namespace.
     """
     sio: Any = authenticator.sio
@@ -33,12 +38,14 @@ def install_socket_auth(
     for namespace in exempt:
         if not isinstance(namespace, str) or not namespace.startswith("/"):
             raise ValueError(f"exempt namespace must start with '/': {namespace!r}")
+    screen = PacketScreen(sio, max_attachments)
     gate = Gate(sio, exempt)
     flow_class = (
         EventFlow if authenticator.settings.auth_flow == "event" else HandshakeFlow
     )
     flow = flow_class(authenticator, state.rules, gate)
     gate.install(flow)
+    screen.install()
     state.authenticator, state.gate, state.flow = authenticator, gate, flow
     for namespace in exempt:
         log.warning(
