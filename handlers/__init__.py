@@ -39,6 +39,7 @@ from .errors import (
     TokenMismatchError,
     TokenRevokedError,
     TooManyAttemptsError,
+    TooManyConnectionsError,
     UnauthorizedError,
 )
 from .grants import Requirement
@@ -46,6 +47,7 @@ from .keys import JWKSKeySource, KeyRing, KeySource, SharedSecretKey
 from .revocation import RevocationList
 from .sockets.authorization import authorize_event, authorize_namespace, requires
 from .sockets.extension import authenticator_for
+from .sockets.limits import SocketLimits
 from .sockets.namespace import AuthNamespace
 from .sockets.sessions import AUTHENTICATED_ROOM, current_user, user_room
 from .storage.revocations import RevocationStore, SQLiteRevocationStore
@@ -93,4 +95,6 @@ __all__ = [
     "InvalidCredentialsError",
     "BadRequestError",
     "TooManyAttemptsError",
+    "TooManyConnectionsError",
+    "SocketLimits",
 ]

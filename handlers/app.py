@@ -16,7 +16,7 @@ from .revocation import RevocationList
 from .sockets.demo import register_chat, register_whoami
 from .sockets.extension import is_gated
 from .sockets.install import install_socket_auth
-from .sockets.packets import DEFAULT_MAX_ATTACHMENTS
+from .sockets.limits import SocketLimits
 from .sockets.transport import socketio_handler
 from .storage.revocations import RevocationStore
 from .storage.users import UserStore
@@ -46,7 +46,7 @@ def attach_jwt_auth(
     revocation_store: RevocationStore | None = None,
     exempt_namespaces: Iterable[str] = (),
     websocket_compression: bool = False,
-    max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+    limits: SocketLimits | None = None,
 ) -> list[tornado.web.URLSpec]:
     """Install JWT authentication on ``sio`` and return the URL specs to serve.
 
@@ -83,10 +83,9 @@ def attach_jwt_auth(
     :param websocket_compression: offer permessage-deflate on the Socket.IO
                                   route; default off (about 150 KiB per
                                   connection, and inflation bombs).
-    :param max_attachments: the most binary attachments one Socket.IO packet
-                            may carry (default 10); a client that announces
-                            more is disconnected. Each is at most the
-                            server's ``max_http_buffer_size``.
+    :param limits: per-client :class:`SocketLimits` (connections per user
+                   and per address, the CONNECT timeout, attachments per
+                   packet); default ``SocketLimits()``.
     :return: ``tornado.web.URLSpec`` objects named ``tsj.<route>``.
     :raises ValueError: on a server or configuration the gate cannot protect.
 
@@ -119,7 +118,7 @@ def attach_jwt_auth(
         on_success=on_success,
         store=revocation_store,
     )
-    install_socket_auth(authenticator, exempt_namespaces, max_attachments)
+    install_socket_auth(authenticator, exempt_namespaces, limits)
     for namespace in namespaces:
         for event in events:
             _EVENT_REGISTRARS[event](sio, namespace)

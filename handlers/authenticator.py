@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .config import AuthSettings
+from .credentials import remote_address
 from .deadlines import DeadlineScheduler
 from .errors import AuthError, TokenExpiredError, TokenRevokedError, UnauthorizedError
 from .hooks import FailureHook, SuccessHook, run_hook
@@ -125,7 +126,7 @@ class Authenticator:
         :param action: what was refused, for the log line: ``"socket"``
                        (handshake or ``authenticate``), ``"refresh"``, ...
         """
-        remote = environ.get("REMOTE_ADDR")
+        remote = remote_address(environ)
         log.info("%s refused sid=%s code=%s", action, sid, err.code)
         if self._on_failure is not None:
             await run_hook(self._on_failure, err.code, sid, remote)

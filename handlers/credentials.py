@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from .errors import CredentialsBadFormatError, CredentialsRequiredError
 
-__all__ = ["extract_token", "TOKEN_SOURCES"]
+__all__ = ["extract_token", "remote_address", "TOKEN_SOURCES"]
 
 BEARER = "bearer"
 
@@ -72,3 +72,18 @@ _READERS: dict[str, Callable[[Mapping[str, Any], object], str | None]] = {
 }
 
 TOKEN_SOURCES = tuple(_READERS)
+
+
+def remote_address(environ: Mapping[str, Any]) -> str | None:
+    """The client's address: the Tornado request's ``remote_ip`` when there is one.
+
+    python-engineio's Tornado driver writes ``REMOTE_ADDR = "127.0.0.1"`` into
+    every environ, so that key alone would make every client look local.
+    """
+    handler = environ.get("tornado.handler")
+    request = getattr(handler, "request", None)
+    address = getattr(request, "remote_ip", None)
+    if isinstance(address, str):
+        return address
+    value = environ.get("REMOTE_ADDR")
+    return value if isinstance(value, str) else None

@@ -20,6 +20,7 @@ __all__ = [
     "AlreadyAuthenticatedError",
     "SessionExpiredError",
     "ForbiddenError",
+    "TooManyConnectionsError",
     "InvalidCredentialsError",
     "BadRequestError",
     "TooManyAttemptsError",
@@ -109,6 +110,14 @@ class ForbiddenError(UnauthorizedError):
     code = "forbidden"
     message = "The token does not grant access to this resource."
     status = 403
+
+
+class TooManyConnectionsError(UnauthorizedError):
+    """A per-user or per-address connection limit is reached."""
+
+    code = "too_many_connections"
+    message = "Too many connections; close one and try again."
+    status = 429
 
 
 class InvalidCredentialsError(AuthError):

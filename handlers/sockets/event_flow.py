@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..live import SocketKey
 from .gate import Gate
+from .limits import SessionTracker
 from .refresh import REFRESH_EVENT, refresh_socket
 from .rules import NamespaceRules
 from .sessions import admit
@@ -47,11 +48,16 @@ class EventFlow:
     """The ``authenticate`` flow of one server, on every namespace."""
 
     def __init__(
-        self, authenticator: Authenticator, rules: NamespaceRules, gate: Gate
+        self,
+        authenticator: Authenticator,
+        rules: NamespaceRules,
+        gate: Gate,
+        sessions: SessionTracker,
     ) -> None:
         self.authenticator = authenticator
         self.rules = rules
         self.gate = gate
+        self.sessions = sessions
         self.admitted: set[SocketKey] = set()
         self._pending: dict[SocketKey, tuple[dict[str, Any], object]] = {}
         self._admitting: set[SocketKey] = set()
@@ -101,6 +107,7 @@ class EventFlow:
         try:
             claims = await self.authenticator.verify(extract_token({}, data, ("auth",)))
             self.rules.check(self.authenticator.sio, namespace, claims)
+            self.sessions.check(environ, claims)
         except UnauthorizedError as err:
             self._admitting.discard(key)
             await self._refuse(sid, namespace, environ, err)

@@ -18,6 +18,7 @@ from ..authenticator import Authenticator
 from ..credentials import extract_token
 from ..errors import TokenExpiredError, TokenRevokedError, UnauthorizedError
 from .gate import Gate
+from .limits import SessionTracker
 from .refresh import REFRESH_EVENT, refresh_socket
 from .rules import NamespaceRules
 from .sessions import admit
@@ -40,11 +41,16 @@ class HandshakeFlow:
     """Authenticate each ``connect`` from its token; gate everything after it."""
 
     def __init__(
-        self, authenticator: Authenticator, rules: NamespaceRules, gate: Gate
+        self,
+        authenticator: Authenticator,
+        rules: NamespaceRules,
+        gate: Gate,
+        sessions: SessionTracker,
     ) -> None:
         self.authenticator = authenticator
         self.rules = rules
         self.gate = gate
+        self.sessions = sessions
 
     async def connect(
         self, namespace: str, sid: str, environ: dict[str, Any], auth: object = None
@@ -106,6 +112,7 @@ class HandshakeFlow:
             token = extract_token(environ, auth, authenticator.settings.token_sources)
             claims = await authenticator.verify(token)
             self.rules.check(authenticator.sio, namespace, claims)
+            self.sessions.check(environ, claims)
         except UnauthorizedError as err:
             await authenticator.refused(err, sid, environ)
             raise to_connect_refusal(err) from None

@@ -11,7 +11,8 @@ from .event_flow import EventFlow
 from .extension import SocketAuth, socket_auth
 from .gate import Gate
 from .handshake import HandshakeFlow
-from .packets import DEFAULT_MAX_ATTACHMENTS, PacketScreen
+from .limits import SessionTracker, SocketLimits
+from .packets import PacketScreen
 
 __all__ = ["install_socket_auth"]
 
@@ -21,13 +22,13 @@ log = logging.getLogger("tornado_socketio_jwt")
 def install_socket_auth(
     authenticator: Authenticator,
     exempt: Iterable[str] = (),
-    max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+    limits: SocketLimits | None = None,
 ) -> SocketAuth:
     """Gate every namespace of ``authenticator.sio`` with the configured flow,
     behind the packet screen.
 
     :param exempt: namespaces that authenticate their own sockets; logged.
-    :param max_attachments: the most binary attachments one packet may carry.
+    :param limits: per-client limits; default :class:`SocketLimits()`.
     :raises ValueError: the server already has a gate, or a bad namespace.
     """
     sio: Any = authenticator.sio
@@ -38,14 +39,17 @@ def install_socket_auth(
     for namespace in exempt:
         if not isinstance(namespace, str) or not namespace.startswith("/"):
             raise ValueError(f"exempt namespace must start with '/': {namespace!r}")
-    screen = PacketScreen(sio, max_attachments)
+    limits = limits or SocketLimits()
+    screen = PacketScreen(sio, limits.max_attachments)
+    sessions = SessionTracker(authenticator, limits, authenticator.clock)
     gate = Gate(sio, exempt)
     flow_class = (
         EventFlow if authenticator.settings.auth_flow == "event" else HandshakeFlow
     )
-    flow = flow_class(authenticator, state.rules, gate)
+    flow = flow_class(authenticator, state.rules, gate, sessions)
     gate.install(flow)
     screen.install()
+    sessions.install()
     state.authenticator, state.gate, state.flow = authenticator, gate, flow
     for namespace in exempt:
         log.warning(

@@ -23,6 +23,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .transport import close_session
+
 __all__ = ["PacketScreen", "DEFAULT_MAX_ATTACHMENTS"]
 
 log = logging.getLogger("tornado_socketio_jwt")
@@ -97,10 +99,4 @@ class PacketScreen:
 
     async def _close(self, eio_sid: str, why: str) -> None:
         log.debug("client disconnected: %s", why)
-        # python-socketio keeps each Engine.IO session's WSGI environ here.
-        environ = getattr(self.sio, "environ", {}).get(eio_sid) or {}
-        await self.sio.eio.disconnect(eio_sid)
-        websocket = environ.get("tornado.handler")
-        if websocket is not None and hasattr(websocket, "close"):
-            # Engine.IO only asks the client to close; a hostile one would not.
-            websocket.close()
+        await close_session(self.sio, eio_sid)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import socketio
 
-__all__ = ["socketio_handler", "origin_allowed"]
+__all__ = ["socketio_handler", "origin_allowed", "close_session"]
 
 
 def origin_allowed(allowed: Any, origin: str, host: str | None) -> bool:
@@ -71,3 +71,17 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             task.add_done_callback(lambda _: self.close())
 
     return SocketIOHandler
+
+
+async def close_session(sio: Any, eio_sid: str) -> None:
+    """End an Engine.IO session, and its WebSocket even if the client ignores it.
+
+    Engine.IO only asks a WebSocket client to close (a CLOSE packet); a hostile
+    client would keep the connection until the ping timeout.
+    """
+    # python-socketio keeps each Engine.IO session's WSGI environ here.
+    environ = getattr(sio, "environ", {}).get(eio_sid) or {}
+    await sio.eio.disconnect(eio_sid)
+    websocket = environ.get("tornado.handler")
+    if websocket is not None and hasattr(websocket, "close"):
+        websocket.close()

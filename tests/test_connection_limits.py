@@ -1,0 +1,105 @@
+"""Connections per user and per address, and sessions that never connect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+import socketio
+import tornado.web
+
+from tests.conftest import stop
+from tests.raw_socket import RawSocket
+from tests.support import connected_client, server_url
+from tornado_socketio_jwt import AuthSettings, SocketLimits, attach_jwt_auth
+
+TOO_MANY = "too_many_connections"
+
+
+@pytest.fixture
+def limits() -> SocketLimits:
+    return SocketLimits(max_connections_per_user=2)
+
+
+@pytest.fixture
+def app(settings: AuthSettings, io_loop: Any, limits: SocketLimits) -> Any:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    yield tornado.web.Application(
+        attach_jwt_auth(sio, settings, routes=("socketio",), limits=limits)
+    )
+    io_loop.run_sync(lambda: stop(sio))
+
+
+@pytest.mark.gen_test
+async def test_one_user_past_the_limit_is_refused_with_too_many_connections(
+    http_server: Any, http_port: int, make_token: Callable[..., str]
+) -> None:
+    url = server_url(http_port)
+    async with AsyncExitStack() as stack:
+        for _ in range(2):
+            held = await stack.enter_async_context(
+                connected_client(url, auth={"token": make_token(sub="1")})
+            )
+            assert held.connected
+        async with connected_client(url, auth={"token": make_token(sub="1")}) as c:
+            assert not c.connected
+        error = c.connect_errors[0]
+        assert error.get("data", error)["code"] == TOO_MANY
+        async with connected_client(url, auth={"token": make_token(sub="2")}) as c:
+            assert c.connected  # another user is not affected
+        await held.client.disconnect()
+        async with connected_client(url, auth={"token": make_token(sub="1")}) as c:
+            assert c.connected  # a socket closed is a place freed
+
+
+@pytest.mark.parametrize("limits", [SocketLimits(max_connections_per_address=2)])
+@pytest.mark.gen_test
+async def test_one_address_past_the_limit_is_refused_with_too_many_connections(
+    http_server: Any, http_port: int, make_token: Callable[..., str], limits: Any
+) -> None:
+    sockets = [await RawSocket.open(http_port) for _ in range(3)]
+    try:
+        answers = [
+            await raw.connect({"token": make_token(sub=str(i))})
+            for i, raw in enumerate(sockets)
+        ]
+    finally:
+        for raw in sockets:
+            raw.close()
+    assert all(a.startswith('40{"sid"') for a in answers[:2])
+    refusal = json.loads(answers[2][2:])
+    assert refusal["data"] == {"code": TOO_MANY, "type": "UnauthorizedError"}
+
+
+@pytest.mark.parametrize("limits", [SocketLimits(connect_timeout=0.3)])
+@pytest.mark.gen_test
+async def test_a_session_that_connects_no_namespace_in_time_is_closed(
+    http_server: Any, http_port: int, make_token: Callable[..., str], limits: Any
+) -> None:
+    idle = await RawSocket.open(http_port)
+    active = await RawSocket.open(http_port)
+    try:
+        assert (await active.connect({"token": make_token()})).startswith("40")
+        assert await asyncio.wait_for(idle.read_until("\x00never"), 3) == ""
+        assert (await active.call("whoami"))[0]["sub"] == "1"
+    finally:
+        idle.close()
+        active.close()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"max_connections_per_user": 0},
+        {"max_connections_per_address": -1},
+        {"connect_timeout": 0},
+        {"max_attachments": -1},
+    ],
+)
+def test_limits_are_checked_when_they_are_made(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        SocketLimits(**options)
