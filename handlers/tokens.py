@@ -36,6 +36,8 @@ REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
 )
 UNVERIFIABLE = "The token cannot be verified right now."
 AUTH_TIME = "auth_time"
+# NumericDates are written as whole seconds: most verifiers type them as integers.
+DATE_CLAIMS = ("iat", "exp", "nbf", AUTH_TIME)
 # Set afresh by issue_token (or by the issuer's settings), never carried over.
 REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 
@@ -54,17 +56,16 @@ def issue_token(
     :param claims: extra claims (profile fields, ``auth_time``, ...); the
                    registered ones below always win.
     :param now: the issue time in epoch seconds; default the current time.
+                Written as whole seconds (rounded down), like every date.
     :param ttl: lifetime in seconds; default ``settings.token_ttl``.
     :return: ``(token, payload)``.
     """
-    issued_at = time.time() if now is None else now
-    payload: dict[str, Any] = dict(claims or {})
+    issued_at = math.floor(time.time() if now is None else now)
+    payload = _whole_dates(claims or {})
     payload.update(
         sub=str(sub),
-        # Millisecond iat (RFC 7519 allows fractions): a per-user cut-off from
-        # "log out everywhere" must not also revoke a login in the same second.
-        iat=int(issued_at) if issued_at == int(issued_at) else round(issued_at, 3),
-        exp=int(issued_at) + (settings.token_ttl if ttl is None else ttl),
+        iat=issued_at,
+        exp=issued_at + (settings.token_ttl if ttl is None else ttl),
         jti=uuid.uuid4().hex,
     )
     if settings.issuer is not None:
@@ -76,6 +77,15 @@ def issue_token(
     algorithm = signing_algorithm(keys, settings.algorithms[0])
     token = jwt.encode(payload, key, algorithm=algorithm, headers=headers)
     return token, payload
+
+
+def _whole_dates(claims: Mapping[str, Any]) -> dict[str, Any]:
+    payload = dict(claims)
+    for name in DATE_CLAIMS:
+        value = payload.get(name)
+        if isinstance(value, float) and math.isfinite(value):
+            payload[name] = math.floor(value)
+    return payload
 
 
 def read_header(token: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..authenticator import Authenticator
@@ -10,8 +9,9 @@ from ..errors import BadRequestError, InvalidCredentialsError
 from ..errors import TooManyAttemptsError
 from .base import JSONHandler
 from .limits import FailureLimiter
+from ..revocation import wait_to_issue
 from ..tokens import issue_token
-from ..storage.users import UserStore
+from ..storage.users import User, UserStore
 
 __all__ = ["LoginHandler", "LoginLimits"]
 
@@ -70,13 +70,17 @@ class LoginHandler(JSONHandler):
             raise InvalidCredentialsError()
         limits.by_user.reset(user_key)
         limits.by_address.forgive(address_key)
-        now = time.time()
+        token = await self._issue(user)
+        ttl = self.authenticator.settings.token_ttl
+        self.write({"token": token, "token_type": "Bearer", "expires_in": ttl})
+
+    async def _issue(self, user: User) -> str:
+        auth = self.authenticator
+        # Never inside a "log out everywhere" cut-off made this very second.
+        now = await wait_to_issue(auth.revocations, str(user.id), auth.clock)
         claims = {**user.claims(), "auth_time": int(now)}
-        settings, keys = self.authenticator.settings, self.authenticator.keys
-        token, _ = issue_token(settings, keys, str(user.id), claims, now=now)
-        self.write(
-            {"token": token, "token_type": "Bearer", "expires_in": settings.token_ttl}
-        )
+        token, _ = issue_token(auth.settings, auth.keys, str(user.id), claims, now=now)
+        return token
 
     def _credentials(self) -> tuple[str, str]:
         body = self.json_body()

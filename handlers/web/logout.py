@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from ..errors import BadRequestError
@@ -17,9 +18,11 @@ class LogoutHandler(BearerHandler):
         claims = await self.bearer_claims()
         everything = self._wants_all()
         if everything:
-            now = time.time()
-            until = now + self.auth_settings.token_ttl + self.auth_settings.leeway
-            await self.authenticator.revoke_user(str(claims["sub"]), now, until)
+            # The whole second: dates are whole seconds, so this covers a token
+            # issued earlier in this second; later logins wait for the next.
+            before = math.floor(time.time())
+            until = before + self.auth_settings.token_ttl + self.auth_settings.leeway
+            await self.authenticator.revoke_user(str(claims["sub"]), before, until)
         elif "jti" in claims:
             await self.authenticator.revoke(claims)
         else:  # possible only when required_claims leaves jti out
