@@ -56,13 +56,18 @@ class RevocationStore(Protocol):
         self, sub: str, not_after_iat: float, expires_at: float
     ) -> None:
         """Persist a per-user cut-off: tokens of ``sub`` issued at or before
-        ``not_after_iat`` are revoked, until ``expires_at``."""
+        ``not_after_iat`` are revoked (``expires_at`` is recorded; the
+        SQLite store keeps cut-offs for good)."""
 
 
 class SQLiteRevocationStore:
-    """Revocations in one SQLite file (WAL), pruned once their tokens expire.
+    """Revocations in one SQLite file (WAL).
 
-    Entries are pruned at start-up and whenever a revocation is written.
+    Revoked ids are pruned once their tokens expire, at start-up and whenever
+    a revocation is written. Per-user cut-offs are never pruned: the tokens
+    they cover may have been issued under any earlier ``token_ttl`` (or by
+    ``/token/refresh`` up to ``max_session_age``), so no setting known at load
+    time bounds their lifetime; there is at most one row per user.
 
     :param path: the database file (created with its tables if missing).
     :param clock: epoch seconds; injectable for tests.
@@ -85,8 +90,10 @@ class SQLiteRevocationStore:
         ).fetchall()
         for jti, expires_at in jtis:
             revocations.revoke(jti, expires_at)
-        for sub, not_after_iat, expires_at in cutoffs:
-            revocations.revoke_all(sub, not_after_iat, expires_at)
+        # A cut-off's stored expiry is not used: older versions derived it
+        # from the token_ttl of the day, which a restart may have lowered.
+        for sub, not_after_iat, _ in cutoffs:
+            revocations.revoke_all(sub, not_after_iat)
         return len(jtis) + len(cutoffs)
 
     async def add_jti(self, jti: str, expires_at: float) -> None:
@@ -98,15 +105,15 @@ class SQLiteRevocationStore:
         await self._write(UPSERT_CUTOFF, (sub, not_after_iat, expires_at))
 
     def prune_sync(self) -> int:
-        """Delete entries whose tokens have expired (blocking); returns how many."""
+        """Delete revoked ids whose tokens have expired (blocking); returns how
+        many. Per-user cut-offs are kept (one row per user)."""
         now = self._clock()
         conn = self._connect()
         with conn:
             gone = conn.execute(
                 "DELETE FROM revoked_tokens WHERE expires_at < ?", (now,)
             )
-            cut = conn.execute("DELETE FROM user_cutoffs WHERE expires_at < ?", (now,))
-        return gone.rowcount + cut.rowcount
+        return gone.rowcount
 
     def count_sync(self) -> int:
         """How many entries are stored (blocking)."""
