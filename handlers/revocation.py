@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 __all__ = ["RevocationList", "wait_to_issue"]
 
@@ -81,15 +81,21 @@ class RevocationList:
 
 
 async def wait_to_issue(
-    revocations: RevocationList, sub: str, clock: Callable[[], float] = time.time
+    revocations: RevocationList,
+    sub: str,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> float:
     """Wait on the loop (never blocking it) until a token issued now for ``sub``
     is not covered by its cut-off; returns the issue time to use.
 
     At most about a second, and only right after a "log out everywhere".
+
+    :param clock: epoch seconds; injectable for tests.
+    :param sleep: the awaitable delay; injectable for tests.
     """
     now = clock()
     while (delay := revocations.issue_delay(sub, now)) > 0:
-        await asyncio.sleep(delay)
+        await sleep(delay)
         now = clock()
     return now
