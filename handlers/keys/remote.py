@@ -89,24 +89,29 @@ class JWKSKeySource:
         return select_key(self._keys, header, self.algorithms)
 
     async def prepare(self, header: Mapping[str, Any]) -> None:
-        """Make sure the header's ``kid`` is looked up in a current JWK Set.
+        """Make sure the header's ``kid`` is looked up in a current JWK Set
+        (a header without ``kid``: that some JWK Set has been fetched).
 
         A known ``kid`` never waits: a stale cache is refreshed in the
         background. An unknown one waits for a fetch, unless the last fetch
         was under ``min_refresh_interval`` ago.
         """
         kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
+        if kid is not None and (not isinstance(kid, str) or not kid):
             return
-        if kid in self._keys:
+        if self._known(kid):
             if not self._fresh() and not self._throttled() and not self._lock.locked():
                 self._refresh_in_background()
             return
         # Concurrent handshakes wait for the one fetch in flight, then see
         # that it was just attempted: a flood of unknown kids fetches once.
         async with self._lock:
-            if not self._throttled() and kid not in self._keys:
+            if not self._throttled() and not self._known(kid):
                 await self._fetch()
+
+    def _known(self, kid: str | None) -> bool:
+        # No kid: the single-key rule only needs some JWK Set to look at.
+        return bool(self._keys) if kid is None else kid in self._keys
 
     def _refresh_in_background(self) -> None:
         task = asyncio.ensure_future(self.refresh())
