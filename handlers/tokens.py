@@ -22,7 +22,7 @@ from .errors import (
 )
 from .keys import KeySource, signing_algorithm
 
-__all__ = ["issue_token", "verify_token", "reissue_token"]
+__all__ = ["issue_token", "verify_token", "reissue_token", "is_successor"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -172,3 +172,25 @@ def reissue_token(
     profile[AUTH_TIME] = int(started)
     ttl = min(settings.token_ttl, remaining)
     return issue_token(settings, keys, str(claims["sub"]), profile, now=now, ttl=ttl)
+
+
+def is_successor(current: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether verified ``new`` claims may replace ``current`` on a live socket.
+
+    A successor is a token for the same ``sub`` issued no earlier, whatever
+    its lifetime (it may expire before the current one). When the current
+    token has no ``iat``, any token of the same user follows it; a new token
+    without one never does.
+    """
+    if str(new.get("sub")) != str(current.get("sub")):
+        return False
+    old_iat, new_iat = _date(current.get("iat")), _date(new.get("iat"))
+    if old_iat is None:
+        return True
+    return new_iat is not None and new_iat >= old_iat
+
+
+def _date(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
