@@ -53,6 +53,8 @@ class AuthSettings:
                             ``auth_time``, else ``iat``) past which
                             ``/token/refresh`` refuses with ``session_expired``.
                             Default 7 days.
+    :param max_token_bytes: the largest token accepted, checked before any
+                            decoding (``invalid_token`` past it). Default 8 KiB.
 
     .. warning::
        ``cors_allowed_origins="*"`` lets any web page open authenticated
@@ -75,6 +77,7 @@ class AuthSettings:
     login_max_failures: int = 5
     login_window: int = 300
     max_session_age: int = 7 * 24 * 3600
+    max_token_bytes: int = 8192
 
     def __post_init__(self) -> None:
         self._check_algorithms()
@@ -153,6 +156,7 @@ class AuthSettings:
             "max_login_body",
             "login_window",
             "max_session_age",
+            "max_token_bytes",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

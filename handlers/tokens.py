@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import jwt
 
 from .config import AuthSettings
+from .credentials import check_token_size
 from .errors import (
     CredentialsBadFormatError,
     SessionExpiredError,
@@ -22,7 +23,7 @@ from .errors import (
 )
 from .keys import KeySource, signing_algorithm
 
-__all__ = ["issue_token", "verify_token", "reissue_token", "is_successor"]
+__all__ = ["issue_token", "verify_token", "reissue_token"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -88,11 +89,16 @@ def _whole_dates(claims: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def read_header(token: str) -> dict[str, Any]:
+def read_header(token: str, max_bytes: int | None = None) -> dict[str, Any]:
     """The unverified header, for key selection only.
 
-    :raises TokenInvalidError: when the token is not a well-formed JWS.
+    :param max_bytes: refuse a longer token before decoding anything (pass
+                      ``settings.max_token_bytes``); default no check.
+    :raises TokenInvalidError: when the token is not a well-formed JWS, or
+                               is over ``max_bytes``.
     """
+    if max_bytes is not None:
+        check_token_size(token, max_bytes)
     try:
         return jwt.get_unverified_header(token)
     except jwt.InvalidTokenError as exc:
@@ -113,11 +119,14 @@ def verify_token(
     :param header: the token's unverified header when the caller already
                    read it (to prepare the key source); read here otherwise.
     :raises CredentialsBadFormatError: ``token`` is not a non-empty string.
+    :raises TokenInvalidError: over ``settings.max_token_bytes``, checked
+                               before anything is decoded.
     :raises TokenExpiredError: ``exp`` is past (with leeway).
     :raises TokenInvalidError: any other reason the token is not acceptable.
     """
     if not isinstance(token, str) or not token:
         raise CredentialsBadFormatError()
+    check_token_size(token, settings.max_token_bytes)
     try:
         key = keys.verification_key(header or read_header(token))
         return jwt.decode(
@@ -172,25 +181,3 @@ def reissue_token(
     profile[AUTH_TIME] = int(started)
     ttl = min(settings.token_ttl, remaining)
     return issue_token(settings, keys, str(claims["sub"]), profile, now=now, ttl=ttl)
-
-
-def is_successor(current: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether verified ``new`` claims may replace ``current`` on a live socket.
-
-    A successor is a token for the same ``sub`` issued no earlier, whatever
-    its lifetime (it may expire before the current one). When the current
-    token has no ``iat``, any token of the same user follows it; a new token
-    without one never does.
-    """
-    if str(new.get("sub")) != str(current.get("sub")):
-        return False
-    old_iat, new_iat = _date(current.get("iat")), _date(new.get("iat"))
-    if old_iat is None:
-        return True
-    return new_iat is not None and new_iat >= old_iat
-
-
-def _date(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tornado_socketio_jwt.tokens import is_successor
+from tornado_socketio_jwt.credentials import is_successor
 
 CURRENT = {"sub": "1", "iat": 1000, "exp": 5000}
 

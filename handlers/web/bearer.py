@@ -36,5 +36,10 @@ class BearerHandler(JSONHandler):
         header = self.request.headers.get("Authorization")
         if header is None:
             raise CredentialsRequiredError()
-        token = extract_token({"HTTP_AUTHORIZATION": header}, None, ("header",))
+        token = extract_token(
+            {"HTTP_AUTHORIZATION": header},
+            None,
+            ("header",),
+            max_bytes=self.auth_settings.max_token_bytes,
+        )
         return await self.authenticator.verify(token)
