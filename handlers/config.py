@@ -53,6 +53,12 @@ class AuthSettings:
                             ``auth_time``, else ``iat``) past which
                             ``/token/refresh`` refuses with ``session_expired``.
                             Default 7 days.
+    :param login_concurrency: password checks run at once by ``/login``
+                              (match the user store's hashing threads).
+    :param login_queue: checks waiting beyond those; past it ``/login``
+                        answers 429 at once instead of queueing without end.
+                        Default 8: with argon2id's default profile on two
+                        cores, a queued login waits about 3 s at most.
     :param max_token_bytes: the largest token accepted, checked before any
                             decoding (``invalid_token`` past it). Default 8 KiB.
 
@@ -78,6 +84,8 @@ class AuthSettings:
     login_window: int = 300
     max_session_age: int = 7 * 24 * 3600
     max_token_bytes: int = 8192
+    login_concurrency: int = 2
+    login_queue: int = 8
 
     def __post_init__(self) -> None:
         self._check_algorithms()
@@ -157,10 +165,13 @@ class AuthSettings:
             "login_window",
             "max_session_age",
             "max_token_bytes",
+            "login_concurrency",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.leeway < 0:
             raise ValueError("leeway must not be negative")
+        if self.login_queue < 0:
+            raise ValueError("login_queue must not be negative")
         if self.login_max_failures < 1:
             raise ValueError("login_max_failures must be at least 1")
