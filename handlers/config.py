@@ -59,6 +59,11 @@ class AuthSettings:
                         answers 429 at once instead of queueing without end.
                         Default 8: with argon2id's default profile on two
                         cores, a queued login waits about 3 s at most.
+    :param refresh_max_per_user: ``/token/refresh`` calls per user (``sub``)
+                                 within ``bearer_window``; 429 past it.
+    :param logout_max_per_user: ``/logout`` calls per user within
+                                ``bearer_window``; 429 past it.
+    :param bearer_window: seconds over which those are counted. Default 60.
     :param max_token_bytes: the largest token accepted, checked before any
                             decoding (``invalid_token`` past it). Default 8 KiB.
 
@@ -86,6 +91,9 @@ class AuthSettings:
     max_token_bytes: int = 8192
     login_concurrency: int = 2
     login_queue: int = 8
+    refresh_max_per_user: int = 10
+    logout_max_per_user: int = 10
+    bearer_window: int = 60
 
     def __post_init__(self) -> None:
         self._check_algorithms()
@@ -166,6 +174,9 @@ class AuthSettings:
             "max_session_age",
             "max_token_bytes",
             "login_concurrency",
+            "refresh_max_per_user",
+            "logout_max_per_user",
+            "bearer_window",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

@@ -23,6 +23,7 @@ __all__ = [
     "InvalidCredentialsError",
     "BadRequestError",
     "TooManyAttemptsError",
+    "RevocationNotPersistedError",
 ]
 
 
@@ -137,3 +138,15 @@ class TooManyAttemptsError(AuthError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+class RevocationNotPersistedError(AuthError):
+    """HTTP 503 at ``/logout``: revoked on this server, but not saved, so a
+    restart would forget it. Sending the same request again finishes it."""
+
+    code = "revocation_not_persisted"
+    message = (
+        "The logout is in effect but could not be saved; send the same request again."
+    )
+    status = 503
+    retry_after = 1

@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable, Protocol
 
 from ..revocation import RevocationList
-from .sqlite import SQLiteFile
+from .sqlite import SQLiteFile, StorageError
 
 __all__ = ["RevocationStore", "SQLiteRevocationStore"]
 
@@ -50,7 +50,10 @@ class RevocationStore(Protocol):
         at start-up); returns how many were loaded."""
 
     async def add_jti(self, jti: str, expires_at: float) -> None:
-        """Persist a revoked token id until ``expires_at``."""
+        """Persist a revoked token id until ``expires_at``.
+
+        :raises StorageError: it could not be saved (the caller says so).
+        """
 
     async def add_cutoff(
         self, sub: str, not_after_iat: float, expires_at: float
@@ -124,10 +127,16 @@ class SQLiteRevocationStore:
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         def write() -> None:
-            conn = self._connect()
-            with conn:
-                conn.execute(sql, params)
-            self.prune_sync()
+            try:
+                conn = self._connect()
+                with conn:
+                    conn.execute(sql, params)
+            except sqlite3.Error as exc:  # e.g. "database or disk is full"
+                raise StorageError(f"revocation not saved: {exc}") from exc
+            try:
+                self.prune_sync()
+            except sqlite3.Error:
+                pass  # the revocation is saved; pruning waits for the next write
 
         await self._db.run(write)
 

@@ -9,9 +9,16 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
-__all__ = ["SQLiteFile"]
+__all__ = ["SQLiteFile", "StorageError"]
 
 T = TypeVar("T")
+
+
+class StorageError(Exception):
+    """A write the database refused (disk full, read-only file, locked...).
+
+    The message is SQLite's own; it never holds a token.
+    """
 
 
 class SQLiteFile:
