@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .origins import engineio_origins, normalize_origins
+
 __all__ = ["AuthSettings", "DEFAULT_ISSUER", "TOKEN_SOURCES", "AUTH_FLOWS"]
 
 DEFAULT_ISSUER = "tornado-socketio-jwt"
@@ -11,6 +13,11 @@ TOKEN_SOURCES = ("auth", "query", "header")
 AUTH_FLOWS = ("handshake", "event")
 SYMMETRIC_PREFIX = "HS"
 MIN_SECRET_BYTES = 32
+POSITIVE_FIELDS = (
+    "token_ttl auth_timeout max_login_body login_window max_session_age"
+    " max_token_bytes login_concurrency refresh_max_per_user logout_max_per_user"
+    " bearer_window"
+).split()
 SUPPORTED_ALGORITHMS = frozenset(
     {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
 )
@@ -42,7 +49,9 @@ class AuthSettings:
                       ``"event"`` (socketio-jwt's ``authenticate`` event).
     :param auth_timeout: seconds a socket has to authenticate in the event flow.
     :param cors_allowed_origins: origins allowed to open sockets; ``None``
-                                 means the server's own origin only.
+                                 means the server's own origin only. Each
+                                 is normalised (``https://A.example/`` is
+                                 ``https://a.example``); ``"*"`` means any.
     :param static_dir: directory of the browser client; ``None`` finds the
                        bundled one.
     :param max_login_body: byte limit of a login/logout request body (413 past it).
@@ -97,10 +106,16 @@ class AuthSettings:
 
     def __post_init__(self) -> None:
         self._check_algorithms()
+        self._check_origins()
         self._check_secret()
         self._check_claims()
         self._check_choices()
         self._check_numbers()
+
+    @property
+    def socketio_cors_allowed_origins(self) -> str | list[str] | None:
+        """``cors_allowed_origins`` in the form ``socketio.AsyncServer`` takes."""
+        return engineio_origins(self.cors_allowed_origins)
 
     @property
     def secret_bytes(self) -> bytes | None:
@@ -137,6 +152,17 @@ class AuthSettings:
         if len(self.secret_bytes or b"") < needed:
             raise ValueError(f"secret must be at least {needed} bytes")
 
+    def _check_origins(self) -> None:
+        origins = self.cors_allowed_origins
+        if origins is None:
+            return
+        if not isinstance(origins, tuple) or not all(
+            isinstance(o, str) for o in origins
+        ):
+            raise TypeError("cors_allowed_origins must be a tuple of strings or None")
+        # Normalised once: a trailing slash or an upper-case host never matches.
+        object.__setattr__(self, "cors_allowed_origins", normalize_origins(origins))
+
     def _check_claims(self) -> None:
         for name in ("issuer", "audience"):
             value = getattr(self, name)
@@ -160,24 +186,9 @@ class AuthSettings:
             raise ValueError(f"unknown token sources: {', '.join(unknown)}")
         if self.auth_flow not in AUTH_FLOWS:
             raise ValueError(f"auth_flow must be one of {', '.join(AUTH_FLOWS)}")
-        if self.cors_allowed_origins is not None and not isinstance(
-            self.cors_allowed_origins, tuple
-        ):
-            raise TypeError("cors_allowed_origins must be a tuple or None")
 
     def _check_numbers(self) -> None:
-        for name in (
-            "token_ttl",
-            "auth_timeout",
-            "max_login_body",
-            "login_window",
-            "max_session_age",
-            "max_token_bytes",
-            "login_concurrency",
-            "refresh_max_per_user",
-            "logout_max_per_user",
-            "bearer_window",
-        ):
+        for name in POSITIVE_FIELDS:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.leeway < 0:
