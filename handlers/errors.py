@@ -84,7 +84,7 @@ class TokenRevokedError(TokenInvalidError):
 
 class TokenMismatchError(UnauthorizedError):
     """``refresh`` was given a valid token that cannot replace the socket's:
-    another user's, or one that expires earlier."""
+    another user's, or one issued earlier (see ``credentials.is_successor``)."""
 
     code = "token_mismatch"
     message = "The token is not a newer token for the same user."
