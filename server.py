@@ -37,6 +37,7 @@ from tornado_socketio_jwt.keys.secret_file import read_or_create_secret
 from tornado_socketio_jwt.keys.selection import key_source_for
 from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 from tornado_socketio_jwt.storage.users import UserExistsError, create_demo_user
+from tornado_socketio_jwt.web.server_options import http_server_options
 
 SECRET_FILE = "jwt-secret"
 USERS_FILE = "users.sqlite3"
@@ -264,9 +265,7 @@ def make_app(
     revocations: SQLiteRevocationStore | None = None,
 ) -> tuple[tornado.web.Application, Any]:
     """The standalone app: exactly the embedded configuration."""
-    origins = (
-        list(settings.cors_allowed_origins) if settings.cors_allowed_origins else None
-    )
+    origins = settings.socketio_cors_allowed_origins
     sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
     specs = attach_jwt_auth(
         sio,
@@ -289,7 +288,9 @@ async def serve(options: OptionParser) -> None:
         await keys.refresh()  # warm the cache; on failure, retried on use
     revocations = SQLiteRevocationStore(str(Path(options.data_dir) / REVOCATIONS_FILE))
     app, sio = make_app(settings, users, keys, revocations)
-    server = app.listen(options.port, address=options.host, xheaders=False)
+    server = app.listen(
+        options.port, address=options.host, xheaders=False, **http_server_options()
+    )
     # Before the line that tells a supervisor (or a test) the server is up.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

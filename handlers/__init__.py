@@ -12,10 +12,11 @@ with import-linter; see ``[importlinter]`` in setup.cfg)::
                         imports the other
     authenticator       verify + live sockets + revoke/kick, one object per server
     storage/            SQLite users and revocations, off the IOLoop
-    tokens, credentials, grants, live, deadlines, revocation
-                        the token rules, where tokens are found, scopes and roles,
-                        the live index, the expiry heap, the in-memory denylist
-    keys/               key sources: shared secret, PEM key ring, remote JWKS
+    tokens, grants, hooks, live, deadlines, revocation
+                        the token rules, scopes and roles, the app's hooks, the
+                        live index, the expiry heap, the in-memory denylist
+    credentials | keys/ where tokens (and the client's address) are found | key
+                        sources: shared secret, PEM key ring, remote JWKS
     config, errors      AuthSettings; the error tree
 
 Only ``sockets/`` (and ``app``) import python-socketio, and only

@@ -85,7 +85,7 @@ class Authenticator:
         if isinstance(token, str) and token:
             # The key source's async step (e.g. a JWKS fetch) runs here, on
             # the loop without blocking it; verification itself is cheap.
-            header = read_header(token)
+            header = read_header(token, self.settings.max_token_bytes)
             await prepare_keys(self.keys, header)
         claims = verify_token(token, self.settings, self.keys, header=header)
         if self.revocations.is_revoked(claims):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .origins import engineio_origins, normalize_origins
+
 __all__ = ["AuthSettings", "DEFAULT_ISSUER", "TOKEN_SOURCES", "AUTH_FLOWS"]
 
 DEFAULT_ISSUER = "tornado-socketio-jwt"
@@ -11,6 +13,18 @@ TOKEN_SOURCES = ("auth", "query", "header")
 AUTH_FLOWS = ("handshake", "event")
 SYMMETRIC_PREFIX = "HS"
 MIN_SECRET_BYTES = 32
+POSITIVE_FIELDS = [
+    "token_ttl",
+    "auth_timeout",
+    "max_login_body",
+    "login_window",
+    "max_session_age",
+    "max_token_bytes",
+    "login_concurrency",
+    "refresh_max_per_user",
+    "logout_max_per_user",
+    "bearer_window",
+]
 SUPPORTED_ALGORITHMS = frozenset(
     {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
 )
@@ -42,7 +56,9 @@ class AuthSettings:
                       ``"event"`` (socketio-jwt's ``authenticate`` event).
     :param auth_timeout: seconds a socket has to authenticate in the event flow.
     :param cors_allowed_origins: origins allowed to open sockets; ``None``
-                                 means the server's own origin only.
+                                 means the server's own origin only. Each
+                                 is normalised (``https://A.example/`` is
+                                 ``https://a.example``); ``"*"`` means any.
     :param static_dir: directory of the browser client; ``None`` finds the
                        bundled one.
     :param max_login_body: byte limit of a login/logout request body (413 past it).
@@ -53,6 +69,19 @@ class AuthSettings:
                             ``auth_time``, else ``iat``) past which
                             ``/token/refresh`` refuses with ``session_expired``.
                             Default 7 days.
+    :param login_concurrency: password checks run at once by ``/login``
+                              (match the user store's hashing threads).
+    :param login_queue: checks waiting beyond those; past it ``/login``
+                        answers 429 at once instead of queueing without end.
+                        Default 8: with argon2id's default profile on two
+                        cores, a queued login waits about 3 s at most.
+    :param refresh_max_per_user: ``/token/refresh`` calls per user (``sub``)
+                                 within ``bearer_window``; 429 past it.
+    :param logout_max_per_user: ``/logout`` calls per user within
+                                ``bearer_window``; 429 past it.
+    :param bearer_window: seconds over which those are counted. Default 60.
+    :param max_token_bytes: the largest token accepted, checked before any
+                            decoding (``invalid_token`` past it). Default 8 KiB.
 
     .. warning::
        ``cors_allowed_origins="*"`` lets any web page open authenticated
@@ -75,13 +104,25 @@ class AuthSettings:
     login_max_failures: int = 5
     login_window: int = 300
     max_session_age: int = 7 * 24 * 3600
+    max_token_bytes: int = 8192
+    login_concurrency: int = 2
+    login_queue: int = 8
+    refresh_max_per_user: int = 10
+    logout_max_per_user: int = 10
+    bearer_window: int = 60
 
     def __post_init__(self) -> None:
         self._check_algorithms()
+        self._check_origins()
         self._check_secret()
         self._check_claims()
         self._check_choices()
         self._check_numbers()
+
+    @property
+    def socketio_cors_allowed_origins(self) -> str | list[str] | None:
+        """``cors_allowed_origins`` in the form ``socketio.AsyncServer`` takes."""
+        return engineio_origins(self.cors_allowed_origins)
 
     @property
     def secret_bytes(self) -> bytes | None:
@@ -118,6 +159,17 @@ class AuthSettings:
         if len(self.secret_bytes or b"") < needed:
             raise ValueError(f"secret must be at least {needed} bytes")
 
+    def _check_origins(self) -> None:
+        origins = self.cors_allowed_origins
+        if origins is None:
+            return
+        if not isinstance(origins, tuple) or not all(
+            isinstance(o, str) for o in origins
+        ):
+            raise TypeError("cors_allowed_origins must be a tuple of strings or None")
+        # Normalised once: a trailing slash or an upper-case host never matches.
+        object.__setattr__(self, "cors_allowed_origins", normalize_origins(origins))
+
     def _check_claims(self) -> None:
         for name in ("issuer", "audience"):
             value = getattr(self, name)
@@ -141,22 +193,14 @@ class AuthSettings:
             raise ValueError(f"unknown token sources: {', '.join(unknown)}")
         if self.auth_flow not in AUTH_FLOWS:
             raise ValueError(f"auth_flow must be one of {', '.join(AUTH_FLOWS)}")
-        if self.cors_allowed_origins is not None and not isinstance(
-            self.cors_allowed_origins, tuple
-        ):
-            raise TypeError("cors_allowed_origins must be a tuple or None")
 
     def _check_numbers(self) -> None:
-        for name in (
-            "token_ttl",
-            "auth_timeout",
-            "max_login_body",
-            "login_window",
-            "max_session_age",
-        ):
+        for name in POSITIVE_FIELDS:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.leeway < 0:
             raise ValueError("leeway must not be negative")
+        if self.login_queue < 0:
+            raise ValueError("login_queue must not be negative")
         if self.login_max_failures < 1:
             raise ValueError("login_max_failures must be at least 1")

@@ -1,4 +1,5 @@
-"""Where a token is found: the ``auth`` payload, the query string, the header."""
+"""Presented tokens: where one is found (the ``auth`` payload, the query string,
+the header), how large it may be, and which one may replace another."""
 
 from __future__ import annotations
 
@@ -6,26 +7,60 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from .errors import CredentialsBadFormatError, CredentialsRequiredError
+from .errors import (
+    CredentialsBadFormatError,
+    CredentialsRequiredError,
+    TokenInvalidError,
+)
 
-__all__ = ["extract_token", "remote_address", "TOKEN_SOURCES"]
+__all__ = [
+    "extract_token",
+    "check_token_size",
+    "is_successor",
+    "remote_address",
+    "TOKEN_SOURCES",
+]
 
 BEARER = "bearer"
+TOO_LARGE = "The token is larger than this server accepts ({} bytes)."
 
 
 def extract_token(
-    environ: Mapping[str, Any], auth: object, sources: tuple[str, ...]
+    environ: Mapping[str, Any],
+    auth: object,
+    sources: tuple[str, ...],
+    *,
+    max_bytes: int | None = None,
 ) -> str:
     """Find the token in the handshake, trying ``sources`` in order.
 
+    :param max_bytes: refuse a larger token here, before anything decodes it
+                      (pass ``settings.max_token_bytes``); default no check.
     :raises CredentialsRequiredError: no source has a token.
     :raises CredentialsBadFormatError: a source has something that is not one.
+    :raises TokenInvalidError: the token is over ``max_bytes``.
     """
     for source in sources:
         token = _READERS[source](environ, auth)
         if token is not None:
-            return token
+            return token if max_bytes is None else check_token_size(token, max_bytes)
     raise CredentialsRequiredError()
+
+
+def check_token_size(token: str, max_bytes: int) -> str:
+    """``token`` itself, when it is at most ``max_bytes`` long in UTF-8.
+
+    Cheap and first: nothing has been decoded yet (a JWS is ASCII, so its
+    length in characters is its length in bytes).
+
+    :raises TokenInvalidError: the token is longer.
+    """
+    too_long = len(token) > max_bytes or (
+        not token.isascii() and len(token.encode("utf-8", "surrogatepass")) > max_bytes
+    )
+    if too_long:
+        raise TokenInvalidError(TOO_LARGE.format(max_bytes))
+    return token
 
 
 def _from_auth(environ: Mapping[str, Any], auth: object) -> str | None:
@@ -63,6 +98,28 @@ def _strip_bearer(value: object, *, required: bool) -> str:
     if required or len(parts) != 1:
         raise CredentialsBadFormatError()
     return parts[0]
+
+
+def is_successor(current: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether verified ``new`` claims may replace ``current`` on a live socket.
+
+    A successor is a token for the same ``sub`` issued no earlier, whatever
+    its lifetime (it may expire before the current one). When the current
+    token has no ``iat``, any token of the same user follows it; a new token
+    without one never does.
+    """
+    if str(new.get("sub")) != str(current.get("sub")):
+        return False
+    old_iat, new_iat = _date(current.get("iat")), _date(new.get("iat"))
+    if old_iat is None:
+        return True
+    return new_iat is not None and new_iat >= old_iat
+
+
+def _date(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 _READERS: dict[str, Callable[[Mapping[str, Any], object], str | None]] = {

@@ -24,6 +24,7 @@ __all__ = [
     "InvalidCredentialsError",
     "BadRequestError",
     "TooManyAttemptsError",
+    "RevocationNotPersistedError",
 ]
 
 
@@ -84,7 +85,7 @@ class TokenRevokedError(TokenInvalidError):
 
 class TokenMismatchError(UnauthorizedError):
     """``refresh`` was given a valid token that cannot replace the socket's:
-    another user's, or one that expires earlier."""
+    another user's, or one issued earlier (see ``credentials.is_successor``)."""
 
     code = "token_mismatch"
     message = "The token is not a newer token for the same user."
@@ -146,3 +147,15 @@ class TooManyAttemptsError(AuthError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+class RevocationNotPersistedError(AuthError):
+    """HTTP 503 at ``/logout``: revoked on this server, but not saved, so a
+    restart would forget it. Sending the same request again finishes it."""
+
+    code = "revocation_not_persisted"
+    message = (
+        "The logout is in effect but could not be saved; send the same request again."
+    )
+    status = 503
+    retry_after = 1

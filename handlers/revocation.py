@@ -1,19 +1,26 @@
-"""The denylist: revoked ``jti``s and per-user cut-offs, kept until expiry.
+"""The denylist: revoked ``jti``s (until expiry) and per-user cut-offs.
 
 Lookups are in memory so that a handshake never waits for a database.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-__all__ = ["RevocationList"]
+__all__ = ["RevocationList", "wait_to_issue"]
 
 
 class RevocationList:
     """Revoked token ids (until their ``exp``) and per-user not-before cut-offs.
+
+    A cut-off revokes every token of a user whose ``iat`` is at or before it.
+    Dates are whole seconds, so a cut-off at second ``S`` also covers a token
+    issued earlier in that second; :func:`wait_to_issue` keeps a token issued
+    *after* the cut-off out of it by waiting for second ``S + 1``.
 
     :param clock: returns epoch seconds; injectable for tests.
     """
@@ -27,14 +34,29 @@ class RevocationList:
         """Revoke one token id until ``exp`` (after which it is dead anyway)."""
         self._jtis[jti] = max(exp, self._jtis.get(jti, 0))
 
-    def revoke_all(self, sub: str, before: float, until: float) -> None:
+    def revoke_all(self, sub: str, before: float, until: float = math.inf) -> None:
         """Revoke every token of ``sub`` issued at or before ``before``.
 
-        :param until: when the cut-off can be forgotten (the latest ``exp``
-                      such a token can have).
+        :param until: when the cut-off may be forgotten; default never. The
+                      tokens it covers may have been issued under any earlier
+                      ``token_ttl``, so no lifetime known now bounds them;
+                      one entry per user costs little.
         """
-        old_before, old_until = self._cutoffs.get(sub, (0.0, 0.0))
+        old_before, old_until = self._cutoffs.get(sub, (-math.inf, -math.inf))
         self._cutoffs[sub] = (max(before, old_before), max(until, old_until))
+
+    def cutoff(self, sub: str) -> float | None:
+        """The latest ``iat`` revoked for ``sub`` by a cut-off, or ``None``."""
+        entry = self._cutoffs.get(str(sub))
+        return entry[0] if entry is not None else None
+
+    def issue_delay(self, sub: str, now: float) -> float:
+        """Seconds to wait before a token for ``sub`` issued at ``now`` (whole
+        second ``floor(now)``) falls after the user's cut-off; 0 when it does."""
+        cutoff = self.cutoff(sub)
+        if cutoff is None or math.floor(now) > cutoff:
+            return 0.0
+        return math.floor(cutoff) + 1 - now
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """Whether verified ``claims`` belong to a revoked token."""
@@ -57,3 +79,24 @@ class RevocationList:
 
     def __len__(self) -> int:
         return len(self._jtis) + len(self._cutoffs)
+
+
+async def wait_to_issue(
+    revocations: RevocationList,
+    sub: str,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> float:
+    """Wait on the loop (never blocking it) until a token issued now for ``sub``
+    is not covered by its cut-off; returns the issue time to use.
+
+    At most about a second, and only right after a "log out everywhere".
+
+    :param clock: epoch seconds; injectable for tests.
+    :param sleep: the awaitable delay; injectable for tests.
+    """
+    now = clock()
+    while (delay := revocations.issue_delay(sub, now)) > 0:
+        await sleep(delay)
+        now = clock()
+    return now

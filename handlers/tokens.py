@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 
 from .config import AuthSettings
+from .credentials import check_token_size
 from .errors import (
     CredentialsBadFormatError,
     SessionExpiredError,
@@ -37,6 +38,8 @@ REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
 )
 UNVERIFIABLE = "The token cannot be verified right now."
 AUTH_TIME = "auth_time"
+# NumericDates are written as whole seconds: most verifiers type them as integers.
+DATE_CLAIMS = ("iat", "exp", "nbf", AUTH_TIME)
 # Set afresh by issue_token (or by the issuer's settings), never carried over.
 REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 
@@ -55,17 +58,16 @@ def issue_token(
     :param claims: extra claims (profile fields, ``auth_time``, ...); the
                    registered ones below always win.
     :param now: the issue time in epoch seconds; default the current time.
+                Written as whole seconds (rounded down), like every date.
     :param ttl: lifetime in seconds; default ``settings.token_ttl``.
     :return: ``(token, payload)``.
     """
-    issued_at = time.time() if now is None else now
-    payload: dict[str, Any] = dict(claims or {})
+    issued_at = math.floor(time.time() if now is None else now)
+    payload = _whole_dates(claims or {})
     payload.update(
         sub=str(sub),
-        # Millisecond iat (RFC 7519 allows fractions): a per-user cut-off from
-        # "log out everywhere" must not also revoke a login in the same second.
-        iat=int(issued_at) if issued_at == int(issued_at) else round(issued_at, 3),
-        exp=int(issued_at) + (settings.token_ttl if ttl is None else ttl),
+        iat=issued_at,
+        exp=issued_at + (settings.token_ttl if ttl is None else ttl),
         jti=uuid.uuid4().hex,
     )
     if settings.issuer is not None:
@@ -79,11 +81,25 @@ def issue_token(
     return token, payload
 
 
-def read_header(token: str) -> dict[str, Any]:
+def _whole_dates(claims: Mapping[str, Any]) -> dict[str, Any]:
+    payload = dict(claims)
+    for name in DATE_CLAIMS:
+        value = payload.get(name)
+        if isinstance(value, float) and math.isfinite(value):
+            payload[name] = math.floor(value)
+    return payload
+
+
+def read_header(token: str, max_bytes: int | None = None) -> dict[str, Any]:
     """The unverified header, for key selection only.
 
-    :raises TokenInvalidError: when the token is not a well-formed JWS.
+    :param max_bytes: refuse a longer token before decoding anything (pass
+                      ``settings.max_token_bytes``); default no check.
+    :raises TokenInvalidError: when the token is not a well-formed JWS, or
+                               is over ``max_bytes``.
     """
+    if max_bytes is not None:
+        check_token_size(token, max_bytes)
     try:
         return jwt.get_unverified_header(token)
     except jwt.InvalidTokenError as exc:
@@ -104,11 +120,14 @@ def verify_token(
     :param header: the token's unverified header when the caller already
                    read it (to prepare the key source); read here otherwise.
     :raises CredentialsBadFormatError: ``token`` is not a non-empty string.
+    :raises TokenInvalidError: over ``settings.max_token_bytes``, checked
+                               before anything is decoded.
     :raises TokenExpiredError: ``exp`` is past (with leeway).
     :raises TokenInvalidError: any other reason the token is not acceptable.
     """
     if not isinstance(token, str) or not token:
         raise CredentialsBadFormatError()
+    check_token_size(token, settings.max_token_bytes)
     try:
         key = keys.verification_key(header or read_header(token))
         return jwt.decode(

@@ -49,7 +49,7 @@ def write_private(path: Any, key: Any) -> None:
     Path(path).chmod(0o600)
 
 
-def jwk_of(key: Any, alg: str = "RS256", **members: Any) -> dict[str, Any]:
+def jwk_of(key: Any, alg: Any = "RS256", **members: Any) -> dict[str, Any]:
     """The public JWK of ``key`` (kid = thumbprint unless given)."""
     return {**public_jwk(key, alg), **members}
 

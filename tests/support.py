@@ -35,7 +35,7 @@ def server_url(port: int) -> str:
 
 
 def sign(
-    secret: str,
+    secret: Any,
     algorithm: str = "HS256",
     headers: dict[str, Any] | None = None,
     **claims: Any,

@@ -123,10 +123,13 @@ def test_current_signing_key_cannot_be_removed(old_key: Any, new_key: Any) -> No
         ring.remove(ring.signing_key()[1])  # type: ignore[arg-type]
 
 
-def test_token_without_kid_is_refused(new_key: Any, rs_settings: AuthSettings) -> None:
+def test_token_without_kid_is_refused_by_a_ring_of_several_keys(
+    old_key: Any, new_key: Any, rs_settings: AuthSettings
+) -> None:
+    # A single-key ring verifies it (CONTRACT, Tokens): see test_single_key.py.
     token = sign(new_key, "RS256")  # type: ignore[arg-type]
     with pytest.raises(TokenInvalidError, match="kid"):
-        verify_token(token, rs_settings, KeyRing(("RS256",), signing_key=new_key))
+        verify_token(token, rs_settings, rotated_ring(old_key, new_key))
 
 
 def test_header_alg_differing_from_the_keys_alg_is_refused(new_key: Any) -> None:

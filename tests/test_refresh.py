@@ -264,7 +264,7 @@ async def test_refresh_with_an_expired_token_is_refused_and_changes_nothing(
 
 
 @pytest.mark.gen_test
-async def test_refresh_with_a_token_expiring_earlier_is_refused(
+async def test_refresh_with_a_token_issued_earlier_is_refused(
     http_server: Any,
     http_port: int,
     sio: Any,
@@ -272,13 +272,34 @@ async def test_refresh_with_a_token_expiring_earlier_is_refused(
     caplog: Any,
 ) -> None:
     now = int(time.time())
-    old, older = make_token(exp=now + 600), make_token(exp=now + 300)
+    current = make_token(iat=now, exp=now + 300)
+    earlier = make_token(iat=now - 60, exp=now + 600)
 
     ack, before, after = await refused_refresh(
-        http_port, sio, old, {"token": older}, caplog
+        http_port, sio, current, {"token": earlier}, caplog
     )
 
     assert ack == {"ok": False, "code": "token_mismatch"} and after == before
+
+
+@pytest.mark.gen_test
+async def test_refresh_to_a_newer_token_that_expires_earlier_is_accepted(
+    http_server: Any,
+    http_port: int,
+    sio: Any,
+    make_token: Callable[..., str],
+    caplog: Any,
+) -> None:
+    now = int(time.time())
+    current = make_token(iat=now - 60, exp=now + 600)
+    newer = make_token(iat=now, exp=now + 300)
+
+    ack, before, after = await refused_refresh(
+        http_port, sio, current, {"token": newer}, caplog
+    )
+
+    assert ack == {"ok": True, "exp": now + 300}
+    assert after[1] == now + 300 and before[1] == now + 600
 
 
 @pytest.mark.parametrize(

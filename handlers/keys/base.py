@@ -119,19 +119,29 @@ def select_key(
 ) -> jwt.PyJWK:
     """Pick the key named by the header's ``kid`` from a fixed map.
 
-    The key's own algorithm must be allowed *and* equal to the header's
-    ``alg``: a key never widens the allow-list (PyJWT CVE-2026-48523).
+    A header without ``kid`` is verified with the one key when exactly one is
+    held (Node's jsonwebtoken, among others, writes no ``kid``); with several
+    it is refused rather than tried against each. The key's own algorithm must
+    be allowed *and* equal to the header's ``alg``: a key never widens the
+    allow-list (PyJWT CVE-2026-48523).
 
-    :raises TokenInvalidError: no ``kid``, an unknown one, or an ``alg``
-                               that does not match the key.
+    :raises TokenInvalidError: no ``kid`` among several keys, an unknown or
+                               malformed one, or an ``alg`` that does not
+                               match the key.
     """
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise TokenInvalidError(NO_KID)
-    key = keys.get(kid)
-    if key is None:
-        raise TokenInvalidError(UNKNOWN_KID)
+    key = _key_named(keys, header.get("kid", None))
     alg = header.get("alg")
     if alg != key.algorithm_name or alg not in algorithms:
         raise TokenInvalidError(WRONG_ALG)
+    return key
+
+
+def _key_named(keys: Mapping[str, jwt.PyJWK], kid: object) -> jwt.PyJWK:
+    if kid is None:
+        if len(keys) == 1:
+            return next(iter(keys.values()))
+        raise TokenInvalidError(NO_KID)
+    key = keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise TokenInvalidError(UNKNOWN_KID)
     return key

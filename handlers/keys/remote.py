@@ -19,57 +19,11 @@ import jwt
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from .base import select_key
+from .jwk import parse_jwks
 
 __all__ = ["JWKSKeySource", "parse_jwks"]
 
 log = logging.getLogger("tornado_socketio_jwt")
-
-SYMMETRIC_KTY = "oct"
-PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
-
-
-def parse_jwks(data: object, algorithms: Iterable[str]) -> dict[str, jwt.PyJWK]:
-    """The usable signature keys of a JWK Set, by ``kid``.
-
-    Skipped: keys without a ``kid``, with ``use`` other than ``sig``,
-    symmetric or private keys, and keys whose algorithm is not allowed.
-
-    :raises ValueError: ``data`` is not a JWK Set.
-    """
-    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
-        raise ValueError("not a JWK Set")
-    allowed, keys = tuple(algorithms), {}
-    for jwk in data["keys"]:
-        key = _usable_key(jwk, allowed)
-        if key is not None:
-            keys[jwk["kid"]] = key
-    return keys
-
-
-def _usable_key(jwk: object, allowed: tuple[str, ...]) -> jwt.PyJWK | None:
-    if (
-        not isinstance(jwk, dict)
-        or not isinstance(jwk.get("kid"), str)
-        or not jwk["kid"]
-    ):
-        return None
-    if jwk.get("use", "sig") != "sig" or jwk.get("kty") == SYMMETRIC_KTY:
-        return None
-    if any(member in jwk for member in PRIVATE_MEMBERS):
-        return None
-    try:
-        key = jwt.PyJWK(jwk)
-    except jwt.PyJWTError as exc:  # InvalidKeyError, PyJWKError: the issuer's fault
-        log.warning("JWKS key kid=%s skipped: %s", jwk["kid"], exc)
-        return None
-    if key.algorithm_name not in allowed:
-        log.info(
-            "JWKS key kid=%s skipped: alg %s not allowed",
-            jwk["kid"],
-            key.algorithm_name,
-        )
-        return None
-    return key
 
 
 class JWKSKeySource:
@@ -136,24 +90,29 @@ class JWKSKeySource:
         return select_key(self._keys, header, self.algorithms)
 
     async def prepare(self, header: Mapping[str, Any]) -> None:
-        """Make sure the header's ``kid`` is looked up in a current JWK Set.
+        """Make sure the header's ``kid`` is looked up in a current JWK Set
+        (a header without ``kid``: that some JWK Set has been fetched).
 
         A known ``kid`` never waits: a stale cache is refreshed in the
         background. An unknown one waits for a fetch, unless the last fetch
         was under ``min_refresh_interval`` ago.
         """
         kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
+        if kid is not None and (not isinstance(kid, str) or not kid):
             return
-        if kid in self._keys:
+        if self._known(kid):
             if not self._fresh() and not self._throttled() and not self._lock.locked():
                 self._refresh_in_background()
             return
         # Concurrent handshakes wait for the one fetch in flight, then see
         # that it was just attempted: a flood of unknown kids fetches once.
         async with self._lock:
-            if not self._throttled() and kid not in self._keys:
+            if not self._throttled() and not self._known(kid):
                 await self._fetch()
+
+    def _known(self, kid: str | None) -> bool:
+        # No kid: the single-key rule only needs some JWK Set to look at.
+        return bool(self._keys) if kid is None else kid in self._keys
 
     def _refresh_in_background(self) -> None:
         task = asyncio.ensure_future(self.refresh())

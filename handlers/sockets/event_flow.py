@@ -105,7 +105,11 @@ class EventFlow:
         self._admitting.add(key)  # from here on, a disconnect is noticed
         environ, auth = pending
         try:
-            claims = await self.authenticator.verify(extract_token({}, data, ("auth",)))
+            settings = self.authenticator.settings
+            token = extract_token(
+                {}, data, ("auth",), max_bytes=settings.max_token_bytes
+            )
+            claims = await self.authenticator.verify(token)
             self.rules.check(self.authenticator.sio, namespace, claims)
             self.sessions.check(environ, claims)
         except UnauthorizedError as err:

@@ -109,7 +109,13 @@ class HandshakeFlow:
     ) -> dict[str, Any]:
         authenticator = self.authenticator
         try:
-            token = extract_token(environ, auth, authenticator.settings.token_sources)
+            settings = authenticator.settings
+            token = extract_token(
+                environ,
+                auth,
+                settings.token_sources,
+                max_bytes=settings.max_token_bytes,
+            )
             claims = await authenticator.verify(token)
             self.rules.check(authenticator.sio, namespace, claims)
             self.sessions.check(environ, claims)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Mapping
 from typing import Any
 
 from ..authenticator import Authenticator
-from ..credentials import extract_token
+from ..credentials import extract_token, is_successor
 from ..errors import CredentialsRequiredError, TokenMismatchError, UnauthorizedError
 from .rules import NamespaceRules
 from .sessions import store_claims
@@ -36,10 +34,15 @@ async def refresh_socket(
     try:
         if current is None:
             raise CredentialsRequiredError()
-        claims = await authenticator.verify(extract_token({}, data, ("auth",)))
+        claims = await authenticator.verify(
+            extract_token(
+                {}, data, ("auth",), max_bytes=authenticator.settings.max_token_bytes
+            )
+        )
         if authenticator.live.claims(sid, namespace) is not current:
             raise TokenMismatchError()  # cut or refreshed while we verified
-        _check_successor(current, claims)
+        if not is_successor(current, claims):
+            raise TokenMismatchError()
         # The new token must meet the namespace's rules too: a refresh must
         # not keep a socket where a handshake with this token would be refused.
         rules.check(authenticator.sio, namespace, claims)
@@ -53,10 +56,3 @@ async def refresh_socket(
     await store_claims(authenticator.sio, sid, namespace, claims)
     log.info("socket refreshed sid=%s sub=%s", sid, claims.get("sub"))
     return {"ok": True, "exp": claims.get("exp")}
-
-
-def _check_successor(current: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-    if str(new.get("sub")) != str(current.get("sub")):
-        raise TokenMismatchError()
-    if float(new.get("exp", math.inf)) < float(current.get("exp", -math.inf)):
-        raise TokenMismatchError()

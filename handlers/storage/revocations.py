@@ -7,13 +7,14 @@ afterwards (on ``/logout``), so verifying a token costs no database round trip.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..revocation import RevocationList
-from .sqlite import SQLiteFile
+from .sqlite import SQLiteFile, StorageError
 
 __all__ = ["RevocationStore", "SQLiteRevocationStore"]
 
@@ -51,19 +52,27 @@ class RevocationStore(Protocol):
         at start-up); returns how many were loaded."""
 
     async def add_jti(self, jti: str, expires_at: float) -> None:
-        """Persist a revoked token id until ``expires_at``."""
+        """Persist a revoked token id until ``expires_at``.
+
+        :raises StorageError: it could not be saved (the caller says so).
+        """
 
     async def add_cutoff(
         self, sub: str, not_after_iat: float, expires_at: float
     ) -> None:
         """Persist a per-user cut-off: tokens of ``sub`` issued at or before
-        ``not_after_iat`` are revoked, until ``expires_at``."""
+        ``not_after_iat`` are revoked (``expires_at`` is recorded; the
+        SQLite store keeps cut-offs for good)."""
 
 
 class SQLiteRevocationStore:
-    """Revocations in one SQLite file (WAL), pruned once their tokens expire.
+    """Revocations in one SQLite file (WAL).
 
-    Entries are pruned at start-up and whenever a revocation is written.
+    Revoked ids are pruned once their tokens expire, at start-up and whenever
+    a revocation is written. Per-user cut-offs are never pruned: the tokens
+    they cover may have been issued under any earlier ``token_ttl`` (or by
+    ``/token/refresh`` up to ``max_session_age``), so no setting known at load
+    time bounds their lifetime; there is at most one row per user.
 
     :param path: the database file (created with its tables if missing).
     :param clock: epoch seconds; injectable for tests.
@@ -86,8 +95,10 @@ class SQLiteRevocationStore:
         ).fetchall()
         for jti, expires_at in jtis:
             revocations.revoke(jti, expires_at)
-        for sub, not_after_iat, expires_at in cutoffs:
-            revocations.revoke_all(sub, not_after_iat, expires_at)
+        # A cut-off's stored expiry is not used: older versions derived it
+        # from the token_ttl of the day, which a restart may have lowered.
+        for sub, not_after_iat, _ in cutoffs:
+            revocations.revoke_all(sub, not_after_iat)
         return len(jtis) + len(cutoffs)
 
     async def add_jti(self, jti: str, expires_at: float) -> None:
@@ -99,15 +110,15 @@ class SQLiteRevocationStore:
         await self._write(UPSERT_CUTOFF, (sub, not_after_iat, expires_at))
 
     def prune_sync(self) -> int:
-        """Delete entries whose tokens have expired (blocking); returns how many."""
+        """Delete revoked ids whose tokens have expired (blocking); returns how
+        many. Per-user cut-offs are kept (one row per user)."""
         now = self._clock()
         conn = self._connect()
         with conn:
             gone = conn.execute(
                 "DELETE FROM revoked_tokens WHERE expires_at < ?", (now,)
             )
-            cut = conn.execute("DELETE FROM user_cutoffs WHERE expires_at < ?", (now,))
-        return gone.rowcount + cut.rowcount
+        return gone.rowcount
 
     def count_sync(self) -> int:
         """How many entries are stored (blocking)."""
@@ -118,10 +129,15 @@ class SQLiteRevocationStore:
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         def write() -> None:
-            conn = self._connect()
-            with conn:
-                conn.execute(sql, params)
-            self.prune_sync()
+            try:
+                conn = self._connect()
+                with conn:
+                    conn.execute(sql, params)
+            except sqlite3.Error as exc:  # e.g. "database or disk is full"
+                raise StorageError(f"revocation not saved: {exc}") from exc
+            # The revocation is saved; pruning can wait for the next write.
+            with contextlib.suppress(sqlite3.Error):
+                self.prune_sync()
 
         await self._db.run(write)
 

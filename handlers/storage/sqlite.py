@@ -10,9 +10,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["SQLiteFile"]
+__all__ = ["SQLiteFile", "StorageError"]
 
 T = TypeVar("T")
+
+
+class StorageError(Exception):
+    """A write the database refused (disk full, read-only file, locked...).
+
+    The message is SQLite's own; it never holds a token.
+    """
 
 
 class SQLiteFile:

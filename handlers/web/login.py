@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..authenticator import Authenticator
+from ..config import AuthSettings
 from ..errors import BadRequestError, InvalidCredentialsError, TooManyAttemptsError
-from ..storage.users import UserStore
+from ..revocation import wait_to_issue
+from ..storage.users import User, UserStore
 from ..tokens import issue_token
 from .base import JSONHandler
-from .limits import FailureLimiter
+from .limits import FailureLimiter, WorkQueue
 
 __all__ = ["LoginHandler", "LoginLimits"]
 
@@ -19,11 +20,30 @@ IP_FAILURE_FACTOR = 4
 
 
 class LoginLimits:
-    """Failed-login counters: per username, and (more loosely) per address."""
+    """Failed-login counters: per username, and (more loosely) per address;
+    and the bounded queue in front of the password hashes.
 
-    def __init__(self, max_failures: int, window: float) -> None:
+    :param concurrency: password checks running at once (match the user
+                        store's hashing threads). Default 2.
+    :param queue: checks waiting beyond those; more get 429 at once. Default 8.
+    """
+
+    def __init__(
+        self, max_failures: int, window: float, *, concurrency: int = 2, queue: int = 8
+    ) -> None:
         self.by_user = FailureLimiter(max_failures, window)
         self.by_address = FailureLimiter(max_failures * IP_FAILURE_FACTOR, window)
+        self.hashing = WorkQueue(concurrency, queue)
+
+    @classmethod
+    def from_settings(cls, settings: AuthSettings) -> LoginLimits:
+        """The limits ``settings`` configure."""
+        return cls(
+            settings.login_max_failures,
+            settings.login_window,
+            concurrency=settings.login_concurrency,
+            queue=settings.login_queue,
+        )
 
 
 class LoginHandler(JSONHandler):
@@ -60,22 +80,29 @@ class LoginHandler(JSONHandler):
         )
         if wait:
             raise TooManyAttemptsError(wait)
+        if limits.hashing.full:  # refused at once, and not counted as a failure
+            raise TooManyAttemptsError(limits.hashing.retry_after, WorkQueue.BUSY)
         # Counted as failures before the (slow) hash check, so that requests
         # sent all at once cannot each pass the limit.
         limits.by_user.attempt(user_key)
         limits.by_address.attempt(address_key)
-        user = await self.users.authenticate(username, password)
+        async with limits.hashing.slot():
+            user = await self.users.authenticate(username, password)
         if user is None:
             raise InvalidCredentialsError()
         limits.by_user.reset(user_key)
         limits.by_address.forgive(address_key)
-        now = time.time()
+        token = await self._issue(user)
+        ttl = self.authenticator.settings.token_ttl
+        self.write({"token": token, "token_type": "Bearer", "expires_in": ttl})
+
+    async def _issue(self, user: User) -> str:
+        auth = self.authenticator
+        # Never inside a "log out everywhere" cut-off made this very second.
+        now = await wait_to_issue(auth.revocations, str(user.id), auth.clock)
         claims = {**user.claims(), "auth_time": int(now)}
-        settings, keys = self.authenticator.settings, self.authenticator.keys
-        token, _ = issue_token(settings, keys, str(user.id), claims, now=now)
-        self.write(
-            {"token": token, "token_type": "Bearer", "expires_in": settings.token_ttl}
-        )
+        token, _ = issue_token(auth.settings, auth.keys, str(user.id), claims, now=now)
+        return token
 
     def _credentials(self) -> tuple[str, str]:
         body = self.json_body()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from ..errors import SessionExpiredError, UnauthorizedError
+from ..revocation import wait_to_issue
 from ..tokens import reissue_token
 from .bearer import BearerHandler
 
@@ -24,8 +24,10 @@ class TokenRefreshHandler(BearerHandler):
     async def post(self) -> None:
         try:
             claims = await self.bearer_claims()
-            settings, keys = self.authenticator.settings, self.authenticator.keys
-            new_token, payload = reissue_token(settings, keys, claims, time.time())
+            self.limits.count_refresh(str(claims["sub"]))
+            auth = self.authenticator
+            now = await wait_to_issue(auth.revocations, str(claims["sub"]), auth.clock)
+            new_token, payload = reissue_token(auth.settings, auth.keys, claims, now)
         except (UnauthorizedError, SessionExpiredError) as err:
             log.info("token refresh refused code=%s", err.code)
             raise

@@ -16,6 +16,7 @@ from .login import LoginHandler, LoginLimits
 from .logout import LogoutHandler
 from .refresh import TokenRefreshHandler
 from .static import client_specs, find_static_dir
+from .token_limits import BearerLimits
 
 __all__ = ["http_specs", "HTTP_ROUTES"]
 
@@ -34,11 +35,12 @@ def http_specs(
     ``"jwks"`` is served only when the key source has public keys.
     """
     common: dict[str, Any] = {"settings": settings, "authenticator": authenticator}
-    limits = LoginLimits(settings.login_max_failures, settings.login_window)
+    limits = LoginLimits.from_settings(settings)
+    bearer = dict(common, limits=BearerLimits.from_settings(settings))
     table: dict[str, tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = {
         "login": ("/login", LoginHandler, dict(common, users=users, limits=limits)),
-        "logout": ("/logout", LogoutHandler, common),
-        "refresh": ("/token/refresh", TokenRefreshHandler, common),
+        "logout": ("/logout", LogoutHandler, bearer),
+        "refresh": ("/token/refresh", TokenRefreshHandler, bearer),
         "health": ("/healthz", HealthHandler, {}),
         "jwks": (JWKS_PATTERN, JWKSHandler, {"keys": authenticator.keys}),
     }

@@ -44,6 +44,16 @@ class ClientFileHandler(tornado.web.StaticFileHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "no-referrer")
 
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        # A NUL byte (GET /client/%00) makes os.stat raise ValueError, which
+        # Tornado answers with 500 and a traceback: it is the client's mistake.
+        if "\x00" in absolute_path:
+            raise tornado.web.HTTPError(400)
+        try:
+            return super().validate_absolute_path(root, absolute_path)
+        except ValueError as exc:  # any other path the OS refuses to look up
+            raise tornado.web.HTTPError(400) from exc
+
 
 def client_specs(static_dir: str, prefix: str = "") -> list[tornado.web.URLSpec]:
     """URL specs for the page (``prefix + "/"``) and its assets."""
