@@ -171,10 +171,15 @@ class Authenticator:
 
     async def kick(self, sid: str, namespace: str, err: UnauthorizedError) -> None:
         """Tell a socket why (event named after the code), then disconnect it."""
-        self.forget(sid, namespace)
+        self.forget(sid, namespace)  # from here on no event of it is handled
         payload = {"message": err.message, "code": err.code}
-        await self.sio.emit(err.code, payload, to=sid, namespace=namespace)
-        await self.sio.disconnect(sid, namespace=namespace)
+        try:
+            await self.sio.emit(err.code, payload, to=sid, namespace=namespace)
+            await self.sio.disconnect(sid, namespace=namespace)
+        except Exception:
+            # One socket's failure must not spare the rest of a batch.
+            log.exception("socket disconnect failed sid=%s code=%s", sid, err.code)
+            return
         log.info("socket disconnected sid=%s code=%s", sid, err.code)
 
     def _prune(self) -> None:

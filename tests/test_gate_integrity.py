@@ -4,13 +4,16 @@ and whatever lands while the app's own connect handler is awaiting."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
 import tornado.web
 
 from tests.lifecycle_support import wait_until
+from tests.raw_socket import RawSocket
 from tests.support import connected_client, server_url
 from tornado_socketio_jwt import (
     AuthNamespace,
@@ -164,11 +167,16 @@ async def test_logout_while_the_apps_connect_handler_awaits_keeps_the_socket_out
         async with connected_client(server_url(http_port), auth={"token": token}) as c:
             return c.connected, c.connect_errors
 
+    @sio.event
+    async def disconnect(sid, reason=None):
+        ran.append("app-disconnect")
+
     (connected, errors), code = await asyncio.gather(connect_client(), logout_midway())
     assert code == 204
     assert not connected
     assert errors[0]["data"]["code"] == "token_revoked"
     assert len(authenticator_for(sio).live) == 0
+    assert ran == ["app-disconnect"]  # its connect accepted: it hears the end
 
 
 @pytest.fixture
@@ -293,3 +301,103 @@ async def test_a_connect_handler_that_fails_refuses_the_socket_cleanly(
     [record] = [r for r in caplog.records if r.exc_info]
     assert record.getMessage().startswith("connect handler failed sid=")
     assert all(token not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.gen_test
+async def test_a_failing_disconnect_handler_spares_no_socket_of_a_logout_everywhere(
+    http_server, http_port, http_client, sio, make_token, caplog
+):
+    @sio.event
+    async def disconnect(sid, reason=None):
+        raise KeyError(sid)  # the app's own bug
+
+    tokens = [make_token(sub="5") for _ in range(3)]
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                connected_client(server_url(http_port), auth={"token": t})
+            )
+            for t in tokens
+        ]
+        assert all(c.connected for c in clients)
+        response = await http_client.fetch(
+            server_url(http_port) + "/logout",
+            method="POST",
+            body=b'{"all": true}',
+            headers={
+                "Authorization": f"Bearer {tokens[0]}",
+                "Content-Type": "application/json",
+            },
+            raise_error=False,
+        )
+        assert response.code == 204
+        for c in clients:
+            await c.until_disconnected()
+    assert len(authenticator_for(sio).live) == 0
+    assert (
+        sum("disconnect handler failed" in r.getMessage() for r in caplog.records) == 3
+    )
+
+
+@pytest.mark.gen_test
+async def test_a_client_event_named_star_never_reaches_a_catch_all_handler(
+    http_server, http_port, sio, make_token
+):
+    @sio.on("*")
+    async def anything(event, sid, data=None):
+        ran.append((event, sid))
+        return "handled"
+
+    raw = await RawSocket.open(http_port)
+    try:
+        await raw.connect({"token": make_token()})
+        await raw.emit("*", "someone-elses-sid", ack=1)
+        with pytest.raises(asyncio.TimeoutError):
+            await raw.read_until("431", timeout=0.5)
+        await raw.emit("other", ack=2)
+        assert await raw.read_until("432") == '432["handled"]'
+    finally:
+        raw.close()
+    assert [event for event, _ in ran] == ["other"]
+
+
+async def polling(http_client, port, sid=None, body=None):
+    url = f"{server_url(port)}/socket.io/?EIO=4&transport=polling"
+    if sid:
+        url += f"&sid={sid}"
+    method = "GET" if body is None else "POST"
+    headers = {"Content-Type": "text/plain;charset=UTF-8"}
+    response = await http_client.fetch(
+        url, method=method, body=body, headers=headers, raise_error=False
+    )
+    return response.body.decode()
+
+
+@pytest.mark.gen_test
+async def test_a_polling_client_gone_during_the_apps_connect_leaves_no_ghost(
+    http_server, http_port, http_client, sio, make_token
+):
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    @sio.event
+    async def connect(sid, environ, auth):
+        entered.set()
+        await release.wait()
+
+    @sio.event
+    async def disconnect(sid, reason=None):
+        ran.append("app-disconnect")
+
+    opening = await polling(http_client, http_port)
+    eio_sid = json.loads(opening[1:])["sid"]
+    handshake = "40" + json.dumps({"token": make_token()})
+    # Engine.IO answers this POST only once the connect handler returns.
+    posted = asyncio.ensure_future(polling(http_client, http_port, eio_sid, handshake))
+    await asyncio.wait_for(entered.wait(), 3)
+    await polling(http_client, http_port, eio_sid, "1")  # Engine.IO close
+    release.set()
+    await posted
+    await wait_until(lambda: ran == ["app-disconnect"])
+    authenticator = authenticator_for(sio)
+    assert len(authenticator.live) == 0
+    assert len(authenticator.expiry) == 0

@@ -124,6 +124,8 @@ class EventFlow:
         self._admitting.discard(key)
         if not accepted or gone:
             self.authenticator.forget(sid, namespace)
+            if accepted:  # the app's connect ran: so does its disconnect
+                await self.gate.dispatch_disconnect(namespace, sid, "gone")
             return {"ok": False, "code": ForbiddenError.code}
         self.admitted.add(key)
         await self.authenticator.succeeded(sid, namespace, claims)
@@ -139,7 +141,7 @@ class EventFlow:
         self.authenticator.forget(sid, namespace)
         if key in self.admitted:
             self.admitted.discard(key)
-            await self.gate.dispatch("disconnect", namespace, sid, reason)
+            await self.gate.dispatch_disconnect(namespace, sid, reason)
 
     async def _refuse_again(self, sid: str, namespace: str) -> dict[str, Any]:
         err = AlreadyAuthenticatedError()

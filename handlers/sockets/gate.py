@@ -38,6 +38,10 @@ log = logging.getLogger("tornado_socketio_jwt")
 RESERVED_EVENTS = frozenset(
     {"connect", "disconnect", "connect_error", "__disconnect_final"}
 )
+# "*" too: python-socketio hands a client event named "*" to a catch-all
+# handler without the event name, so its first argument would be client data
+# where the handler expects the sid.
+DROPPED_EVENTS = RESERVED_EVENTS | {"*"}
 HOOKS = ("_trigger_event", "_handle_event")
 SERVER_FAULT = "The server could not accept the connection."
 Dispatch = Callable[..., Awaitable[Any]]
@@ -88,7 +92,7 @@ class Gate:
     ) -> None:
         """A client's EVENT packet: drop reserved or malformed names."""
         name = data[0] if isinstance(data, list) and data else None
-        if not isinstance(name, str) or name in RESERVED_EVENTS:
+        if not isinstance(name, str) or name in DROPPED_EVENTS:
             log.debug("client event dropped: reserved or malformed name")
             return
         await self._handle_event(eio_sid, namespace, id, data)
@@ -110,7 +114,8 @@ class Gate:
         """The application's ``connect`` handlers; a fault refuses the socket.
 
         Tries the ``(sid, environ, auth)`` signature, then the legacy
-        ``(sid, environ)``, as python-socketio does.
+        ``(sid, environ)`` (python-socketio retries only when no ``auth`` was
+        sent; with the token in ``auth``, a legacy handler would always fail).
         """
         try:
             try:
@@ -124,3 +129,15 @@ class Gate:
             # that never comes; a clean refusal tells the client.
             log.exception("connect handler failed sid=%s namespace=%s", sid, namespace)
             raise socketio.exceptions.ConnectionRefusedError(SERVER_FAULT) from None
+
+    async def dispatch_disconnect(
+        self, namespace: str, sid: str, reason: object = None
+    ) -> None:
+        """The application's ``disconnect`` handlers; a fault is logged, so the
+        clean-up around it (python-socketio's and ours) still runs."""
+        try:
+            await self.dispatch("disconnect", namespace, sid, reason)
+        except Exception:
+            log.exception(
+                "disconnect handler failed sid=%s namespace=%s", sid, namespace
+            )

@@ -74,8 +74,13 @@ class HandshakeFlow:
             authenticator.forget(sid, namespace)
             return False
         err = _still_valid(authenticator, sid, namespace, claims)
-        if err is not None:
+        if err is not None or not _transport_open(authenticator.sio, sid, namespace):
+            # The app accepted the socket: it hears of its end, as it would
+            # have from python-socketio had the socket got in.
             authenticator.forget(sid, namespace)
+            await self.gate.dispatch_disconnect(namespace, sid, "refused")
+            if err is None:
+                return False  # the client left while the handler ran
             await authenticator.refused(err, sid, environ)
             raise to_connect_refusal(err)
         await authenticator.succeeded(sid, namespace, claims)
@@ -102,7 +107,7 @@ class HandshakeFlow:
         which this flow admitted.
         """
         self.authenticator.forget(sid, namespace)
-        await self.gate.dispatch("disconnect", namespace, sid, reason)
+        await self.gate.dispatch_disconnect(namespace, sid, reason)
 
     async def _authenticate(
         self, sid: str, namespace: str, environ: Mapping[str, Any], auth: object
@@ -139,3 +144,10 @@ def _still_valid(
     if authenticator.live.claims(sid, namespace) is not claims:
         return TokenRevokedError()  # cut by a logout while we waited
     return None
+
+
+def _transport_open(sio: Any, sid: str, namespace: str) -> bool:
+    """Whether the socket's Engine.IO session is still there: python-socketio
+    skips ``disconnect`` for a socket that is still connecting."""
+    eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
+    return eio_sid is not None and eio_sid in sio.environ
