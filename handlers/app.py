@@ -20,11 +20,13 @@ from .sockets.limits import SocketLimits
 from .sockets.transport import socketio_handler
 from .storage.revocations import RevocationStore
 from .storage.users import UserStore
+from .web.metrics import LOOPBACK
 from .web.routes import http_specs
 
-__all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
+__all__ = ["attach_jwt_auth", "ROUTES", "ALL_ROUTES", "EVENTS"]
 
 ROUTES = ("socketio", "login", "logout", "refresh", "client", "health", "jwks")
+ALL_ROUTES = (*ROUTES, "metrics")  # /metrics only when asked for
 ISSUING_ROUTES = ("login", "logout", "refresh")
 EVENTS = ("whoami", "message")
 _EVENT_REGISTRARS = {"whoami": register_whoami, "message": register_chat}
@@ -47,6 +49,7 @@ def attach_jwt_auth(
     exempt_namespaces: Iterable[str] = (),
     websocket_compression: bool = False,
     limits: SocketLimits | None = None,
+    metrics_allowed: Iterable[str] = LOOPBACK,
 ) -> list[tornado.web.URLSpec]:
     """Install JWT authentication on ``sio`` and return the URL specs to serve.
 
@@ -59,7 +62,8 @@ def attach_jwt_auth(
                  rotation), :class:`JWKSKeySource` (an external issuer).
     :param routes: which of ``"socketio"``, ``"login"``, ``"logout"``,
                    ``"refresh"`` (``POST /token/refresh``), ``"client"``,
-                   ``"health"``, ``"jwks"`` to return; default all.
+                   ``"health"``, ``"jwks"`` to return (default all of these),
+                   and ``"metrics"`` (``GET /metrics``, off by default).
                    ``"login"``, ``"logout"`` and ``"refresh"`` are left out
                    when the key source cannot sign (verify-only: the issuer
                    owns sessions); ``"jwks"`` when it has no public keys.
@@ -86,6 +90,8 @@ def attach_jwt_auth(
     :param limits: per-client :class:`SocketLimits` (connections per user
                    and per address, the CONNECT timeout, attachments per
                    packet); default ``SocketLimits()``.
+    :param metrics_allowed: networks (CIDR) that may read ``/metrics``;
+                            default loopback only.
     :return: ``tornado.web.URLSpec`` objects named ``tsj.<route>``.
     :raises ValueError: on a server or configuration the gate cannot protect.
 
@@ -105,7 +111,7 @@ def attach_jwt_auth(
     """
     routes, events = tuple(routes), tuple(events)
     _check_server(sio)
-    _check_choices(routes, ROUTES, "route")
+    _check_choices(routes, ALL_ROUTES, "route")
     _check_choices(events, EVENTS, "event")
     keys = keys or _default_keys(settings)
     routes = _served_routes(settings, keys, users, routes)
@@ -128,7 +134,8 @@ def attach_jwt_auth(
         specs.append(
             tornado.web.url(rf"{prefix}/socket.io/", handler, name="tsj.socketio")
         )
-    return specs + http_specs(settings, authenticator, users, routes, prefix)
+    allowed = tuple(metrics_allowed)
+    return specs + http_specs(settings, authenticator, users, routes, prefix, allowed)
 
 
 def _served_routes(

@@ -20,6 +20,7 @@ from .errors import AuthError, TokenExpiredError, TokenRevokedError, Unauthorize
 from .hooks import FailureHook, SuccessHook, run_hook
 from .keys import KeySource, prepare_keys
 from .live import LiveSockets, SocketKey
+from .metrics import Metrics
 from .revocation import RevocationList
 from .storage.revocations import RevocationStore
 from .tokens import read_header, verify_token
@@ -56,6 +57,7 @@ class Authenticator:
         on_success: SuccessHook | None = None,
         store: RevocationStore | None = None,
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sio = sio
         self.settings = settings
@@ -75,6 +77,8 @@ class Authenticator:
         self._tasks: set[asyncio.Task[None]] = set()
         self.clock = clock
         self._pruned_at = clock()
+        self.metrics = metrics or Metrics()
+        self.metrics.count_connected(lambda: len(self.live))
 
     async def verify(self, token: object) -> dict[str, Any]:
         """Verify a token and check it is not revoked.
@@ -92,9 +96,27 @@ class Authenticator:
             raise TokenRevokedError()
         return claims
 
-    async def succeeded(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
-        """The socket is in (the app's connect handler accepted it): log, hook."""
-        log.info("socket authenticated sid=%s sub=%s", sid, claims.get("sub"))
+    async def succeeded(
+        self,
+        sid: str,
+        namespace: str,
+        claims: dict[str, Any],
+        started: float | None = None,
+    ) -> None:
+        """The socket is in (the app's connect handler accepted it): log, count,
+        hook.
+
+        :param started: ``time.perf_counter()`` when its handshake began.
+        """
+        log.info(
+            "socket authenticated sid=%s sub=%s",
+            sid,
+            claims.get("sub"),
+            extra={"tsj_event": "socket_authenticated", "tsj_sid": sid},
+        )
+        self.metrics.handshakes.inc()
+        if started is not None:
+            self.metrics.handshake_seconds.observe(time.perf_counter() - started)
         if self._on_success is not None:
             await run_hook(self._on_success, sid, claims)
 
@@ -127,7 +149,19 @@ class Authenticator:
                        (handshake or ``authenticate``), ``"refresh"``, ...
         """
         remote = remote_address(environ)
-        log.info("%s refused sid=%s code=%s", action, sid, err.code)
+        log.info(
+            "%s refused sid=%s code=%s",
+            action,
+            sid,
+            err.code,
+            extra={
+                "tsj_event": f"{action}_refused",
+                "tsj_sid": sid,
+                "tsj_code": err.code,
+                "tsj_remote": remote,
+            },
+        )
+        self.metrics.refusals.labels(err.code, action).inc()
         if self._on_failure is not None:
             await run_hook(self._on_failure, err.code, sid, remote)
 
@@ -180,7 +214,13 @@ class Authenticator:
             # One socket's failure must not spare the rest of a batch.
             log.exception("socket disconnect failed sid=%s code=%s", sid, err.code)
             return
-        log.info("socket disconnected sid=%s code=%s", sid, err.code)
+        log.info(
+            "socket disconnected sid=%s code=%s",
+            sid,
+            err.code,
+            extra={"tsj_event": "socket_cut", "tsj_sid": sid, "tsj_code": err.code},
+        )
+        self.metrics.kicks.labels(err.code).inc()
 
     def _prune(self) -> None:
         now = self.clock()

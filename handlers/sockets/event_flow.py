@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,7 +98,7 @@ class EventFlow:
         self, sid: str, namespace: str, data: object
     ) -> dict[str, Any]:
         """Handle ``authenticate``: admit, or refuse and disconnect."""
-        key = (sid, namespace)
+        key, started = (sid, namespace), time.perf_counter()
         pending = self._pending.pop(key, None)
         if pending is None:  # a second authenticate (or one already under way)
             return await self._refuse_again(sid, namespace)
@@ -128,7 +129,7 @@ class EventFlow:
                 await self.gate.dispatch_disconnect(namespace, sid, "gone")
             return {"ok": False, "code": ForbiddenError.code}
         self.admitted.add(key)
-        await self.authenticator.succeeded(sid, namespace, claims)
+        await self.authenticator.succeeded(sid, namespace, claims, started)
         await self.authenticator.sio.emit(AUTHENTICATED, to=sid, namespace=namespace)
         return {"ok": True, "exp": claims.get("exp")}
 

@@ -9,6 +9,7 @@ answered here.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,6 +64,7 @@ class HandshakeFlow:
         the check after the handler is what keeps such a socket out.
         """
         authenticator = self.authenticator
+        started = time.perf_counter()
         claims = await self._authenticate(sid, namespace, environ, auth)
         await admit(authenticator, sid, namespace, claims)
         try:
@@ -83,7 +85,7 @@ class HandshakeFlow:
                 return False  # the client left while the handler ran
             await authenticator.refused(err, sid, environ)
             raise to_connect_refusal(err)
-        await authenticator.succeeded(sid, namespace, claims)
+        await authenticator.succeeded(sid, namespace, claims, started)
         return result
 
     async def event(

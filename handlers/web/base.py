@@ -11,6 +11,7 @@ import tornado.web
 
 from ..config import AuthSettings
 from ..errors import AuthError, BadRequestError
+from ..metrics import Metrics
 
 __all__ = ["JSONHandler"]
 
@@ -27,9 +28,19 @@ class JSONHandler(tornado.web.RequestHandler):
     responses are not cached (they may carry tokens).
     """
 
-    def initialize(self, settings: AuthSettings, **kwargs: Any) -> None:
+    #: The route's name in the metrics (``tsj_rate_limited{route=...}``).
+    route = "http"
+
+    def initialize(
+        self, settings: AuthSettings, metrics: Metrics | None = None, **kwargs: Any
+    ) -> None:
         self.auth_settings = settings
+        self.metrics = metrics
         self.body = b""
+
+    def on_finish(self) -> None:
+        if self.metrics is not None and self.get_status() == 429:
+            self.metrics.rate_limited.labels(self.route).inc()
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")

@@ -30,7 +30,7 @@ class BearerHandler(JSONHandler):
         authenticator: Authenticator,
         limits: BearerLimits,
     ) -> None:
-        super().initialize(settings)
+        super().initialize(settings, authenticator.metrics)
         self.authenticator = authenticator
         self.limits = limits
 

@@ -52,6 +52,16 @@ class LoginHandler(JSONHandler):
     Unknown users and wrong passwords get the same 401 after the same work.
     """
 
+    route = "login"
+    #: ``tsj_logins{outcome=...}`` by answer status.
+    OUTCOMES = {
+        200: "success",
+        400: "bad_request",
+        401: "invalid_credentials",
+        413: "bad_request",
+        429: "too_many_attempts",
+    }
+
     def initialize(  # type: ignore[override]
         self,
         settings: Any,
@@ -59,7 +69,7 @@ class LoginHandler(JSONHandler):
         users: UserStore,
         limits: LoginLimits,
     ) -> None:
-        super().initialize(settings)
+        super().initialize(settings, authenticator.metrics)
         self.authenticator = authenticator
         self.users = users
         self.limits = limits
@@ -111,3 +121,9 @@ class LoginHandler(JSONHandler):
             if not isinstance(value, str) or not value or len(value) > MAX_FIELD_LENGTH:
                 raise BadRequestError()
         return username, password  # type: ignore[return-value]
+
+    def on_finish(self) -> None:
+        super().on_finish()
+        if self.metrics is not None:
+            outcome = self.OUTCOMES.get(self.get_status(), "error")
+            self.metrics.logins.labels(outcome).inc()

@@ -25,6 +25,8 @@ class LogoutHandler(BearerHandler):
     again for that purpose only).
     """
 
+    route = "logout"
+
     async def post(self) -> None:
         claims = await self._claims()
         everything = self._wants_all()

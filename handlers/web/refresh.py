@@ -21,6 +21,8 @@ class TokenRefreshHandler(BearerHandler):
     (a socket still using it can move to the new token with ``refresh``).
     """
 
+    route = "refresh"
+
     async def post(self) -> None:
         try:
             claims = await self.bearer_claims()

@@ -14,13 +14,14 @@ from .health import HealthHandler
 from .jwks import JWKS_PATTERN, JWKSHandler
 from .login import LoginHandler, LoginLimits
 from .logout import LogoutHandler
+from .metrics import LOOPBACK, MetricsHandler
 from .refresh import TokenRefreshHandler
 from .static import client_specs, find_static_dir
 from .token_limits import BearerLimits
 
 __all__ = ["http_specs", "HTTP_ROUTES"]
 
-HTTP_ROUTES = ("login", "logout", "refresh", "client", "health", "jwks")
+HTTP_ROUTES = ("login", "logout", "refresh", "client", "health", "jwks", "metrics")
 
 
 def http_specs(
@@ -29,10 +30,12 @@ def http_specs(
     users: UserStore | None,
     routes: tuple[str, ...],
     prefix: str = "",
+    metrics_allowed: tuple[str, ...] = LOOPBACK,
 ) -> list[tornado.web.URLSpec]:
     """URL specs named ``tsj.<route>`` for the ``routes`` asked for, under ``prefix``.
 
-    ``"jwks"`` is served only when the key source has public keys.
+    ``"jwks"`` is served only when the key source has public keys;
+    ``"metrics"`` only to clients in ``metrics_allowed`` (CIDR networks).
     """
     common: dict[str, Any] = {"settings": settings, "authenticator": authenticator}
     limits = LoginLimits.from_settings(settings)
@@ -43,6 +46,11 @@ def http_specs(
         "refresh": ("/token/refresh", TokenRefreshHandler, bearer),
         "health": ("/healthz", HealthHandler, {}),
         "jwks": (JWKS_PATTERN, JWKSHandler, {"keys": authenticator.keys}),
+        "metrics": (
+            "/metrics",
+            MetricsHandler,
+            {"metrics": authenticator.metrics, "allowed": metrics_allowed},
+        ),
     }
     if public_jwks(authenticator.keys) is None:
         del table["jwks"]
