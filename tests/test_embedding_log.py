@@ -1,4 +1,4 @@
-"""A host that forgets ``log_function`` still writes no query-string token to its logs."""
+"""A host that forgets ``log_function`` still logs no query-string token."""
 
 from __future__ import annotations
 

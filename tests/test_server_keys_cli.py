@@ -1,5 +1,5 @@
-"""The command line with keys: genkey, --private-key/--public-key/--verify-keys, verify-only
---jwks-url, and the claim-policy options."""
+"""The command line with keys: genkey, --private-key/--public-key/--verify-keys,
+verify-only --jwks-url, and the claim-policy options."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The command line's lifecycle options: --auth-flow/AUTH_FLOW, revocations in --data-dir."""
+"""The command line's lifecycle options: --auth-flow/AUTH_FLOW, and revocations
+kept in --data-dir."""
 
 from __future__ import annotations
 
