@@ -19,6 +19,7 @@ import jwt
 import pytest
 
 from tests.conftest import stop
+from tests.server_process import free_port
 from tests.support import ALICE, BOB, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,10 +68,15 @@ def test_users_created_in_code_can_log_in(
     guide: dict[str, Any], tmp_path: Path
 ) -> None:
     users = guide["create_users"](str(tmp_path / "users.sqlite3"))
+    # A loop of its own, closed here: asyncio.run would unset the current loop,
+    # and pytest-tornado's next io_loop would then leak a fresh one.
+    loop = asyncio.new_event_loop()
     try:
-        user = asyncio.run(users.authenticate("alice", "correct horse battery staple"))
+        password = "correct horse battery staple"
+        user = loop.run_until_complete(users.authenticate("alice", password))
         assert user is not None and user.claims()["last_name"] == "Liddell"
     finally:
+        loop.close()
         users.close()
 
 
@@ -186,24 +192,19 @@ async def test_the_js_client_connects_under_the_prefix_and_reads_refusals(
     assert refused == {"code": "invalid_token"}
 
 
-def test_serve_shuts_down_and_closes_its_store(
+@pytest.mark.gen_test
+async def test_serve_listens_until_stopped_then_shuts_down(
     guide: dict[str, Any], secret: str, tmp_path: Path
 ) -> None:
-    from tests.server_process import free_port
-
-    async def scenario() -> None:
-        stop_event = asyncio.Event()
-        port = free_port()
-        task = asyncio.ensure_future(
-            guide["serve"](secret, port, stop_event, str(tmp_path / "u.sqlite3"))
-        )
-        _, writer = await _open(port)
-        writer.close()
-        await writer.wait_closed()
-        stop_event.set()
-        await asyncio.wait_for(task, 10)
-
-    asyncio.run(scenario())
+    stop_event, port = asyncio.Event(), free_port()
+    task = asyncio.ensure_future(
+        guide["serve"](secret, port, stop_event, str(tmp_path / "u.sqlite3"))
+    )
+    _, writer = await _open(port)  # it listens
+    writer.close()
+    await writer.wait_closed()
+    stop_event.set()
+    await asyncio.wait_for(task, 10)
 
 
 async def _open(port: int) -> Any:
