@@ -56,13 +56,11 @@ def make_parser(
     # The options are the main parser's: here they only override (no default).
     _add_options(serve, (DATA_DIR, *SERVE_OPTIONS), None)
     _add_adduser(_command(commands, prog, "adduser", "add a user to the store"))
-    genkey = _command(
-        commands, prog, "genkey", "write an RS256/ES256 key pair to --data-dir"
+    _add_genkey(
+        _command(
+            commands, prog, "genkey", "write an RS256/ES256 key pair to --data-dir"
+        )
     )
-    genkey.add_argument(
-        "--algorithm", choices=KEY_ALGORITHMS, default="RS256", help="key type"
-    )
-    _add_options(genkey, (DATA_DIR,), None)
     return parser
 
 
@@ -86,6 +84,13 @@ def _add_adduser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--email", default="", help="e-mail address (claim email)")
     parser.add_argument("--first-name", default="", help="claim first_name")
     parser.add_argument("--last-name", default="", help="claim last_name")
+    _add_options(parser, (DATA_DIR,), None)
+
+
+def _add_genkey(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--algorithm", choices=KEY_ALGORITHMS, default="RS256", help="key type"
+    )
     _add_options(parser, (DATA_DIR,), None)
 
 
