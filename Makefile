@@ -1,32 +1,50 @@
-# make run: set up, then serve on http://127.0.0.1:9000.  make test: set up, then test.
+# make run: set up what running needs, then serve on http://127.0.0.1:9000.
+# make test: set up with the test extras, then test.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
-VENDOR := static/vendor/socket.io.esm.min.js
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 NODE_STAMP := node_modules/.package-lock.json
+# The official socket.io-client, vendored in static/vendor/ so that the wheel and
+# the sdist build without Node; it must equal the npm lock file's copy.
+BUNDLE := socket.io.esm.min.js socket.io.esm.min.js.map
+NODE_DIST := node_modules/socket.io-client/dist
+VENDOR_DIR := static/vendor
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test bench lint clean vendor vendor-check
 
-setup: $(STAMP) $(VENDOR)
+setup: $(TEST_STAMP) vendor-check
 
-$(STAMP): setup.cfg pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): setup.cfg pyproject.toml | $(PY)
+	$(PIP) -e .
 	touch $@
+
+$(TEST_STAMP): setup.cfg pyproject.toml | $(PY)
+	$(PIP) -e ".[test]"
+	touch $@ $(RUN_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The official socket.io-client, copied from the pinned npm package so
-# Tornado serves it under /client/vendor/ (no CDN).
-$(VENDOR): $(NODE_STAMP)
-	mkdir -p static/vendor
-	cp node_modules/socket.io-client/dist/socket.io.esm.min.js \
-	   node_modules/socket.io-client/dist/socket.io.esm.min.js.map static/vendor/
+vendor-check: $(NODE_STAMP)
+	@for f in $(BUNDLE); do \
+	  cmp -s $(NODE_DIST)/$$f $(VENDOR_DIR)/$$f || { \
+	    echo "$(VENDOR_DIR)/$$f differs from the npm lock file's: run make vendor"; \
+	    exit 1; }; \
+	done
 
-run: setup
+# After a change of the pinned version: copy the bundle, then update
+# static/vendor/README.md and CHANGELOG.md.
+vendor: $(NODE_STAMP)
+	cp $(addprefix $(NODE_DIST)/,$(BUNDLE)) $(VENDOR_DIR)/
+
+run: $(RUN_STAMP) vendor-check
 	$(PY) server.py
 
 test: setup
@@ -41,7 +59,7 @@ LINT_STAMP := $(VENV)/.lint-installed
 LINT_PATH := build/lint
 LINTED := handlers server.py tests bench
 
-$(LINT_STAMP): $(STAMP)
+$(LINT_STAMP): $(TEST_STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,lint]"
 	mkdir -p $(LINT_PATH) && ln -sfn ../../handlers $(LINT_PATH)/tornado_socketio_jwt
 	touch $@
@@ -54,4 +72,4 @@ lint: setup $(LINT_STAMP)
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor .pytest_cache *.egg-info build
+	rm -rf $(VENV) node_modules .pytest_cache *.egg-info build dist

@@ -23,6 +23,7 @@ Only ``sockets/`` (and ``app``) import python-socketio, and only
 ``sockets/gate.py`` touches its internals.
 """
 
+from ._version import __version__
 from .app import attach_jwt_auth
 from .authenticator import Authenticator
 from .config import AuthSettings
@@ -57,6 +58,7 @@ from .tokens import issue_token, verify_token
 from .web.access_log import redacting_log_function
 
 __all__ = [
+    "__version__",
     "AuthSettings",
     "attach_jwt_auth",
     "current_user",

@@ -20,6 +20,7 @@ from .sockets.limits import SocketLimits
 from .sockets.transport import socketio_handler
 from .storage.revocations import RevocationStore
 from .storage.users import UserStore
+from .web.access_log import redacted_handler
 from .web.metrics import LOOPBACK
 from .web.routes import http_specs
 
@@ -130,7 +131,10 @@ def attach_jwt_auth(
             _EVENT_REGISTRARS[event](sio, namespace)
     specs = []
     if "socketio" in routes:
-        handler = socketio_handler(sio, compression=websocket_compression)
+        # Its own log lines hide ?token=, whatever log_function the host has.
+        handler = redacted_handler(
+            socketio_handler(sio, compression=websocket_compression)
+        )
         specs.append(
             tornado.web.url(rf"{prefix}/socket.io/", handler, name="tsj.socketio")
         )

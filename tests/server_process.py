@@ -1,4 +1,4 @@
-"""Running ``python server.py`` as a real process, for the command-line tests."""
+"""Running the command line as a real process, for the command-line tests."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def running_server(
     full_env.update(env or {})
     command = [sys.executable, str(ROOT / "server.py"), "--data-dir", str(data_dir)]
     process = subprocess.Popen(
-        [*command, *args, "--logging", "warning"],
+        [*command, *args, "--log-level", "warning"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

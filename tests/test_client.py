@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.support import server_url
-from tornado_socketio_jwt.web.static import find_static_dir
+from tornado_socketio_jwt.web.static import bundled_static_dir, find_static_dir
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.gen_test
@@ -56,16 +59,6 @@ def test_static_dir_override_must_hold_index_html(tmp_path):
     assert find_static_dir(str(tmp_path)) == str(tmp_path)
 
 
-def test_installed_package_finds_the_client_under_its_prefix(tmp_path, monkeypatch):
-    import sys
-
-    import tornado_socketio_jwt.web.static as client
-
-    installed = tmp_path / "prefix" / "share" / "tornado-socketio-jwt" / "static"
-    installed.mkdir(parents=True)
-    (installed / "index.html").write_text("<html></html>")
-    monkeypatch.setattr(
-        client, "__file__", str(tmp_path / "site" / "pkg" / "client.py")
-    )
-    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
-    assert find_static_dir() == str(installed)
+def test_a_checkout_finds_the_client_in_its_top_level_static_folder():
+    assert Path(find_static_dir()) == ROOT / "static"
+    assert (bundled_static_dir() / "vendor" / "socket.io.esm.min.js").is_file()

@@ -1,4 +1,5 @@
-"""server.py: options and environment, the generated secret, adduser, serving."""
+"""The command line (through server.py): options and environment, the generated
+secret, adduser, serving."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import urllib.request
 
 import pytest
 
-import server
 from tests.server_process import (
     ROOT,
     demo_password,
@@ -20,6 +20,8 @@ from tests.server_process import (
     running_server,
 )
 from tornado_socketio_jwt import SQLiteUserStore
+from tornado_socketio_jwt.cli import CommandError, load_secret, make_parser
+from tornado_socketio_jwt.cli.settings import SECRET_FILE
 
 
 def run(args, data_dir, stdin="", env=None, timeout=30):
@@ -38,7 +40,7 @@ def run(args, data_dir, stdin="", env=None, timeout=30):
 
 def test_help_names_every_environment_variable(tmp_path):
     result = run(["--help"], tmp_path)
-    text = " ".join((result.stdout + result.stderr).split())  # Tornado wraps help lines
+    text = " ".join((result.stdout + result.stderr).split())  # argparse wraps lines
     for name in (
         "HOST",
         "PORT",
@@ -55,26 +57,11 @@ def test_help_names_every_environment_variable(tmp_path):
 
 
 def test_option_values_may_follow_a_space_or_an_equals_sign():
-    parser = server.make_parser()
-    argv = [
-        "server.py",
-        "--port",
-        "9100",
-        "--host=0.0.0.0",
-        "adduser",
-        "bob",
-        "--email",
-        "x",
-    ]
-    assert server.join_option_values(argv, parser) == [
-        "server.py",
-        "--port=9100",
-        "--host=0.0.0.0",
-        "adduser",
-        "bob",
-        "--email",
-        "x",
-    ]
+    options = make_parser(environ={}).parse_args(
+        ["--port", "9100", "--host=0.0.0.0", "adduser", "bob", "--email", "x"]
+    )
+    assert (options.port, options.host) == (9100, "0.0.0.0")
+    assert (options.command, options.name, options.email) == ("adduser", "bob", "x")
 
 
 def test_adduser_reads_a_piped_password_and_stores_an_argon2id_hash(tmp_path):
@@ -106,25 +93,25 @@ def test_adduser_refuses_an_empty_password(tmp_path):
 
 
 def test_generated_secret_is_stored_with_mode_0600_and_reused(tmp_path):
-    first = server.load_secret(tmp_path)
-    path = tmp_path / server.SECRET_FILE
+    first = load_secret(tmp_path)
+    path = tmp_path / SECRET_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(first.encode()) >= 32
-    assert server.load_secret(tmp_path) == first
+    assert load_secret(tmp_path) == first
 
 
 def test_secret_file_readable_by_others_is_refused(tmp_path):
-    server.load_secret(tmp_path)
-    (tmp_path / server.SECRET_FILE).chmod(0o644)
-    with pytest.raises(SystemExit, match="chmod 600"):
-        server.load_secret(tmp_path)
+    load_secret(tmp_path)
+    (tmp_path / SECRET_FILE).chmod(0o644)
+    with pytest.raises(CommandError, match="chmod 600"):
+        load_secret(tmp_path)
 
 
 def test_short_jwt_secret_is_refused_at_start_up(tmp_path):
     result = run(
         ["--port", str(free_port())], tmp_path, env={"JWT_SECRET": "too-short"}
     )
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "at least 32 bytes" in result.stderr and "too-short" not in result.stderr
 
 
@@ -137,44 +124,39 @@ def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path
             f"http://127.0.0.1:{port}/healthz", timeout=10
         ) as r:
             assert json.loads(r.read()) == {"status": "ok"}
-    assert stat.S_IMODE((tmp_path / server.SECRET_FILE).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / SECRET_FILE).stat().st_mode) == 0o600
     with running_server(tmp_path, env={"PORT": str(port)}) as lines:
         assert not any("Created user" in line for line in lines)
 
 
 def test_a_non_numeric_port_in_the_environment_is_a_clear_error(tmp_path):
     result = run([], tmp_path, env={"PORT": "abc", "JWT_SECRET": "x" * 40})
-    assert result.returncode != 0
-    assert (
-        "PORT='abc' is not a valid int" in result.stderr
-        and "Traceback" not in result.stderr
-    )
+    assert result.returncode == 2
+    assert "PORT='abc' is not a valid int" in result.stderr
+    assert len(result.stderr.splitlines()) == 1  # one line, no traceback
 
 
-def test_documented_defaults_apply_when_the_environment_is_empty(monkeypatch):
-    for name in (
-        "HOST",
-        "PORT",
-        "DATA_DIR",
-        "TOKEN_TTL",
-        "JWT_ISSUER",
-        "AUTH_FLOW",
-        "CORS_ALLOWED_ORIGINS",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    options = server.make_parser().as_dict()
-    assert (options["host"], options["port"], options["data_dir"]) == (
+def test_documented_defaults_apply_when_the_environment_is_empty():
+    options = make_parser(environ={}).parse_args([])
+    assert (options.host, options.port, options.data_dir) == (
         "127.0.0.1",
         9000,
         "./data",
     )
-    assert options["token_ttl"] == 5 * 3600
-    assert options["issuer"] == "tornado-socketio-jwt"
-    assert (options["auth_flow"], options["cors_origins"]) == ("handshake", "")
+    assert options.token_ttl == 5 * 3600
+    assert options.issuer == "tornado-socketio-jwt"
+    assert (options.auth_flow, options.cors_origins) == ("handshake", "")
+    assert (options.command, options.log_level) == (None, "info")
 
 
 def test_environment_variables_supply_the_defaults(monkeypatch):
     monkeypatch.setenv("PORT", "9123")
     monkeypatch.setenv("HOST", "0.0.0.0")
-    options = server.make_parser().as_dict()
-    assert (options["host"], options["port"]) == ("0.0.0.0", 9123)
+    options = make_parser().parse_args([])
+    assert (options.host, options.port) == ("0.0.0.0", 9123)
+
+
+def test_the_command_line_overrides_the_environment(monkeypatch):
+    monkeypatch.setenv("PORT", "abc")  # never converted: the option wins
+    options = make_parser().parse_args(["serve", "--port=9124"])
+    assert options.port == 9124

@@ -1,5 +1,5 @@
-"""server.py with keys: genkey, --private-key/--public-key/--verify-keys, verify-only
---jwks-url, and the claim-policy options."""
+"""The command line with keys: genkey, --private-key/--public-key/--verify-keys,
+verify-only --jwks-url, and the claim-policy options."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ from typing import Any
 import jwt
 import pytest
 
-import server
 from tests.server_process import demo_password, free_port, http_login, running_server
 from tornado_socketio_jwt import JWKSKeySource, KeyRing
+from tornado_socketio_jwt.cli import (
+    ConfigurationError,
+    build_settings,
+    main,
+    make_parser,
+)
+from tornado_socketio_jwt.cli.settings import SECRET_FILE
 from tornado_socketio_jwt.keys.pem import write_key_pair
 
 NEW_VARIABLES = (
@@ -36,16 +42,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def parse(*args: str) -> Any:
-    """Options as server.py parses them (logging left alone: it is process-wide)."""
-    options = server.make_parser()
-    argv = server.join_option_values(["server.py", "--logging=none", *args], options)
-    options.parse_command_line(argv)
-    return options
+    """Options as the command line parses them."""
+    return make_parser().parse_args(list(args))
 
 
 def test_help_names_the_environment_variable_of_every_key_option() -> None:
     out = io.StringIO()
-    server.make_parser().print_help(out)
+    make_parser().print_help(out)
     text = " ".join(out.getvalue().split())
     for name in NEW_VARIABLES:
         assert f"[env {name}]" in text, name
@@ -54,26 +57,25 @@ def test_help_names_the_environment_variable_of_every_key_option() -> None:
 def test_genkey_writes_a_key_pair_with_a_private_key_of_mode_0600(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server.main(
-        ["server.py", "--data-dir", str(tmp_path), "genkey", "--algorithm", "ES256"]
-    )
+    assert main(["--data-dir", str(tmp_path), "genkey", "--algorithm", "ES256"]) == 0
     private, public = tmp_path / "jwt-private.pem", tmp_path / "jwt-public.pem"
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     kid = KeyRing.from_pem_files(private_key=private, public_key=public).kids[0]
     assert f"kid {kid}" in capsys.readouterr().out
 
 
-def test_genkey_never_overwrites_an_existing_key(tmp_path: Path) -> None:
+def test_genkey_never_overwrites_an_existing_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_key_pair(tmp_path, "RS256")
-    with pytest.raises(SystemExit, match="exists"):
-        server.main(["server.py", "--data-dir", str(tmp_path), "genkey"])
+    assert main(["genkey", "--data-dir", str(tmp_path)]) == 1
+    assert "exists" in capsys.readouterr().err
 
 
 def test_genkey_offers_only_rs256_and_es256(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit):
-        server.main(
-            ["server.py", "--data-dir", str(tmp_path), "genkey", "--algorithm", "HS256"]
-        )
+    with pytest.raises(SystemExit) as exited:
+        main(["--data-dir", str(tmp_path), "genkey", "--algorithm", "HS256"])
+    assert exited.value.code == 2
     assert not (tmp_path / "jwt-private.pem").exists()
 
 
@@ -81,7 +83,7 @@ def test_private_key_option_signs_with_the_key_type_and_makes_no_secret(
     tmp_path: Path,
 ) -> None:
     private, public = write_key_pair(tmp_path / "keys", "ES256")
-    settings, keys = server.build_settings(
+    settings, keys = build_settings(
         parse(
             "--data-dir",
             str(tmp_path),
@@ -93,7 +95,7 @@ def test_private_key_option_signs_with_the_key_type_and_makes_no_secret(
     )
     assert settings.algorithms == ("ES256",) and settings.secret is None
     assert isinstance(keys, KeyRing) and keys.can_sign
-    assert not (tmp_path / server.SECRET_FILE).exists()
+    assert not (tmp_path / SECRET_FILE).exists()
 
 
 def test_environment_supplies_the_key_files(
@@ -101,7 +103,7 @@ def test_environment_supplies_the_key_files(
 ) -> None:
     private, _ = write_key_pair(tmp_path / "keys", "RS256")
     monkeypatch.setenv("JWT_PRIVATE_KEY", str(private))
-    settings, keys = server.build_settings(parse("--data-dir", str(tmp_path)))
+    settings, keys = build_settings(parse("--data-dir", str(tmp_path)))
     assert settings.algorithms == ("RS256",) and isinstance(keys, KeyRing)
 
 
@@ -111,7 +113,7 @@ def test_verify_keys_directory_keeps_old_tokens_verifying(tmp_path: Path) -> Non
     (
         tmp_path / "old" / "jwt-private.pem"
     ).unlink()  # retired: only its public key stays
-    _, keys = server.build_settings(
+    _, keys = build_settings(
         parse(
             "--data-dir",
             str(tmp_path),
@@ -128,8 +130,8 @@ def test_key_that_does_not_fit_the_algorithms_is_a_configuration_error(
     tmp_path: Path,
 ) -> None:
     private, _ = write_key_pair(tmp_path / "keys", "ES256")
-    with pytest.raises(SystemExit, match="configuration error"):
-        server.build_settings(
+    with pytest.raises(ConfigurationError, match="configuration error"):
+        build_settings(
             parse(
                 "--data-dir",
                 str(tmp_path),
@@ -142,8 +144,8 @@ def test_key_that_does_not_fit_the_algorithms_is_a_configuration_error(
 
 
 def test_jwks_url_without_issuer_and_audience_refuses_to_start(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match=r"--issuer.*--audience"):
-        server.build_settings(
+    with pytest.raises(ConfigurationError, match=r"--issuer.*--audience"):
+        build_settings(
             parse(
                 "--data-dir",
                 str(tmp_path),
@@ -154,7 +156,7 @@ def test_jwks_url_without_issuer_and_audience_refuses_to_start(tmp_path: Path) -
 
 
 def test_jwks_url_mode_verifies_only_and_requires_no_jti(tmp_path: Path) -> None:
-    settings, keys = server.build_settings(
+    settings, keys = build_settings(
         parse(
             "--data-dir",
             str(tmp_path),
@@ -184,7 +186,7 @@ def test_jwks_url_mode_verifies_only_and_requires_no_jti(tmp_path: Path) -> None
 
 
 def test_required_claims_option_overrides_the_default(tmp_path: Path) -> None:
-    settings, _ = server.build_settings(
+    settings, _ = build_settings(
         parse("--data-dir", str(tmp_path), "--required-claims", "exp,sub")
     )
     assert settings.required_claims == ("exp", "sub")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from types import TracebackType
+from typing import TypeVar
 from urllib.parse import unquote_plus
 
 import tornado.web
-from tornado.log import access_log
+from tornado.log import access_log, app_log
 
-__all__ = ["redact_uri", "redacting_log_function"]
+__all__ = ["redact_uri", "redacting_log_function", "redacted_handler"]
 
 REDACTED = "[REDACTED]"
 # The seed's client puts the token in the handshake URL (?token=...), and
@@ -17,6 +19,7 @@ REDACTED = "[REDACTED]"
 SECRET_PARAMS = frozenset({"token", "access_token", "id_token", "jwt"})
 
 LogFunction = Callable[[tornado.web.RequestHandler], None]
+HandlerT = TypeVar("HandlerT", bound=type[tornado.web.RequestHandler])
 
 
 def redact_uri(uri: str) -> str:
@@ -86,3 +89,42 @@ class _RedactedHandler:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._handler, name)
+
+
+def redacted_handler(handler_class: HandlerT) -> HandlerT:
+    """``handler_class`` whose own log lines show no token, whatever the host's log.
+
+    Tornado's default access log (an ``Application`` without ``log_function``)
+    and its error log describe a request with the handler's request summary, so
+    a handler that redacts its summary is safe in any host that forgot
+    :func:`redacting_log_function`. A host's own ``log_function`` reads the
+    request itself: it must redact, or be wrapped in
+    :func:`redacting_log_function`.
+
+    :param handler_class: a ``RequestHandler`` subclass, such as
+                          ``socketio.get_tornado_handler(sio)``.
+    :return: a subclass of it, with the same name.
+    """
+
+    class Redacted(handler_class):  # type: ignore[valid-type,misc]
+        def _request_summary(self) -> str:
+            # The name Tornado's log_request and log_exception both call
+            # (Tornado 6.x); tests/test_embedding_log.py pins it.
+            uri = redact_uri(self.request.uri or "")
+            return f"{self.request.method} {uri} ({self.request.remote_ip})"
+
+        def log_exception(
+            self,
+            typ: type[BaseException] | None,
+            value: BaseException | None,
+            tb: TracebackType | None,
+        ) -> None:
+            if isinstance(value, tornado.web.HTTPError):
+                super().log_exception(typ, value, tb)
+                return
+            # Tornado's own also writes repr(self.request), which holds the URI.
+            summary = self._request_summary()
+            app_log.error("Uncaught exception %s", summary, exc_info=value)
+
+    Redacted.__name__ = Redacted.__qualname__ = handler_class.__name__
+    return Redacted  # type: ignore[return-value]

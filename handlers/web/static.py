@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-import sys
+import atexit
+import functools
+import importlib.resources
+import shutil
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tornado.web
 
-__all__ = ["find_static_dir", "client_specs", "ClientFileHandler"]
+if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
+    from importlib.resources.abc import Traversable
 
-INSTALLED_STATIC = Path("share") / "tornado-socketio-jwt" / "static"
+__all__ = ["find_static_dir", "bundled_static_dir", "client_specs", "ClientFileHandler"]
+
+PACKAGE = __name__.rsplit(".", 2)[0]  # tornado_socketio_jwt
+STATIC = "static"
+CHECKOUT_PACKAGE_DIR = (
+    "handlers"  # setup.cfg: package_dir tornado_socketio_jwt = handlers
+)
+INDEX = "index.html"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
@@ -17,23 +30,55 @@ CONTENT_SECURITY_POLICY = (
 
 
 def find_static_dir(override: str | None = None) -> str:
-    """The directory holding ``index.html``: ``override``, the repository's
-    ``static/``, or the copy installed under ``<prefix>/share``.
+    """The directory holding ``index.html``: ``override``, else the bundled client.
 
-    :raises FileNotFoundError: when none of them has ``index.html``.
+    :raises FileNotFoundError: when that directory has no ``index.html``.
     """
-    candidates = (
-        [Path(override)]
-        if override
-        else [
-            Path(__file__).resolve().parents[2] / "static",
-            Path(sys.prefix) / INSTALLED_STATIC,
-        ]
-    )
-    for candidate in candidates:
-        if (candidate / "index.html").is_file():
-            return str(candidate)
-    raise FileNotFoundError("static client not found; pass static_dir in AuthSettings")
+    directory = Path(override) if override else bundled_static_dir()
+    if not (directory / INDEX).is_file():
+        raise FileNotFoundError(
+            "static client not found; pass static_dir in AuthSettings"
+        )
+    return str(directory)
+
+
+@functools.cache
+def bundled_static_dir() -> Path:
+    """The client shipped in the package, found with ``importlib.resources``.
+
+    A wheel (``pip``, ``--user``, ``--target``) has it at
+    ``tornado_socketio_jwt/static``; an editable checkout, at ``static/`` beside
+    ``handlers/``; a zip import gets an extracted copy, as files must be served
+    from a directory.
+    """
+    package = importlib.resources.files(PACKAGE)
+    bundled = package / STATIC
+    if (
+        isinstance(package, Path)
+        and package.name == CHECKOUT_PACKAGE_DIR
+        and not bundled.is_dir()
+    ):
+        return package.parent / STATIC  # the checkout's top-level static/
+    if isinstance(bundled, Path):
+        return bundled
+    return _extracted(bundled)
+
+
+def _extracted(tree: Traversable) -> Path:
+    """A temporary copy of ``tree``, removed at exit."""
+    target = Path(tempfile.mkdtemp(prefix="tornado-socketio-jwt-static-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    _copy(tree, target)
+    return target
+
+
+def _copy(tree: Traversable, target: Path) -> None:
+    for entry in tree.iterdir():
+        if entry.is_dir():
+            (target / entry.name).mkdir()
+            _copy(entry, target / entry.name)
+        else:
+            (target / entry.name).write_bytes(entry.read_bytes())
 
 
 class ClientFileHandler(tornado.web.StaticFileHandler):

@@ -1,0 +1,175 @@
+"""The one parser: commands, and every option with its environment variable."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
+
+from ..config import AUTH_FLOWS, DEFAULT_ISSUER
+
+__all__ = ["Parser", "HelpFormatter", "typed", "env_default", "PROG", "LOG_LEVELS"]
+
+PROG = "tornado-socketio-jwt"
+LOG_LEVELS = ("debug", "info", "warning", "error", "none")
+DATA_DIR = (
+    "--data-dir",
+    "DATA_DIR",
+    str,
+    "./data",
+    "directory of the user store, the revocation list, and the secret generated "
+    "when env JWT_SECRET (32 bytes or more) is not set",
+)
+# flag, environment variable, type, default, help; lists are comma-separated
+SERVE_OPTIONS: tuple[tuple[str, str, type, Any, str], ...] = (
+    ("--host", "HOST", str, "127.0.0.1", "address to listen on"),
+    ("--port", "PORT", int, 9000, "port to listen on"),
+    ("--token-ttl", "TOKEN_TTL", int, 5 * 3600, "lifetime of issued tokens, seconds"),
+    ("--issuer", "JWT_ISSUER", str, DEFAULT_ISSUER, "iss claim issued and required"),
+    (
+        "--cors-origins",
+        "CORS_ALLOWED_ORIGINS",
+        str,
+        "",
+        "comma-separated origins allowed to open sockets; empty means this "
+        "server's own origin only",
+    ),
+    (
+        "--auth-flow",
+        "AUTH_FLOW",
+        str,
+        "handshake",
+        "handshake (token in the connect request) or event (the client emits "
+        "authenticate within --auth-timeout seconds)",
+    ),
+    (
+        "--auth-timeout",
+        "AUTH_TIMEOUT",
+        float,
+        5.0,
+        "seconds a socket has to authenticate in the event flow",
+    ),
+    (
+        "--static-dir",
+        "STATIC_DIR",
+        str,
+        "",
+        "directory of the browser client; empty means the bundled one",
+    ),
+    (
+        "--private-key",
+        "JWT_PRIVATE_KEY",
+        str,
+        "",
+        "PEM private key that signs RS256/ES256 tokens",
+    ),
+    (
+        "--public-key",
+        "JWT_PUBLIC_KEY",
+        str,
+        "",
+        "its PEM public key (checked); alone: verify-only",
+    ),
+    (
+        "--verify-keys",
+        "JWT_VERIFY_KEYS",
+        str,
+        "",
+        "PEM public keys, or directories of *.pem, that also verify: key rotation "
+        "(kid = RFC 7638 thumbprint)",
+    ),
+    (
+        "--algorithms",
+        "JWT_ALGORITHMS",
+        str,
+        "",
+        "allowed algorithms; default HS256, the key type's (RS256/ES256), or "
+        "RS256 with --jwks-url",
+    ),
+    (
+        "--jwks-url",
+        "JWKS_URL",
+        str,
+        "",
+        "verify-only mode: the external issuer's JWKS URL (needs --issuer and "
+        "--audience; no /login)",
+    ),
+    ("--audience", "JWT_AUDIENCE", str, "", "aud claim required (and issued)"),
+    (
+        "--required-claims",
+        "JWT_REQUIRED_CLAIMS",
+        str,
+        "",
+        "claims a token must carry; default exp,iat,sub,jti (exp,iat,sub with "
+        "--jwks-url)",
+    ),
+    (
+        "--leeway",
+        "JWT_LEEWAY",
+        float,
+        0.0,
+        "clock skew tolerated on exp/iat/nbf, seconds",
+    ),
+    (
+        "--jwks-refresh-interval",
+        "JWKS_REFRESH_INTERVAL",
+        float,
+        30.0,
+        "least seconds between two JWKS fetches (unknown kids wait this long)",
+    ),
+    ("--log-level", "LOG_LEVEL", str, "info", "debug, info, warning, error or none"),
+)
+CHOICES = {"--auth-flow": AUTH_FLOWS, "--log-level": LOG_LEVELS}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, reporting a usage error as one line (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows a default only where there is one (an empty string is none)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, "", argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
+class EnvValue(str):
+    """A default read from the environment; argparse converts it, or reports it."""
+
+    variable = ""
+
+
+def typed(kind: type, choices: tuple[str, ...] = ()) -> Callable[[str], Any]:
+    """An argparse ``type`` whose error names the environment variable at fault.
+
+    It checks ``choices`` itself: argparse checks none on a default.
+    """
+
+    def convert(text: str) -> Any:
+        where = f"{text.variable}=" if isinstance(text, EnvValue) else ""
+        try:
+            value = kind(text)
+        except ValueError:
+            problem = f"is not a valid {kind.__name__}"
+        else:
+            if not choices or value in choices:
+                return value
+            problem = f"is not one of {', '.join(choices)}"
+        raise argparse.ArgumentTypeError(f"{where}{str(text)!r} {problem}")
+
+    return convert
+
+
+def env_default(environ: Mapping[str, str], variable: str, default: Any) -> Any:
+    raw = environ.get(variable)
+    if raw is None:
+        return default
+    value = EnvValue(raw)
+    value.variable = variable
+    return value

@@ -1,0 +1,134 @@
+"""``serve``: the standalone server, built through ``attach_jwt_auth`` (dogfooding)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import types
+from typing import Any
+
+import socketio
+import tornado.log
+import tornado.web
+
+from ..app import attach_jwt_auth
+from ..config import AuthSettings
+from ..keys import KeySource, can_sign
+from ..keys.remote import JWKSKeySource
+from ..storage.revocations import SQLiteRevocationStore
+from ..storage.users import SQLiteUserStore, create_demo_user
+from ..web.access_log import redacting_log_function
+from ..web.server_options import http_server_options
+from .settings import (
+    REVOCATIONS_FILE,
+    USERS_FILE,
+    CommandError,
+    build_settings,
+    data_dir,
+)
+
+__all__ = ["serve", "make_app", "open_users", "configure_logging", "DEMO_USER"]
+
+DEMO_USER = "demo"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def configure_logging(level: str) -> None:
+    """Tornado's pretty log lines on standard error, at ``level`` (``none``: off)."""
+    if level == "none":
+        return
+    # An options object of our own: enable_pretty_logging would otherwise read
+    # the global tornado.options, which this program never defines or parses.
+    settings = types.SimpleNamespace(
+        logging=level, log_file_prefix=None, log_to_stderr=None
+    )
+    tornado.log.enable_pretty_logging(settings, logger=logging.getLogger())
+
+
+def open_users(options: argparse.Namespace) -> SQLiteUserStore:
+    """The SQLite user store under ``--data-dir``."""
+    return SQLiteUserStore(str(data_dir(options) / USERS_FILE))
+
+
+def ensure_demo_user(users: SQLiteUserStore) -> None:
+    """On an empty store, create ``demo`` and print its password once."""
+    password = create_demo_user(users, DEMO_USER)
+    if password is not None:
+        print(
+            f"Created user '{DEMO_USER}' with password: {password}  (shown once)",
+            flush=True,
+        )
+
+
+def make_app(
+    settings: AuthSettings,
+    users: SQLiteUserStore | None,
+    keys: KeySource | None = None,
+    revocations: SQLiteRevocationStore | None = None,
+) -> tuple[tornado.web.Application, Any]:
+    """The standalone app, exactly the embedded configuration, and its server.
+
+    :return: the ``Application`` and its ``socketio.AsyncServer``.
+    """
+    origins = settings.socketio_cors_allowed_origins
+    sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
+    specs = attach_jwt_auth(
+        sio,
+        settings,
+        users=users,
+        keys=keys,
+        events=("whoami", "message"),
+        revocation_store=revocations,
+    )
+    return tornado.web.Application(specs, log_function=redacting_log_function()), sio
+
+
+async def serve(options: argparse.Namespace) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully.
+
+    :raises ConfigurationError: on bad option values, before listening.
+    """
+    settings, keys = build_settings(options)
+    configure_logging(options.log_level)
+    users = None
+    if keys is None or can_sign(keys):
+        users = open_users(options)
+        ensure_demo_user(users)
+    if isinstance(keys, JWKSKeySource):
+        await keys.refresh()  # warm the cache; on failure, retried on use
+    revocations = SQLiteRevocationStore(str(data_dir(options) / REVOCATIONS_FILE))
+    app, sio = make_app(settings, users, keys, revocations)
+    try:
+        await _listen_until_stopped(app, options, settings)
+    finally:
+        await sio.shutdown()
+        if users is not None:
+            users.close()
+        revocations.close()
+
+
+async def _listen_until_stopped(
+    app: tornado.web.Application, options: argparse.Namespace, settings: AuthSettings
+) -> None:
+    try:
+        server = app.listen(
+            options.port,
+            address=options.host,
+            xheaders=False,
+            **http_server_options(),
+        )
+    except OSError as exc:
+        where = f"{options.host}:{options.port}"
+        raise CommandError(f"cannot listen on {where}: {exc.strerror}") from exc
+    # Before the line that tells a supervisor (or a test) the server is up.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    print(f"listening on http://{options.host}:{options.port}", flush=True)
+    if settings.auth_flow == "event":
+        print("  (event flow: the bundled page is /?auth_flow=event)", flush=True)
+    await stop.wait()
+    server.stop()
