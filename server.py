@@ -22,12 +22,14 @@ import tornado.web
 from tornado.options import OptionParser
 
 from tornado_socketio_jwt import (
+    AuthError,
     AuthSettings,
     JWKSKeySource,
     KeyRing,
     KeySource,
     SQLiteUserStore,
     attach_jwt_auth,
+    authenticator_for,
     redacting_log_function,
 )
 from tornado_socketio_jwt.config import DEFAULT_ISSUER
@@ -78,6 +80,13 @@ KEY_OPTIONS = (  # name, environment variable, default, help; lists are comma-se
         "(needs --issuer and --audience; no /login)",
     ),
     ("audience", "JWT_AUDIENCE", "", "aud claim required (and issued)"),
+    (
+        "redis_url",
+        "REDIS_URL",
+        "",
+        "Redis shared by several server processes: rooms, revocations, login "
+        "limits (README: Scaling out); empty: this process alone",
+    ),
     (
         "required_claims",
         "JWT_REQUIRED_CLAIMS",
@@ -262,19 +271,23 @@ def make_app(
     users: SQLiteUserStore | None,
     keys: KeySource | None = None,
     revocations: SQLiteRevocationStore | None = None,
+    redis_url: str = "",
 ) -> tuple[tornado.web.Application, Any]:
     """The standalone app: exactly the embedded configuration."""
     origins = (
         list(settings.cors_allowed_origins) if settings.cors_allowed_origins else None
     )
-    sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
+    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    sio = socketio.AsyncServer(
+        async_mode="tornado", cors_allowed_origins=origins, client_manager=manager
+    )
     specs = attach_jwt_auth(
         sio,
         settings,
         users=users,
         keys=keys,
         events=("whoami", "message"),
-        revocation_store=revocations,
+        revocation_store=None if redis_url else revocations,
     )
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
@@ -288,7 +301,11 @@ async def serve(options: OptionParser) -> None:
     if isinstance(keys, JWKSKeySource):
         await keys.refresh()  # warm the cache; on failure, retried on use
     revocations = SQLiteRevocationStore(str(Path(options.data_dir) / REVOCATIONS_FILE))
-    app, sio = make_app(settings, users, keys, revocations)
+    app, sio = make_app(settings, users, keys, revocations, options.redis_url)
+    try:  # with --redis-url: load the shared denylist before serving
+        await authenticator_for(sio).start()
+    except AuthError as exc:
+        sys.exit(f"cannot start: {exc.message}")
     server = app.listen(options.port, address=options.host, xheaders=False)
     # Before the line that tells a supervisor (or a test) the server is up.
     stop = asyncio.Event()
@@ -301,6 +318,7 @@ async def serve(options: OptionParser) -> None:
     await stop.wait()
     server.stop()
     await sio.shutdown()
+    await authenticator_for(sio).close()
     if users is not None:
         users.close()
     revocations.close()

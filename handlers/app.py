@@ -13,11 +13,13 @@ from .config import AuthSettings
 from .hooks import FailureHook, SuccessHook
 from .keys import KeySource, SharedSecretKey, can_sign, signing_algorithm
 from .revocation import RevocationList
+from .scale import SharedAuthenticator, SharedState, shared_state
 from .sockets.demo import register_chat, register_whoami
 from .sockets.extension import is_gated
 from .sockets.install import install_socket_auth
 from .storage.revocations import RevocationStore
 from .storage.users import UserStore
+from .web.login import LoginLimits
 from .web.routes import http_specs
 
 __all__ = ["attach_jwt_auth", "ROUTES", "EVENTS"]
@@ -71,7 +73,9 @@ def attach_jwt_auth(
     :param on_success: hook ``(sid, claims)`` on each admitted socket.
     :param revocation_store: persists revocations (e.g.
                              :class:`SQLiteRevocationStore`); loaded into
-                             ``revocations`` once, here. Default: memory only.
+                             ``revocations`` once, here. Default: memory only;
+                             in Redis when ``sio``'s client manager is a
+                             ``socketio.AsyncRedisManager`` (then leave it out).
     :param exempt_namespaces: namespaces that authenticate their own sockets,
                               e.g. ``("/admin",)`` for python-socketio's
                               Admin UI (``sio.instrument(auth=...)``);
@@ -89,6 +93,12 @@ def attach_jwt_auth(
     .. warning::
        An exempt namespace admits whoever its own ``connect`` handler admits.
 
+    Several processes: create ``sio`` with
+    ``client_manager=socketio.AsyncRedisManager(url)``. Emits (rooms,
+    ``user:<sub>``) and disconnects then reach every process through it, and
+    this call keeps revocations and login limits in the same Redis (README,
+    "Scaling out").
+
     .. warning::
        ``cors_allowed_origins="*"`` on ``sio`` lets any web page open sockets
        with a token it holds; list the origins you trust.
@@ -99,14 +109,14 @@ def attach_jwt_auth(
     _check_choices(events, EVENTS, "event")
     keys = keys or _default_keys(settings)
     routes = _served_routes(settings, keys, users, routes)
-    authenticator = Authenticator(
-        sio,
-        settings,
-        keys,
-        revocations,
-        on_failure=on_failure,
-        on_success=on_success,
-        store=revocation_store,
+    shared = _shared_state(sio, revocation_store)
+    hooks: dict[str, Any] = {"on_failure": on_failure, "on_success": on_success}
+    authenticator = (
+        Authenticator(sio, settings, keys, revocations, store=revocation_store, **hooks)
+        if shared is None
+        else SharedAuthenticator(
+            sio, settings, keys, revocations, shared=shared.revocations, **hooks
+        )
     )
     install_socket_auth(authenticator, exempt_namespaces)
     for namespace in namespaces:
@@ -118,7 +128,20 @@ def attach_jwt_auth(
         specs.append(
             tornado.web.url(rf"{prefix}/socket.io/", handler, name="tsj.socketio")
         )
-    return specs + http_specs(settings, authenticator, users, routes, prefix)
+    limits = LoginLimits(settings.login_max_failures, settings.login_window)
+    login_limits = limits if shared is None else shared.login_limits(limits)
+    return specs + http_specs(
+        settings, authenticator, users, routes, prefix, login_limits=login_limits
+    )
+
+
+def _shared_state(sio: Any, store: RevocationStore | None) -> SharedState | None:
+    manager = sio.manager
+    if not isinstance(manager, socketio.AsyncRedisManager):
+        return None
+    if store is not None:
+        raise ValueError("with an AsyncRedisManager the revocations live in Redis")
+    return shared_state(manager.redis_url, manager.redis_options)
 
 
 def _served_routes(

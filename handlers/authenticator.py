@@ -91,6 +91,12 @@ class Authenticator:
             raise TokenRevokedError()
         return claims
 
+    async def start(self) -> None:
+        """Start the background work shared state needs (none here)."""
+
+    async def close(self) -> None:
+        """Stop what :meth:`start` started (nothing here)."""
+
     async def succeeded(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
         """The socket is in (the app's connect handler accepted it): log, hook."""
         log.info("socket authenticated sid=%s sub=%s", sid, claims.get("sub"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Any
 
@@ -37,7 +38,7 @@ class LoginHandler(JSONHandler):
         settings: Any,
         authenticator: Authenticator,
         users: UserStore,
-        limits: LoginLimits,
+        limits: Any,  # LoginLimits, or the same methods as coroutines (Redis)
     ) -> None:
         super().initialize(settings)
         self.authenticator = authenticator
@@ -55,20 +56,20 @@ class LoginHandler(JSONHandler):
         user_key, address_key = username.casefold(), self.request.remote_ip or ""
         limits = self.limits
         wait = max(
-            limits.by_user.retry_after(user_key),
-            limits.by_address.retry_after(address_key),
+            await _settled(limits.by_user.retry_after(user_key)),
+            await _settled(limits.by_address.retry_after(address_key)),
         )
         if wait:
             raise TooManyAttemptsError(wait)
         # Counted as failures before the (slow) hash check, so that requests
         # sent all at once cannot each pass the limit.
-        limits.by_user.attempt(user_key)
-        limits.by_address.attempt(address_key)
+        await _settled(limits.by_user.attempt(user_key))
+        await _settled(limits.by_address.attempt(address_key))
         user = await self.users.authenticate(username, password)
         if user is None:
             raise InvalidCredentialsError()
-        limits.by_user.reset(user_key)
-        limits.by_address.forgive(address_key)
+        await _settled(limits.by_user.reset(user_key))
+        await _settled(limits.by_address.forgive(address_key))
         now = time.time()
         claims = {**user.claims(), "auth_time": int(now)}
         settings, keys = self.authenticator.settings, self.authenticator.keys
@@ -84,3 +85,8 @@ class LoginHandler(JSONHandler):
             if not isinstance(value, str) or not value or len(value) > MAX_FIELD_LENGTH:
                 raise BadRequestError()
         return username, password  # type: ignore[return-value]
+
+
+async def _settled(result: Any) -> Any:
+    # The limiters are local (plain calls) or shared in Redis (coroutines).
+    return await result if inspect.isawaitable(result) else result

@@ -28,13 +28,17 @@ def http_specs(
     users: UserStore | None,
     routes: tuple[str, ...],
     prefix: str = "",
+    login_limits: Any = None,
 ) -> list[tornado.web.URLSpec]:
     """URL specs named ``tsj.<route>`` for the ``routes`` asked for, under ``prefix``.
 
     ``"jwks"`` is served only when the key source has public keys.
+    ``login_limits``: default a new :class:`LoginLimits` from ``settings``.
     """
     common: dict[str, Any] = {"settings": settings, "authenticator": authenticator}
-    limits = LoginLimits(settings.login_max_failures, settings.login_window)
+    limits = login_limits or LoginLimits(
+        settings.login_max_failures, settings.login_window
+    )
     table: dict[str, tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = {
         "login": ("/login", LoginHandler, dict(common, users=users, limits=limits)),
         "logout": ("/logout", LogoutHandler, common),
