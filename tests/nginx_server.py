@@ -41,7 +41,7 @@ def require_nginx() -> str:
 
 def render_config(listen: int, backends: Sequence[int]) -> str:
     """deploy/nginx.conf for ``listen`` in front of ``backends`` (127.0.0.1)."""
-    lines = []
+    lines: list[str] = []
     for line in CONFIG.read_text().splitlines():
         if line.rstrip().endswith("# tsj:backend"):
             indent = line[: len(line) - len(line.lstrip())]

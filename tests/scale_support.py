@@ -1,4 +1,4 @@
-"""Several ``server.py`` processes sharing one private Redis, for the scale-out tests."""
+"""Several ``server.py`` processes sharing one private Redis (scale-out tests)."""
 
 from __future__ import annotations
 
