@@ -6,6 +6,9 @@ processes; without ``redis-server`` the tests are skipped, except under CI.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +18,7 @@ import pytest
 
 from tests.redis_server import RedisServer, running_redis
 from tests.scale_support import Cluster, eventually, post, running_cluster
+from tests.server_process import ROOT, free_port
 from tests.support import ClientResult, connected_client
 
 CROSS_PROCESS_DEADLINE = 1.0  # seconds: the contract's "within a second"
@@ -172,3 +176,21 @@ def refusal_code(result: ClientResult) -> Any:
     """The ``code`` of the client's one ``connect_error``."""
     [error] = result.connect_errors
     return error["data"]["code"]
+
+
+def test_a_process_that_cannot_reach_redis_at_start_exits_instead_of_serving(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "JWT_SECRET": "s" * 40, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    command = [sys.executable, str(ROOT / "server.py"), "--port", str(free_port())]
+    finished = subprocess.run(
+        [*command, "--data-dir", str(tmp_path / "data"), "--logging", "error"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert finished.returncode != 0
+    assert "cannot start" in finished.stderr
+    assert "listening on" not in finished.stdout

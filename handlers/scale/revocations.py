@@ -121,12 +121,15 @@ class RedisRevocations:
                 await self._subscribe_and_listen(authenticator)
             except REDIS_ERRORS as exc:
                 if self.synced.is_set() or attempt == 0:
+                    attempt = 0
                     log.warning(
                         "Redis subscription lost (%s); handshakes use the local "
                         "denylist until it is back",
                         type(exc).__name__,
                     )
-                self.synced.clear()
+            except Exception:  # a bug must not end the subscription for good
+                log.exception("revocation subscription failed; restarting it")
+            self.synced.clear()
             await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
             attempt += 1
 
