@@ -26,15 +26,17 @@ class Cluster:
     data_dir: Path
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     ports: list[int] = field(default_factory=list)
+    startup_lines: list[str] = field(default_factory=list)
     stack: ExitStack = field(default_factory=ExitStack)
 
     def start_server(self) -> int:
         """One more process; returns its port once it listens."""
         port = free_port()
         env = {"JWT_SECRET": self.secret, "REDIS_URL": self.redis.url}
-        self.stack.enter_context(
+        lines = self.stack.enter_context(
             running_server(self.data_dir, "--port", str(port), env=env)
         )
+        self.startup_lines += lines
         self.ports.append(port)
         return port
 

@@ -20,7 +20,7 @@ import pytest
 from tests.nginx_server import running_nginx
 from tests.redis_server import running_redis
 from tests.scale_support import Cluster, post, running_cluster
-from tests.server_process import ROOT
+from tests.server_process import ROOT, demo_password
 from tests.support import server_url
 
 CLIENT_SCRIPT = ROOT / "tests" / "node" / "client.mjs"
@@ -123,3 +123,28 @@ async def test_a_revoked_token_is_refused_through_nginx(
 
     assert result["connected"] is False
     assert result["data"]["code"] == "token_revoked"
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_the_bundled_page_signs_in_and_chats_through_nginx(
+    behind_nginx: tuple[Cluster, int],
+) -> None:
+    browser_tests = pytest.importorskip("tests.test_browser")
+    cluster, port = behind_nginx
+    demo = {"username": "demo", "password": demo_password(cluster.startup_lines)}
+    url = server_url(port) + "/"
+    async with (
+        browser_tests.chromium() as browser,
+        browser_tests.client_page(browser, url) as first,
+        browser_tests.client_page(browser, url) as second,
+    ):
+        for page in (first, second):
+            await browser_tests.log_in(page, demo)
+            await browser_tests.until_connected(page)
+        await first.fill("#chat-input", "hello through nginx")
+        await first.press("#chat-input", "Enter")
+        received = second.locator("#messages li").filter(has_text="through nginx")
+        await browser_tests.expect(received).to_have_count(
+            1, timeout=browser_tests.WAIT_MS
+        )
+        assert first.script_errors == [] and second.script_errors == []
