@@ -7,9 +7,10 @@ with import-linter; see ``[importlinter]`` in setup.cfg)::
 
     app                 attach_jwt_auth: check, build, install the gate, URL specs
     sockets/ | web/     the Socket.IO side (gate, handshake, event flow, refresh,
-                        sessions, authorization) | the HTTP side (login, logout,
-                        refresh, JWKS, health, the page, the access log); neither
-                        imports the other
+    | scale/            sessions, authorization) | the HTTP side (login, logout,
+                        refresh, JWKS, health, the page, the access log) | several
+                        processes over Redis (shared denylist, login limits,
+                        trusted proxies); none imports another
     authenticator       verify + live sockets + revoke/kick, one object per server
     storage/            SQLite users and revocations, off the IOLoop
     tokens, grants, hooks, live, deadlines, revocation

@@ -13,6 +13,7 @@ from .config import AuthSettings
 from .hooks import FailureHook, SuccessHook
 from .keys import KeySource, SharedSecretKey, can_sign, signing_algorithm
 from .revocation import RevocationList
+from .scale import SharedAuthenticator, SharedState, shared_state
 from .sockets.demo import register_chat, register_whoami
 from .sockets.extension import is_gated
 from .sockets.install import install_socket_auth
@@ -21,6 +22,7 @@ from .sockets.transport import socketio_handler
 from .storage.revocations import RevocationStore
 from .storage.users import UserStore
 from .web.access_log import redacted_handler
+from .web.login import LoginLimits
 from .web.metrics import LOOPBACK
 from .web.routes import http_specs
 
@@ -80,7 +82,9 @@ def attach_jwt_auth(
     :param on_success: hook ``(sid, claims)`` on each admitted socket.
     :param revocation_store: persists revocations (e.g.
                              :class:`SQLiteRevocationStore`); loaded into
-                             ``revocations`` once, here. Default: memory only.
+                             ``revocations`` once, here. Default: memory only;
+                             in Redis when ``sio``'s client manager is a
+                             ``socketio.AsyncRedisManager`` (then leave it out).
     :param exempt_namespaces: namespaces that authenticate their own sockets,
                               e.g. ``("/admin",)`` for python-socketio's
                               Admin UI (``sio.instrument(auth=...)``);
@@ -106,6 +110,12 @@ def attach_jwt_auth(
     .. warning::
        An exempt namespace admits whoever its own ``connect`` handler admits.
 
+    Several processes: create ``sio`` with
+    ``client_manager=socketio.AsyncRedisManager(url)``. Emits (rooms,
+    ``user:<sub>``) and disconnects then reach every process through it, and
+    this call keeps revocations and login limits in the same Redis (README,
+    "Scaling out").
+
     .. warning::
        ``cors_allowed_origins="*"`` on ``sio`` lets any web page open sockets
        with a token it holds; list the origins you trust.
@@ -116,14 +126,14 @@ def attach_jwt_auth(
     _check_choices(events, EVENTS, "event")
     keys = keys or _default_keys(settings)
     routes = _served_routes(settings, keys, users, routes)
-    authenticator = Authenticator(
-        sio,
-        settings,
-        keys,
-        revocations,
-        on_failure=on_failure,
-        on_success=on_success,
-        store=revocation_store,
+    shared = _shared_state(sio, revocation_store)
+    hooks: dict[str, Any] = {"on_failure": on_failure, "on_success": on_success}
+    authenticator = (
+        Authenticator(sio, settings, keys, revocations, store=revocation_store, **hooks)
+        if shared is None
+        else SharedAuthenticator(
+            sio, settings, keys, revocations, shared=shared.revocations, **hooks
+        )
     )
     install_socket_auth(authenticator, exempt_namespaces, limits)
     for namespace in namespaces:
@@ -131,15 +141,34 @@ def attach_jwt_auth(
             _EVENT_REGISTRARS[event](sio, namespace)
     specs = []
     if "socketio" in routes:
-        # Its own log lines hide ?token=, whatever log_function the host has.
-        handler = redacted_handler(
-            socketio_handler(sio, compression=websocket_compression)
-        )
-        specs.append(
-            tornado.web.url(rf"{prefix}/socket.io/", handler, name="tsj.socketio")
-        )
-    allowed = tuple(metrics_allowed)
-    return specs + http_specs(settings, authenticator, users, routes, prefix, allowed)
+        specs.append(_socketio_spec(sio, prefix, websocket_compression))
+    login_limits: Any = LoginLimits.from_settings(settings)
+    if shared is not None:
+        login_limits = shared.login_limits(login_limits)
+    return specs + http_specs(
+        settings,
+        authenticator,
+        users,
+        routes,
+        prefix,
+        tuple(metrics_allowed),
+        login_limits=login_limits,
+    )
+
+
+def _socketio_spec(sio: Any, prefix: str, compression: bool) -> tornado.web.URLSpec:
+    # Its own log lines hide ?token=, whatever log_function the host has.
+    handler = redacted_handler(socketio_handler(sio, compression=compression))
+    return tornado.web.url(rf"{prefix}/socket.io/", handler, name="tsj.socketio")
+
+
+def _shared_state(sio: Any, store: RevocationStore | None) -> SharedState | None:
+    manager = sio.manager
+    if not isinstance(manager, socketio.AsyncRedisManager):
+        return None
+    if store is not None:
+        raise ValueError("with an AsyncRedisManager the revocations live in Redis")
+    return shared_state(manager.redis_url, manager.redis_options)
 
 
 def _served_routes(

@@ -96,6 +96,12 @@ class Authenticator:
             raise TokenRevokedError()
         return claims
 
+    async def start(self) -> None:
+        """Start the background work shared state needs (none here)."""
+
+    async def close(self) -> None:
+        """Stop what :meth:`start` started (nothing here)."""
+
     async def succeeded(
         self,
         sid: str,

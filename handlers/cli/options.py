@@ -96,6 +96,14 @@ SERVE_OPTIONS: tuple[tuple[str, str, type, Any, str], ...] = (
     ),
     ("--audience", "JWT_AUDIENCE", str, "", "aud claim required (and issued)"),
     (
+        "--redis-url",
+        "REDIS_URL",
+        str,
+        "",
+        "Redis shared by several server processes: rooms, revocations, login "
+        "limits (README: Scaling out); empty: this process alone",
+    ),
+    (
         "--required-claims",
         "JWT_REQUIRED_CLAIMS",
         str,

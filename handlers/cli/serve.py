@@ -15,8 +15,10 @@ import tornado.web
 
 from ..app import attach_jwt_auth
 from ..config import AuthSettings
+from ..errors import AuthError
 from ..keys import KeySource, can_sign
 from ..keys.remote import JWKSKeySource
+from ..sockets.extension import authenticator_for
 from ..storage.revocations import SQLiteRevocationStore
 from ..storage.users import SQLiteUserStore, create_demo_user
 from ..web.access_log import redacting_log_function
@@ -67,20 +69,24 @@ def make_app(
     users: SQLiteUserStore | None,
     keys: KeySource | None = None,
     revocations: SQLiteRevocationStore | None = None,
+    redis_url: str = "",
 ) -> tuple[tornado.web.Application, Any]:
     """The standalone app, exactly the embedded configuration, and its server.
 
     :return: the ``Application`` and its ``socketio.AsyncServer``.
     """
     origins = settings.socketio_cors_allowed_origins
-    sio = socketio.AsyncServer(async_mode="tornado", cors_allowed_origins=origins)
+    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    sio = socketio.AsyncServer(
+        async_mode="tornado", cors_allowed_origins=origins, client_manager=manager
+    )
     specs = attach_jwt_auth(
         sio,
         settings,
         users=users,
         keys=keys,
         events=("whoami", "message"),
-        revocation_store=revocations,
+        revocation_store=None if redis_url else revocations,
     )
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
@@ -99,11 +105,17 @@ async def serve(options: argparse.Namespace) -> None:
     if isinstance(keys, JWKSKeySource):
         await keys.refresh()  # warm the cache; on failure, retried on use
     revocations = SQLiteRevocationStore(str(data_dir(options) / REVOCATIONS_FILE))
-    app, sio = make_app(settings, users, keys, revocations)
+    app, sio = make_app(settings, users, keys, revocations, options.redis_url)
+    authenticator = authenticator_for(sio)
     try:
+        try:  # with --redis-url: load the shared denylist before serving
+            await authenticator.start()
+        except AuthError as exc:
+            raise CommandError(f"cannot start: {exc.message}") from exc
         await _listen_until_stopped(app, options, settings)
     finally:
         await sio.shutdown()
+        await authenticator.close()
         if users is not None:
             users.close()
         revocations.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ..authenticator import Authenticator
@@ -67,7 +68,7 @@ class LoginHandler(JSONHandler):
         settings: Any,
         authenticator: Authenticator,
         users: UserStore,
-        limits: LoginLimits,
+        limits: Any,  # LoginLimits, or the same methods as coroutines (Redis)
     ) -> None:
         super().initialize(settings, authenticator.metrics)
         self.authenticator = authenticator
@@ -85,8 +86,8 @@ class LoginHandler(JSONHandler):
         user_key, address_key = username.casefold(), self.request.remote_ip or ""
         limits = self.limits
         wait = max(
-            limits.by_user.retry_after(user_key),
-            limits.by_address.retry_after(address_key),
+            await _settled(limits.by_user.retry_after(user_key)),
+            await _settled(limits.by_address.retry_after(address_key)),
         )
         if wait:
             raise TooManyAttemptsError(wait)
@@ -94,14 +95,14 @@ class LoginHandler(JSONHandler):
             raise TooManyAttemptsError(limits.hashing.retry_after, WorkQueue.BUSY)
         # Counted as failures before the (slow) hash check, so that requests
         # sent all at once cannot each pass the limit.
-        limits.by_user.attempt(user_key)
-        limits.by_address.attempt(address_key)
+        await _settled(limits.by_user.attempt(user_key))
+        await _settled(limits.by_address.attempt(address_key))
         async with limits.hashing.slot():
             user = await self.users.authenticate(username, password)
         if user is None:
             raise InvalidCredentialsError()
-        limits.by_user.reset(user_key)
-        limits.by_address.forgive(address_key)
+        await _settled(limits.by_user.reset(user_key))
+        await _settled(limits.by_address.forgive(address_key))
         token = await self._issue(user)
         ttl = self.authenticator.settings.token_ttl
         self.write({"token": token, "token_type": "Bearer", "expires_in": ttl})
@@ -127,3 +128,8 @@ class LoginHandler(JSONHandler):
         if self.metrics is not None:
             outcome = self.OUTCOMES.get(self.get_status(), "error")
             self.metrics.logins.labels(outcome).inc()
+
+
+async def _settled(result: Any) -> Any:
+    # The limiters are local (plain calls) or shared in Redis (coroutines).
+    return await result if inspect.isawaitable(result) else result

@@ -1,0 +1,148 @@
+"""Failed-login counters shared through Redis, so N processes allow what one does.
+
+Same interface as the local ``FailureLimiter`` (``retry_after``, ``attempt``,
+``forgive``, ``reset``), as coroutines. Each key is a sorted set of attempt
+times (``<prefix>fail:<scope>:<digest>``) that expires one window after its
+last attempt. While Redis is unreachable each call falls back to this
+process's own limiter: the limit then holds per process, as without Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+import redis.asyncio
+
+from .redis_client import KEY_PREFIX, REDIS_ERRORS
+
+__all__ = ["SharedFailureLimiter", "SharedLoginLimits", "LocalLimiter"]
+
+log = logging.getLogger("tornado_socketio_jwt")
+T = TypeVar("T")
+
+
+class LocalLimiter(Protocol):
+    """The per-process limiter used while Redis is away."""
+
+    max_failures: int
+    window: float
+
+    def retry_after(self, key: str) -> int: ...
+    def attempt(self, key: str) -> None: ...
+    def forgive(self, key: str) -> None: ...
+    def reset(self, key: str) -> None: ...
+
+
+class SharedFailureLimiter:
+    """``fallback``'s limit (``max_failures`` per ``window``), counted in Redis.
+
+    :param scope: names the counter, e.g. ``"user"`` or ``"address"``.
+    :param clock: epoch seconds (shared by all processes); injectable for tests.
+    """
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        scope: str,
+        fallback: LocalLimiter,
+        prefix: str = KEY_PREFIX,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client, self.fallback, self.clock = client, fallback, clock
+        self.max_failures, self.window = fallback.max_failures, fallback.window
+        self._prefix = f"{prefix}fail:{scope}:"
+        self._degraded = False
+
+    async def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` may try again; 0 when it may try now."""
+        return await self._shared(self._retry_after, self.fallback.retry_after, key)
+
+    async def attempt(self, key: str) -> None:
+        """Count one failure against ``key`` now (on every process)."""
+        await self._shared(self._attempt, self.fallback.attempt, key)
+
+    async def forgive(self, key: str) -> None:
+        """Take back the most recent failure of ``key``."""
+        await self._shared(self._forgive, self.fallback.forgive, key)
+
+    async def reset(self, key: str) -> None:
+        """Forget every failure of ``key``."""
+        await self._shared(self._reset, self.fallback.reset, key)
+
+    async def _retry_after(self, name: str) -> int:
+        now = self.clock()
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(name, "-inf", now - self.window)
+            pipe.zcard(name)
+            pipe.zrange(name, 0, 0, withscores=True)
+            _, count, oldest = await pipe.execute()
+        if count < self.max_failures or not oldest:
+            return 0
+        return int(oldest[0][1] + self.window - now) + 1
+
+    async def _attempt(self, name: str) -> None:
+        now = self.clock()
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.zadd(name, {f"{now!r}:{uuid.uuid4().hex[:8]}": now})
+            pipe.zremrangebyscore(name, "-inf", now - self.window)
+            pipe.pexpire(name, math.ceil(self.window * 1000))
+            await pipe.execute()
+
+    async def _forgive(self, name: str) -> None:
+        await self.client.zpopmax(name)
+
+    async def _reset(self, name: str) -> None:
+        await self.client.delete(name)
+
+    async def _shared(
+        self,
+        shared: Callable[[str], Awaitable[T]],
+        local: Callable[[str], T],
+        key: str,
+    ) -> T:
+        try:
+            result = await shared(self._prefix + _digest(key))
+        except REDIS_ERRORS as exc:
+            if not self._degraded:
+                log.warning(
+                    "login limits are per process: Redis unreachable (%s)",
+                    type(exc).__name__,
+                )
+            self._degraded = True
+            return local(key)
+        if self._degraded:
+            log.info("login limits are shared again")
+        self._degraded = False
+        local(key)  # kept in step, so a fallback starts from recent counts
+        return result
+
+
+class SharedLoginLimits:
+    """``by_user`` and ``by_address`` of a ``LoginLimits``, counted in Redis;
+    the queue in front of the password hashes stays the process's own.
+
+    :param local: the process's ``LoginLimits`` (``by_user``, ``by_address``,
+                  ``hashing``); its counters serve while Redis is unreachable.
+    """
+
+    def __init__(
+        self, client: redis.asyncio.Redis, local: Any, prefix: str = KEY_PREFIX
+    ) -> None:
+        self.by_user = SharedFailureLimiter(client, "user", local.by_user, prefix)
+        self.by_address = SharedFailureLimiter(
+            client, "address", local.by_address, prefix
+        )
+        self.hashing = local.hashing  # hashing is per process: its cores
+
+
+def _digest(key: str) -> str:
+    # A fixed-size key that does not put usernames or addresses in Redis.
+    return hashlib.blake2b(
+        key.encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()

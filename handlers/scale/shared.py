@@ -1,0 +1,51 @@
+"""``shared_state``: the Redis-backed parts of one server, from a Redis URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import redis.asyncio
+
+from .limits import SharedLoginLimits
+from .redis_client import KEY_PREFIX, open_redis
+from .revocations import RedisRevocations
+
+__all__ = ["SharedState", "shared_state"]
+
+SCHEMES = ("redis", "rediss", "unix")
+
+
+@dataclass(frozen=True)
+class SharedState:
+    """What several processes share: the denylist store and the Redis client."""
+
+    client: redis.asyncio.Redis
+    revocations: RedisRevocations
+    prefix: str
+
+    def login_limits(self, local: Any) -> SharedLoginLimits:
+        """Login limits counted in Redis, falling back to ``local``."""
+        return SharedLoginLimits(self.client, local, self.prefix)
+
+
+def shared_state(
+    url: str, options: Mapping[str, Any] | None = None, prefix: str = KEY_PREFIX
+) -> SharedState:
+    """Clients for ``url`` (no connection yet) and the stores built on them.
+
+    :param options: extra ``Redis.from_url`` keyword arguments, e.g. the
+                    ``redis_options`` given to ``AsyncRedisManager``.
+    :raises ValueError: a URL scheme other than ``redis``, ``rediss``, ``unix``.
+    """
+    scheme = urlparse(url).scheme.lower()
+    if scheme not in SCHEMES:
+        raise ValueError(
+            f"shared revocations need a {', '.join(SCHEMES)} URL, not {scheme}://"
+        )
+    extra = dict(options or {})
+    client = open_redis(url, **extra)
+    subscriber = open_redis(url, retries=0, **extra)
+    return SharedState(client, RedisRevocations(client, subscriber, prefix), prefix)
