@@ -8,7 +8,8 @@ loop timer) with the obvious baseline (one ``loop.call_later`` per socket):
   to cancel them all (every socket disconnects), and to fire them all;
 - loop wake-ups: timer callbacks the loop ran to expire N sockets.
 
-Not a test: it prints figures. ``python bench/run.py [--sockets N] [--repeat R]``.
+Not a test: it prints figures. One section of ``make bench`` (bench/run.py);
+alone: ``python bench/timers.py [--sockets N] [--repeat R]``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import gc
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any, Callable, Protocol
 
 
@@ -161,12 +161,13 @@ async def run(sockets: int, repeat: int) -> dict[str, dict[str, float]]:
     return figures
 
 
-def report(figures: dict[str, dict[str, float]], sockets: int, repeat: int) -> None:
+def report(figures: dict[str, dict[str, float]], sockets: int, repeat: int) -> str:
+    """The section as text."""
     heap, base = (figures[make.name] for make in KINDS)
-    print(
+    lines = [
         f"Expiry timers for {sockets:,} sockets (CPU: best of {repeat}; "
         f"Python {sys.version.split()[0]})\n"
-    )
+    ]
     per_socket = (heap["memory"] / sockets, base["memory"] / sockets)
     rows: list[tuple[str, Any, Any, str]] = [
         ("memory held (KiB)", heap["memory"] / 1024, base["memory"] / 1024, "{:,.0f}"),
@@ -178,12 +179,17 @@ def report(figures: dict[str, dict[str, float]], sockets: int, repeat: int) -> N
     rows.append(
         ("loop wake-ups to fire all", heap["wakeups"], base["wakeups"], "{:,.0f}")
     )
-    print(f"{'':28}{'scheduler':>14}{'baseline':>14}{'baseline/scheduler':>22}")
+    lines.append(
+        f"{'':28}{'scheduler':>14}{'baseline':>14}{'baseline/scheduler':>22}"
+    )
     for label, ours, theirs, fmt in rows:
         ratio = f"{theirs / ours:,.1f}x" if ours else "n/a"
-        print(f"{label:28}{fmt.format(ours):>14}{fmt.format(theirs):>14}{ratio:>22}")
-    print("\nscheduler = " + KINDS[0].name)
-    print("baseline  = " + KINDS[1].name)
+        lines.append(
+            f"{label:28}{fmt.format(ours):>14}{fmt.format(theirs):>14}{ratio:>22}"
+        )
+    lines.append("\nscheduler = " + KINDS[0].name)
+    lines.append("baseline  = " + KINDS[1].name)
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -192,7 +198,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     figures = asyncio.run(run(args.sockets, args.repeat))
-    report(figures, args.sockets, args.repeat)
+    print(report(figures, args.sockets, args.repeat))
 
 
 if __name__ == "__main__":
