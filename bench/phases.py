@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from measure import cpu_seconds, rss_bytes, settle
+from measure import rss_bytes, settle
 from processes import Child, Load, free_port, pin
 from servers import ROOT, ServerSpec
 
@@ -129,7 +129,7 @@ class Driver:
         return self.measured(command, timeout=60 + n * 0.05)
 
     def close(self, group: str) -> tuple[dict[str, Any], float]:
-        """Disconnect a group; settles until the server is done (10,000 take a while)."""
+        """Disconnect a group; settle until the server is done (it can take long)."""
         before = self._settled if self._settled is not None else settle(self.pid)
         reply = self.load.call({"cmd": "close", "group": group}, timeout=60)
         after = self._settled = settle(self.pid, timeout=CLOSE_SETTLE)
@@ -147,7 +147,9 @@ class Driver:
         }
         return self.measured(command, timeout=seconds + 30)
 
-    def run(self, spec: ServerSpec, plan: Plan, run: int, ctx: Context) -> dict[str, Any]:
+    def run(
+        self, spec: ServerSpec, plan: Plan, run: int, ctx: Context
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {"run": run}
         self.warm_up(spec)
         if "ramp" in spec.phases:
@@ -156,7 +158,9 @@ class Driver:
                 steps = tuple(s for s in plan.steps if s <= 1000) or plan.steps[:1]
             out["ramp"] = self.ramp(plan, steps)
         if "handshake" in spec.phases:
-            out["handshake"] = self.handshakes(plan.handshakes, "websocket", "good", plan)
+            out["handshake"] = self.handshakes(
+                plan.handshakes, "websocket", "good", plan
+            )
         if "polling" in spec.phases:
             out["polling"] = self.handshakes(plan.polling, "polling", "good", plan)
         if "rejected" in spec.phases:
@@ -187,8 +191,15 @@ class Driver:
         self.connect("probe", plan.probe_sockets, "websocket", "good", 10)
         base = rss_bytes(self.pid)
         probe, _ = self.round_trips("probe", plan.probe_seconds)
-        points = [{"sockets": 0, "rss": base, "p50_ms": probe["p50_ms"],
-                   "p99_ms": probe["p99_ms"], "rt_rate": probe["rate"]}]
+        points = [
+            {
+                "sockets": 0,
+                "rss": base,
+                "p50_ms": probe["p50_ms"],
+                "p99_ms": probe["p99_ms"],
+                "rt_rate": probe["rate"],
+            }
+        ]
         held = 0
         for step in steps:
             reply, cpu = self.connect(
@@ -215,7 +226,9 @@ class Driver:
         self.close("probe")
         return points
 
-    def handshakes(self, n: int, transport: str, token: str, plan: Plan) -> dict[str, Any]:
+    def handshakes(
+        self, n: int, transport: str, token: str, plan: Plan
+    ) -> dict[str, Any]:
         reply, cpu = self.connect("hs", n, transport, token, plan.concurrency)
         _, close_cpu = self.close("hs")
         expected = n if token == "good" else 0
@@ -229,7 +242,9 @@ class Driver:
 
     def storm(self, plan: Plan) -> dict[str, Any]:
         """Paced round trips alone, then during a storm of wrong-password logins."""
-        self.connect("paced", plan.storm_sockets, "websocket", "good", plan.storm_sockets)
+        self.connect(
+            "paced", plan.storm_sockets, "websocket", "good", plan.storm_sockets
+        )
         idle, _ = self.round_trips("paced", plan.storm_seconds, plan.storm_pace_ms)
         storm = {
             "url": f"http://127.0.0.1:{self.port}/login",
@@ -287,8 +302,19 @@ class Driver:
         self, pyspy: str, path: Path, seconds: float, ctx: Context
     ) -> "Recording":
         argv = [
-            pyspy, "record", "--format", "raw", "--rate", "200", "--nonblocking",
-            "-o", str(path), "--pid", str(self.pid), "-d", str(int(seconds)),
+            pyspy,
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--nonblocking",
+            "-o",
+            str(path),
+            "--pid",
+            str(self.pid),
+            "-d",
+            str(int(seconds)),
         ]
         return Recording(pin(argv, ctx.load_core), path.with_suffix(".log"))
 

@@ -51,44 +51,104 @@ def storm_ratio(run: Run) -> float | None:
 
 # key, label, getter, format, lower is better
 METRICS: tuple[tuple[str, str, Getter, str, bool], ...] = (
-    ("hs_ws_cpu_us", "server CPU per websocket handshake (us)",
-     at("handshake.cpu_us"), "{:,.0f}", True),
+    (
+        "hs_ws_cpu_us",
+        "server CPU per websocket handshake (us)",
+        at("handshake.cpu_us"),
+        "{:,.0f}",
+        True,
+    ),
     ("hs_ws_rate", "websocket handshakes/s", at("handshake.rate"), "{:,.0f}", False),
-    ("hs_poll_cpu_us", "server CPU per polling handshake (us)",
-     at("polling.cpu_us"), "{:,.0f}", True),
+    (
+        "hs_poll_cpu_us",
+        "server CPU per polling handshake (us)",
+        at("polling.cpu_us"),
+        "{:,.0f}",
+        True,
+    ),
     ("hs_poll_rate", "polling handshakes/s", at("polling.rate"), "{:,.0f}", False),
-    ("reject_cpu_us", "server CPU per rejected handshake, bad signature (us)",
-     at("rejected.cpu_us"), "{:,.0f}", True),
+    (
+        "reject_cpu_us",
+        "server CPU per rejected handshake, bad signature (us)",
+        at("rejected.cpu_us"),
+        "{:,.0f}",
+        True,
+    ),
     ("reject_rate", "rejected handshakes/s", at("rejected.rate"), "{:,.0f}", False),
-    ("close_cpu_us", "server CPU per websocket close (us)",
-     at("handshake.close_cpu_us"), "{:,.0f}", True),
+    (
+        "close_cpu_us",
+        "server CPU per websocket close (us)",
+        at("handshake.close_cpu_us"),
+        "{:,.0f}",
+        True,
+    ),
     ("rt_rate", "whoami round trips/s", at("rt.rate"), "{:,.0f}", False),
     ("rt_p50_ms", "round trip p50 (ms)", at("rt.p50_ms"), "{:,.2f}", True),
     ("rt_p99_ms", "round trip p99 (ms)", at("rt.p99_ms"), "{:,.2f}", True),
     ("rt_cpu_us", "server CPU per round trip (us)", at("rt.cpu_us"), "{:,.0f}", True),
-    ("mem_1000_kib", "RSS per idle authenticated websocket, 1,000 sockets (KiB)",
-     ramp_at(1000, "kib_per_socket"), "{:,.1f}", True),
-    ("mem_10000_kib", "RSS per idle authenticated websocket, 10,000 sockets (KiB)",
-     ramp_at(10000, "kib_per_socket"), "{:,.1f}", True),
-    ("rss_10000_mib", "RSS with 10,000 idle sockets (MiB)",
-     lambda r: (ramp_at(10000, "rss")(r) or 0) / 2**20 or None, "{:,.0f}", True),
-    ("p99_10000_ms", "round trip p99 with 10,000 idle sockets held (ms)",
-     ramp_at(10000, "p99_ms"), "{:,.2f}", True),
-    ("ramp_hs_cpu_us", "server CPU per handshake while ramping to 10,000 (us)",
-     lambda r: median(p.get("handshake_cpu_us") for p in r.get("ramp", [])[1:]),
-     "{:,.0f}", True),
+    (
+        "mem_1000_kib",
+        "RSS per idle authenticated websocket, 1,000 sockets (KiB)",
+        ramp_at(1000, "kib_per_socket"),
+        "{:,.1f}",
+        True,
+    ),
+    (
+        "mem_10000_kib",
+        "RSS per idle authenticated websocket, 10,000 sockets (KiB)",
+        ramp_at(10000, "kib_per_socket"),
+        "{:,.1f}",
+        True,
+    ),
+    (
+        "rss_10000_mib",
+        "RSS with 10,000 idle sockets (MiB)",
+        lambda r: (ramp_at(10000, "rss")(r) or 0) / 2**20 or None,
+        "{:,.0f}",
+        True,
+    ),
+    (
+        "p99_10000_ms",
+        "round trip p99 with 10,000 idle sockets held (ms)",
+        ramp_at(10000, "p99_ms"),
+        "{:,.2f}",
+        True,
+    ),
+    (
+        "ramp_hs_cpu_us",
+        "server CPU per handshake while ramping to 10,000 (us)",
+        lambda r: median(p.get("handshake_cpu_us") for p in r.get("ramp", [])[1:]),
+        "{:,.0f}",
+        True,
+    ),
 )
 
 STORM_METRICS: tuple[tuple[str, str, Getter, str], ...] = (
-    ("storm_idle_p99_ms", "paced round trip p99, no storm (ms)",
-     at("storm.idle.p99_ms"), "{:,.2f}"),
-    ("storm_p99_ms", "paced round trip p99 during the login storm (ms)",
-     at("storm.storm.p99_ms"), "{:,.2f}"),
+    (
+        "storm_idle_p99_ms",
+        "paced round trip p99, no storm (ms)",
+        at("storm.idle.p99_ms"),
+        "{:,.2f}",
+    ),
+    (
+        "storm_p99_ms",
+        "paced round trip p99 during the login storm (ms)",
+        at("storm.storm.p99_ms"),
+        "{:,.2f}",
+    ),
     ("storm_ratio", "storm p99 / idle p99", storm_ratio, "{:,.2f}x"),
-    ("storm_rt_rate", "paced round trips/s during the storm",
-     at("storm.storm.rate"), "{:,.0f}"),
-    ("storm_logins_per_s", "wrong-password logins answered/s",
-     at("storm.logins_per_s"), "{:,.0f}"),
+    (
+        "storm_rt_rate",
+        "paced round trips/s during the storm",
+        at("storm.storm.rate"),
+        "{:,.0f}",
+    ),
+    (
+        "storm_logins_per_s",
+        "wrong-password logins answered/s",
+        at("storm.logins_per_s"),
+        "{:,.0f}",
+    ),
 )
 
 MAIN = ("library", "handwritten", "bare", "node")
@@ -185,8 +245,10 @@ def tables(medians: dict[str, dict[str, float | None]], runs: int) -> str:
             cells = [fmt(medians[k][name], pattern) for k in storm]
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         cells = [
-            ", ".join(f"{s}: {n}" for s, n in sorted((medians[k]["storm_statuses"]
-                      or {}).items()))  # type: ignore[union-attr]
+            ", ".join(
+                f"{s}: {n}"
+                for s, n in sorted((medians[k]["storm_statuses"] or {}).items())
+            )  # type: ignore[union-attr]
             for k in storm
         ]
         out.append("| login answers (all runs) | " + " | ".join(cells) + " |")
@@ -211,10 +273,16 @@ def chart(runs: dict[str, list[Run]], path: Path) -> bool:
         label = SHORT.get(key, key)
         mem.plot(xs, [p["rss"] / 2**20 for p in points], marker="o", label=label)
         lat.plot(xs, [p["p99_ms"] for p in points], marker="o", label=label)
-    mem.set(xlabel="idle authenticated websockets", ylabel="server RSS (MiB)",
-            title="resident memory")
-    lat.set(xlabel="idle authenticated websockets", ylabel="whoami p99 (ms)",
-            title="round-trip p99 (10 busy sockets)")
+    mem.set(
+        xlabel="idle authenticated websockets",
+        ylabel="server RSS (MiB)",
+        title="resident memory",
+    )
+    lat.set(
+        xlabel="idle authenticated websockets",
+        ylabel="whoami p99 (ms)",
+        title="round-trip p99 (10 busy sockets)",
+    )
     for axis in (mem, lat):
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)

@@ -114,11 +114,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run (1 run)")
     parser.add_argument("--runs", type=int, help="runs per server (default 3)")
-    parser.add_argument("--only", help="comma-separated server keys: " + ", ".join(
-        s.key for s in SPECS))
+    parser.add_argument(
+        "--only", help="comma-separated server keys: " + ", ".join(s.key for s in SPECS)
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
-    parser.add_argument("--no-sections", action="store_true",
-                        help="skip the expiry-timer and login-timing sections")
+    parser.add_argument(
+        "--no-sections",
+        action="store_true",
+        help="skip the expiry-timer and login-timing sections",
+    )
     args = parser.parse_args()
     plan = Plan.quick() if args.quick else Plan()
     if args.runs:
@@ -169,8 +173,11 @@ def main() -> None:
             tokens.unlink(missing_ok=True)  # signed with a secret now forgotten
         medians = report.summarise(runs)
         document["servers"] = {
-            key: {"label": next(s.label for s in SPECS if s.key == key),
-                  "median": medians[key], "runs": runs[key]}
+            key: {
+                "label": next(s.label for s in SPECS if s.key == key),
+                "median": medians[key],
+                "runs": runs[key],
+            }
             for key in runs
         }
         counts = ", ".join(f"{k} {len(v)}" for k, v in runs.items())
@@ -185,13 +192,16 @@ def main() -> None:
             for name, path in (server_runs[0].get("profile") or {}).items():
                 summary = profile_summary.summarise(Path(path))
                 document.setdefault("profile", {})[name] = summary
-                sections.append(profile_summary.report(
-                    f"this server during {name} load", summary))
+                sections.append(
+                    profile_summary.report(f"this server during {name} load", summary)
+                )
     if not args.no_sections:
         sockets, repeat = (2000, 1) if args.quick else (10_000, 3)
         figures = asyncio.run(timers.run(sockets, repeat))
         document["timers"] = figures
-        sections.append("## Expiry timers\n\n" + timers.report(figures, sockets, repeat))
+        sections.append(
+            "## Expiry timers\n\n" + timers.report(figures, sockets, repeat)
+        )
         login = asyncio.run(login_timing.measure(10 if args.quick else 30))
         document["login_timing"] = login
         sections.append("## Login timing\n\n" + login_timing.report(login))
@@ -207,8 +217,10 @@ def main() -> None:
     print("\n" + text)
     (RESULTS / "report.md").write_text(text + "\n")
     report.write_json(RESULTS / "report.json", document)
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}/report.md, report.json "
-          f"in {document['seconds']:.0f} s")
+    print(
+        f"\nwrote {RESULTS.relative_to(ROOT)}/report.md, report.json "
+        f"in {document['seconds']:.0f} s"
+    )
 
 
 if __name__ == "__main__":

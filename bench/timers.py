@@ -179,9 +179,7 @@ def report(figures: dict[str, dict[str, float]], sockets: int, repeat: int) -> s
     rows.append(
         ("loop wake-ups to fire all", heap["wakeups"], base["wakeups"], "{:,.0f}")
     )
-    lines.append(
-        f"{'':28}{'scheduler':>14}{'baseline':>14}{'baseline/scheduler':>22}"
-    )
+    lines.append(f"{'':28}{'scheduler':>14}{'baseline':>14}{'baseline/scheduler':>22}")
     for label, ours, theirs, fmt in rows:
         ratio = f"{theirs / ours:,.1f}x" if ours else "n/a"
         lines.append(

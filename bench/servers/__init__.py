@@ -29,7 +29,6 @@ class ServerSpec:
     full_ramp: bool = False  # ramps to 10,000 sockets (in the first run only)
 
 
-
 SPECS: tuple[ServerSpec, ...] = (
     ServerSpec(
         "library",
