@@ -102,11 +102,16 @@ def servers_section(
                 continue
             started = time.monotonic()
             print(f"  run {run + 1}/{plan.runs}: {spec.label} ...", end="", flush=True)
-            figures = run_server(spec, plan, run, ctx)
+            try:
+                figures = run_server(spec, plan, run, ctx)
+            except RuntimeError as exc:  # a phase failed: keep the other servers
+                print(f" failed: {exc}", flush=True)
+                figures = {"run": run, "error": str(exc)}
             figures["seconds"] = time.monotonic() - started
             figures["loadavg_after"] = os.getloadavg()[0]
             runs[spec.key].append(figures)
             print(f" {figures['seconds']:.0f} s", flush=True)
+            report.write_json(RESULTS / "partial.json", runs)  # survives a crash
     return runs
 
 
