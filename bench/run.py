@@ -1,197 +1,230 @@
-"""Benchmark: the cost of expiry timers for many live sockets (``make bench``).
+"""``make bench``: this server against two Python baselines and Node, one run.
 
-Compares, in one run, the library's ``DeadlineScheduler`` (one heap, one
-loop timer) with the obvious baseline (one ``loop.call_later`` per socket):
+Starts, one after another and each pinned to one core, this server
+(server.py), the bench's bare python-socketio server (no auth), the
+hand-written tornado + python-socketio + PyJWT server, and (when Node and
+node_modules are there) Node express + socket.io 4.8 + jsonwebtoken. One
+Node load process with the official socket.io-client, pinned to the other
+core, drives each on 127.0.0.1. Server CPU comes from /proc/PID/stat,
+memory from /proc/PID/status. Then the expiry-timer and login-timing
+sections. Prints a markdown report; writes bench/results/report.{md,json}
+and chart.png (git-ignored).
 
-- memory held by the pending timers (tracemalloc, after scheduling N sockets);
-- CPU time to schedule N deadlines, to move them all (a token refresh each),
-  to cancel them all (every socket disconnects), and to fire them all;
-- loop wake-ups: timer callbacks the loop ran to expire N sockets.
-
-Not a test: it prints figures. ``python bench/run.py [--sockets N] [--repeat R]``.
+``python bench/run.py [--quick] [--runs N] [--only KEYS] [--no-profile]``
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
+import dataclasses
+import json
+import os
+import platform
+import resource
+import secrets
+import shutil
 import sys
 import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any, Protocol
+import uuid
+from pathlib import Path
+from typing import Any
 
-from tornado_socketio_jwt.deadlines import DeadlineScheduler
+import jwt
+import login_timing
+import profile_summary
+import report
+import timers
+from phases import Context, Plan, run_server
+from processes import cores
+from servers import ROOT, SPECS, ServerSpec
 
-FIRE_SPREAD = 0.5  # seconds over which the N deadlines fall due in the fire phase
-FIRE_DELAY = 0.2  # seconds before the first one
-
-
-class Timers(Protocol):
-    name: str
-    fired: int
-    all_fired: asyncio.Event
-    expected: int
-
-    @property
-    def wakeups(self) -> int: ...
-
-    def schedule(self, key: str, deadline: float) -> None: ...
-    def cancel(self, key: str) -> None: ...
+RESULTS = ROOT / "bench" / "results"
+USERS = 100  # distinct subs among the bench's tokens
 
 
-class HeapTimers:
-    """The library's way: one DeadlineScheduler."""
-
-    name = "DeadlineScheduler (one heap, one timer)"
-
-    def __init__(self) -> None:
-        self.fired, self.expected = 0, -1
-        self.all_fired = asyncio.Event()
-        self.scheduler: DeadlineScheduler[str] = DeadlineScheduler(self._due)
-
-    def _due(self, keys: list[str]) -> None:
-        self.fired += len(keys)
-        if self.fired == self.expected:
-            self.all_fired.set()
-
-    @property
-    def wakeups(self) -> int:
-        return self.scheduler.wakeups
-
-    def schedule(self, key: str, deadline: float) -> None:
-        self.scheduler.schedule(key, deadline)
-
-    def cancel(self, key: str) -> None:
-        self.scheduler.cancel(key)
+def raise_open_files(needed: int) -> int:
+    """Lift the soft limit on open files to the hard one (children inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, needed)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
 
 
-class CallLaterTimers:
-    """The baseline: one loop.call_later handle per socket."""
+def make_tokens(secret: str, count: int, path: Path) -> None:
+    """``count`` tokens shaped like /login's (distinct jti), and one bad one."""
+    now = int(time.time())
 
-    name = "baseline (one call_later per socket)"
+    def token(i: int, key: str) -> str:
+        claims = {
+            "email": f"user{i % USERS}@example.com",
+            "first_name": "Bench",
+            "last_name": "User",
+            "auth_time": now,
+            "sub": str(1 + i % USERS),
+            "iat": now,
+            "exp": now + 5 * 3600,
+            "jti": uuid.uuid4().hex,
+            "iss": "tornado-socketio-jwt",
+        }
+        return jwt.encode(claims, key, algorithm="HS256")
 
-    def __init__(self) -> None:
-        self.fired, self.expected, self.wakeups = 0, -1, 0
-        self.all_fired = asyncio.Event()
-        self.handles: dict[str, asyncio.TimerHandle] = {}
-        self.loop = asyncio.get_running_loop()
-
-    def _due(self, key: str) -> None:
-        self.wakeups += 1
-        self.fired += 1
-        self.handles.pop(key, None)
-        if self.fired == self.expected:
-            self.all_fired.set()
-
-    def schedule(self, key: str, deadline: float) -> None:
-        old = self.handles.pop(key, None)
-        if old is not None:
-            old.cancel()
-        delay = max(0.0, deadline - time.time())
-        self.handles[key] = self.loop.call_later(delay, self._due, key)
-
-    def cancel(self, key: str) -> None:
-        handle = self.handles.pop(key, None)
-        if handle is not None:
-            handle.cancel()
+    wrong_key = secrets.token_urlsafe(32)  # a well-formed token, bad signature
+    good = [token(i, secret) for i in range(count)]
+    path.write_text(json.dumps({"good": good, "bad": token(0, wrong_key)}))
 
 
-KINDS: tuple[type[HeapTimers] | type[CallLaterTimers], ...] = (
-    HeapTimers,
-    CallLaterTimers,
-)
+def node_ready() -> str | None:
+    """Why the Node parts cannot run, or ``None``."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    for package in ("socket.io-client", "socket.io", "express", "jsonwebtoken"):
+        if not (ROOT / "node_modules" / package).is_dir():
+            return f"node_modules/{package} is missing (run npm ci)"
+    return None
 
 
-def cpu(work: Callable[[str], None], keys: list[str]) -> float:
-    """CPU seconds to call ``work`` on every key."""
-    start = time.process_time()
-    for key in keys:
-        work(key)
-    return time.process_time() - start
-
-
-async def measure_memory(make: Callable[[], Timers], keys: list[str]) -> int:
-    """Bytes still allocated after scheduling one deadline per key."""
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.take_snapshot()
-    timers = make()
-    later = time.time() + 3600
-    for key in keys:
-        timers.schedule(key, later)
-    after = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    held = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
-    for key in keys:
-        timers.cancel(key)
-    return held
-
-
-async def measure_cpu(make: Callable[[], Timers], keys: list[str]) -> dict[str, float]:
-    """CPU seconds of each phase, and the wake-ups needed to fire them all."""
-    timers = make()
-    later = time.time() + 3600
-    result = {"schedule": cpu(lambda k: timers.schedule(k, later), keys)}
-    result["move"] = cpu(lambda k: timers.schedule(k, later + 60), keys)
-    result["cancel"] = cpu(timers.cancel, keys)
-    start = time.time() + FIRE_DELAY
-    step = FIRE_SPREAD / len(keys)
-    timers.expected = timers.fired + len(keys)
-    for i, key in enumerate(keys):
-        timers.schedule(key, start + i * step)
-    wakeups_before, cpu_before = timers.wakeups, time.process_time()
-    await timers.all_fired.wait()
-    result["fire"] = time.process_time() - cpu_before
-    result["wakeups"] = timers.wakeups - wakeups_before
-    return result
-
-
-async def run(sockets: int, repeat: int) -> dict[str, dict[str, float]]:
-    keys = [f"sid-{i:06d}" for i in range(sockets)]
-    figures: dict[str, dict[str, float]] = {}
-    for make in KINDS:
-        name = make.name
-        runs = [await measure_cpu(make, keys) for _ in range(repeat)]
-        best = {phase: min(r[phase] for r in runs) for phase in runs[0]}
-        best["memory"] = await measure_memory(make, keys)
-        figures[name] = best
-    return figures
-
-
-def report(figures: dict[str, dict[str, float]], sockets: int, repeat: int) -> None:
-    heap, base = (figures[make.name] for make in KINDS)
-    print(
-        f"Expiry timers for {sockets:,} sockets (CPU: best of {repeat}; "
-        f"Python {sys.version.split()[0]})\n"
-    )
-    per_socket = (heap["memory"] / sockets, base["memory"] / sockets)
-    rows: list[tuple[str, Any, Any, str]] = [
-        ("memory held (KiB)", heap["memory"] / 1024, base["memory"] / 1024, "{:,.0f}"),
-        ("memory per socket (bytes)", *per_socket, "{:,.0f}"),
-    ]
-    for phase in ("schedule", "move", "cancel", "fire"):
-        ms = (heap[phase] * 1000, base[phase] * 1000)
-        rows.append((f"CPU {phase} all (ms)", *ms, "{:,.1f}"))
-    rows.append(
-        ("loop wake-ups to fire all", heap["wakeups"], base["wakeups"], "{:,.0f}")
-    )
-    print(f"{'':28}{'scheduler':>14}{'baseline':>14}{'baseline/scheduler':>22}")
-    for label, ours, theirs, fmt in rows:
-        ratio = f"{theirs / ours:,.1f}x" if ours else "n/a"
-        print(f"{label:28}{fmt.format(ours):>14}{fmt.format(theirs):>14}{ratio:>22}")
-    print("\nscheduler = " + KINDS[0].name)
-    print("baseline  = " + KINDS[1].name)
+def servers_section(
+    specs: list[ServerSpec], plan: Plan, ctx: Context
+) -> dict[str, list[dict[str, Any]]]:
+    """Every run of every server, interleaved so that drift hits all alike."""
+    runs: dict[str, list[dict[str, Any]]] = {spec.key: [] for spec in specs}
+    section_start = time.monotonic()
+    for run in range(plan.runs):
+        for spec in specs:
+            if run >= spec.max_runs:
+                continue
+            last = runs[spec.key][-1]["seconds"] if runs[spec.key] else 0.0
+            if run and time.monotonic() - section_start + last > plan.budget:
+                print(f"  run {run + 1}: {spec.label} skipped (time budget)")
+                continue
+            started = time.monotonic()
+            print(f"  run {run + 1}/{plan.runs}: {spec.label} ...", end="", flush=True)
+            try:
+                figures = run_server(spec, plan, run, ctx)
+            except RuntimeError as exc:  # a phase failed: keep the other servers
+                print(f" failed: {exc}", flush=True)
+                figures = {"run": run, "error": str(exc)}
+            figures["seconds"] = time.monotonic() - started
+            figures["loadavg_after"] = os.getloadavg()[0]
+            runs[spec.key].append(figures)
+            print(f" {figures['seconds']:.0f} s", flush=True)
+            report.write_json(RESULTS / "partial.json", runs)  # survives a crash
+    return runs
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sockets", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (1 run)")
+    parser.add_argument("--runs", type=int, help="runs per server (default 3)")
+    parser.add_argument(
+        "--only", help="comma-separated server keys: " + ", ".join(s.key for s in SPECS)
+    )
+    parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
+    parser.add_argument(
+        "--no-sections",
+        action="store_true",
+        help="skip the expiry-timer and login-timing sections",
+    )
     args = parser.parse_args()
-    figures = asyncio.run(run(args.sockets, args.repeat))
-    report(figures, args.sockets, args.repeat)
+    plan = Plan.quick() if args.quick else Plan()
+    if args.runs:
+        plan = dataclasses.replace(plan, runs=args.runs)
+    RESULTS.mkdir(exist_ok=True)
+    logs = RESULTS / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir()
+    started = time.monotonic()
+
+    limit = raise_open_files(2 * max(plan.steps) + 1000)
+    if limit < max(plan.steps) + 500:
+        plan = dataclasses.replace(
+            plan, steps=tuple(s for s in plan.steps if s + 500 <= limit)
+        )
+        print(f"open-file limit {limit}: ramp steps cut to {plan.steps}")
+    no_node = node_ready()
+    specs = [s for s in SPECS if not args.only or s.key in args.only.split(",")]
+    document: dict[str, Any] = {
+        "command": " ".join(["make bench"] if len(sys.argv) == 1 else sys.argv),
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": len(os.sched_getaffinity(0)),
+            "loadavg_before": os.getloadavg()[0],
+        },
+        "plan": dataclasses.asdict(plan),
+    }
+    sections: list[str] = []
+    if no_node is not None:
+        print(f"server section skipped: {no_node} (the load is Node's client)")
+    else:
+        secret = secrets.token_urlsafe(32)
+        tokens = RESULTS / "tokens.json"
+        make_tokens(secret, max(plan.steps) + 200, tokens)
+        server_core, load_core = cores()
+        profiles = RESULTS / "profile"
+        profile = None
+        if not args.no_profile and (Path(sys.executable).parent / "py-spy").exists():
+            profiles.mkdir(exist_ok=True)
+            profile = profiles
+        ctx = Context(secret, tokens, logs, server_core, load_core, profile)
+        document["pinning"] = {"server_core": server_core, "load_core": load_core}
+        print(f"servers (server on core {server_core}, load on core {load_core}):")
+        try:
+            runs = servers_section(specs, plan, ctx)
+        finally:
+            tokens.unlink(missing_ok=True)  # signed with a secret now forgotten
+        medians = report.summarise(runs)
+        document["servers"] = {
+            key: {
+                "label": next(s.label for s in SPECS if s.key == key),
+                "median": medians[key],
+                "runs": runs[key],
+            }
+            for key in runs
+        }
+        counts = ", ".join(f"{k} {len(v)}" for k, v in runs.items())
+        sections.append(
+            "## Servers\n\n"
+            + report.tables(medians, plan.runs)
+            + f"\n\nRuns completed: {counts}."
+        )
+        if report.chart(runs, RESULTS / "chart.png"):
+            sections.append(f"Chart: {RESULTS.relative_to(ROOT)}/chart.png")
+        for _key, server_runs in runs.items():
+            for name, path in (server_runs[0].get("profile") or {}).items():
+                summary = profile_summary.summarise(Path(path))
+                document.setdefault("profile", {})[name] = summary
+                sections.append(
+                    profile_summary.report(f"this server during {name} load", summary)
+                )
+    if not args.no_sections:
+        sockets, repeat = (2000, 1) if args.quick else (10_000, 3)
+        figures = asyncio.run(timers.run(sockets, repeat))
+        document["timers"] = figures
+        sections.append(
+            "## Expiry timers\n\n" + timers.report(figures, sockets, repeat)
+        )
+        login = asyncio.run(login_timing.measure(10 if args.quick else 30))
+        document["login_timing"] = login
+        sections.append("## Login timing\n\n" + login_timing.report(login))
+    document["seconds"] = time.monotonic() - started
+    document["machine"]["loadavg_after"] = os.getloadavg()[0]
+    machine = document["machine"]
+    header = (
+        f"# {document['command']}\n\nPython {machine['python']}, {machine['cpus']} "
+        f"CPUs, 1-min load average {machine['loadavg_before']:.1f} before and "
+        f"{machine['loadavg_after']:.1f} after (other work on the machine shows here)"
+    )
+    text = "\n\n".join([header, *sections])
+    print("\n" + text)
+    (RESULTS / "report.md").write_text(text + "\n")
+    report.write_json(RESULTS / "report.json", document)
+    print(
+        f"\nwrote {RESULTS.relative_to(ROOT)}/report.md, report.json "
+        f"in {document['seconds']:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,295 @@
+"""The bench's report: medians of the runs, ratios, markdown, JSON and a PNG.
+
+``summarise`` turns the raw runs (bench/phases.py) into one median per
+metric and server; ``tables`` renders the markdown; ``chart`` draws memory
+and round-trip p99 against the number of idle sockets (matplotlib, when it
+is installed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from measure import median
+
+__all__ = ["summarise", "tables", "chart", "write_json", "METRICS"]
+
+Run = dict[str, Any]
+Getter = Callable[[Run], float | None]
+
+
+def at(path: str) -> Getter:
+    """A getter for ``a.b`` in one run (``None`` when the run lacks it)."""
+
+    def get(run: Run) -> float | None:
+        value: Any = run
+        for key in path.split("."):
+            if not isinstance(value, dict) or key not in value:
+                return None
+            value = value[key]
+        return float(value) if value is not None else None
+
+    return get
+
+
+def ramp_at(sockets: int, field: str) -> Getter:
+    def get(run: Run) -> float | None:
+        for point in run.get("ramp", []):
+            if point["sockets"] == sockets and point.get(field) is not None:
+                return float(point[field])
+        return None
+
+    return get
+
+
+def storm_ratio(run: Run) -> float | None:
+    idle, loaded = at("storm.idle.p99_ms")(run), at("storm.storm.p99_ms")(run)
+    return loaded / idle if idle and loaded is not None else None
+
+
+# key, label, getter, format, lower is better
+METRICS: tuple[tuple[str, str, Getter, str, bool], ...] = (
+    (
+        "hs_ws_cpu_us",
+        "server CPU per websocket handshake (us)",
+        at("handshake.cpu_us"),
+        "{:,.0f}",
+        True,
+    ),
+    ("hs_ws_rate", "websocket handshakes/s", at("handshake.rate"), "{:,.0f}", False),
+    (
+        "hs_poll_cpu_us",
+        "server CPU per polling handshake (us)",
+        at("polling.cpu_us"),
+        "{:,.0f}",
+        True,
+    ),
+    ("hs_poll_rate", "polling handshakes/s", at("polling.rate"), "{:,.0f}", False),
+    (
+        "reject_cpu_us",
+        "server CPU per rejected handshake, bad signature (us)",
+        at("rejected.cpu_us"),
+        "{:,.0f}",
+        True,
+    ),
+    ("reject_rate", "rejected handshakes/s", at("rejected.rate"), "{:,.0f}", False),
+    (
+        "close_cpu_us",
+        "server CPU per websocket close (us)",
+        at("handshake.close_cpu_us"),
+        "{:,.0f}",
+        True,
+    ),
+    ("rt_rate", "whoami round trips/s", at("rt.rate"), "{:,.0f}", False),
+    ("rt_p50_ms", "round trip p50 (ms)", at("rt.p50_ms"), "{:,.2f}", True),
+    ("rt_p99_ms", "round trip p99 (ms)", at("rt.p99_ms"), "{:,.2f}", True),
+    ("rt_cpu_us", "server CPU per round trip (us)", at("rt.cpu_us"), "{:,.0f}", True),
+    (
+        "mem_1000_kib",
+        "RSS per idle authenticated websocket, 1,000 sockets (KiB)",
+        ramp_at(1000, "kib_per_socket"),
+        "{:,.1f}",
+        True,
+    ),
+    (
+        "mem_10000_kib",
+        "RSS per idle authenticated websocket, 10,000 sockets (KiB)",
+        ramp_at(10000, "kib_per_socket"),
+        "{:,.1f}",
+        True,
+    ),
+    (
+        "rss_10000_mib",
+        "RSS with 10,000 idle sockets (MiB)",
+        lambda r: (ramp_at(10000, "rss")(r) or 0) / 2**20 or None,
+        "{:,.0f}",
+        True,
+    ),
+    (
+        "p99_10000_ms",
+        "round trip p99 with 10,000 idle sockets held (ms)",
+        ramp_at(10000, "p99_ms"),
+        "{:,.2f}",
+        True,
+    ),
+    (
+        "ramp_hs_cpu_us",
+        "server CPU per handshake while ramping to 10,000 (us)",
+        lambda r: median(p.get("handshake_cpu_us") for p in r.get("ramp", [])[1:]),
+        "{:,.0f}",
+        True,
+    ),
+)
+
+STORM_METRICS: tuple[tuple[str, str, Getter, str], ...] = (
+    (
+        "storm_idle_p99_ms",
+        "paced round trip p99, no storm (ms)",
+        at("storm.idle.p99_ms"),
+        "{:,.2f}",
+    ),
+    (
+        "storm_p99_ms",
+        "paced round trip p99 during the login storm (ms)",
+        at("storm.storm.p99_ms"),
+        "{:,.2f}",
+    ),
+    ("storm_ratio", "storm p99 / idle p99", storm_ratio, "{:,.2f}x"),
+    (
+        "storm_rt_rate",
+        "paced round trips/s during the storm",
+        at("storm.storm.rate"),
+        "{:,.0f}",
+    ),
+    (
+        "storm_logins_per_s",
+        "wrong-password logins answered/s",
+        at("storm.logins_per_s"),
+        "{:,.0f}",
+    ),
+)
+
+MAIN = ("library", "handwritten", "bare", "node")
+SHORT = {
+    "library": "this server",
+    "handwritten": "hand-written",
+    "bare": "bare (no auth)",
+    "node": "Node",
+    "handwritten-nodeflate": "hand-written, deflate off",
+    "library-open-login": "this server, login limits raised",
+}
+
+
+def summarise(runs: dict[str, list[Run]]) -> dict[str, dict[str, float | None]]:
+    """Median over the runs of every metric, per server."""
+    medians: dict[str, dict[str, float | None]] = {}
+    for key, server_runs in runs.items():
+        row: dict[str, float | None] = {}
+        for name, _, get, _, *_ in METRICS + STORM_METRICS:
+            row[name] = median(get(run) for run in server_runs)
+        statuses: dict[str, int] = {}
+        for run in server_runs:
+            for status, count in (run.get("storm", {}).get("logins") or {}).items():
+                statuses[status] = statuses.get(status, 0) + count
+        row["storm_statuses"] = statuses or None  # type: ignore[assignment]
+        medians[key] = row
+    return medians
+
+
+def ramp_medians(server_runs: list[Run]) -> list[dict[str, float]]:
+    """Median RSS and p99 per step, over the runs that reached it."""
+    steps = sorted({p["sockets"] for run in server_runs for p in run.get("ramp", [])})
+    points = []
+    for step in steps:
+        rss = median(ramp_at(step, "rss")(run) for run in server_runs)
+        p99 = median(ramp_at(step, "p99_ms")(run) for run in server_runs)
+        if rss is not None and p99 is not None:
+            points.append({"sockets": step, "rss": rss, "p99_ms": p99})
+    return points
+
+
+def fmt(value: float | None, pattern: str) -> str:
+    return "n/a" if value is None else pattern.format(value)
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "n/a" if a is None or not b else f"{a / b:.2f}x"
+
+
+def tables(medians: dict[str, dict[str, float | None]], runs: int) -> str:
+    """The markdown: the main table, then deflate and login storm."""
+    present = [k for k in MAIN if k in medians]
+    head = [SHORT[k] for k in present]
+    ratios = [("library", "handwritten"), ("library", "bare"), ("node", "handwritten")]
+    ratios = [r for r in ratios if r[0] in medians and r[1] in medians]
+    head += [f"{SHORT[a]} / {SHORT[b]}" for a, b in ratios]
+    out = [
+        f"Medians of {runs} run(s); the 10,000-socket rows are from the first run.",
+        "",
+        "| per operation | " + " | ".join(head) + " |",
+        "| --- |" + " ---: |" * len(head),
+    ]
+    for name, label, _, pattern, _ in METRICS:
+        cells = [fmt(medians[k][name], pattern) for k in present]
+        cells += [ratio(medians[a][name], medians[b][name]) for a, b in ratios]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    if "handwritten" in medians and "handwritten-nodeflate" in medians:
+        on, off = medians["handwritten"], medians["handwritten-nodeflate"]
+        out += [
+            "",
+            "permessage-deflate (hand-written stack; Tornado accepts what the "
+            "client offers):",
+            "",
+            "| | deflate on (default) | deflate off | off / on |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name in ("mem_1000_kib", "mem_10000_kib", "rt_cpu_us", "rt_rate"):
+            label, pattern = next((m[1], m[3]) for m in METRICS if m[0] == name)
+            out.append(
+                f"| {label} | {fmt(on[name], pattern)} | {fmt(off[name], pattern)} "
+                f"| {ratio(off[name], on[name])} |"
+            )
+    storm = [k for k in ("library", "library-open-login") if k in medians]
+    storm = [k for k in storm if medians[k]["storm_p99_ms"] is not None]
+    if storm:
+        out += [
+            "",
+            "Login storm (wrong-password POST /login in flight, round trips paced):",
+            "",
+            "| | " + " | ".join(SHORT[k] for k in storm) + " |",
+            "| --- |" + " ---: |" * len(storm),
+        ]
+        for name, label, _, pattern in STORM_METRICS:
+            cells = [fmt(medians[k][name], pattern) for k in storm]
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+        cells = []
+        for k in storm:
+            statuses = medians[k]["storm_statuses"]
+            counts: dict[Any, Any] = statuses if isinstance(statuses, dict) else {}
+            cells.append(", ".join(f"{s}: {n}" for s, n in sorted(counts.items())))
+        out.append("| login answers (all runs) | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def chart(runs: dict[str, list[Run]], path: Path) -> bool:
+    """RSS and round-trip p99 against idle sockets; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, (mem, lat) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for key, server_runs in runs.items():
+        points = ramp_medians(server_runs)
+        if not points:
+            continue
+        xs = [p["sockets"] for p in points]
+        label = SHORT.get(key, key)
+        mem.plot(xs, [p["rss"] / 2**20 for p in points], marker="o", label=label)
+        lat.plot(xs, [p["p99_ms"] for p in points], marker="o", label=label)
+    mem.set(
+        xlabel="idle authenticated websockets",
+        ylabel="server RSS (MiB)",
+        title="resident memory",
+    )
+    lat.set(
+        xlabel="idle authenticated websockets",
+        ylabel="whoami p99 (ms)",
+        title="round-trip p99 (10 busy sockets)",
+    )
+    for axis in (mem, lat):
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=1, sort_keys=False) + "\n")
