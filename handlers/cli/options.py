@@ -104,6 +104,22 @@ SERVE_OPTIONS: tuple[tuple[str, str, type, Any, str], ...] = (
         "limits (README: Scaling out); empty: this process alone",
     ),
     (
+        "--trusted-proxies",
+        "TRUSTED_PROXIES",
+        str,
+        "",
+        "comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For/-Proto are believed; empty: none",
+    ),
+    (
+        "--metrics",
+        "METRICS",
+        str,
+        "",
+        "serve GET /metrics: 'on' for loopback clients, or comma-separated networks "
+        "(CIDR) that may read it; empty: off",
+    ),
+    (
         "--required-claims",
         "JWT_REQUIRED_CLAIMS",
         str,

@@ -13,15 +13,17 @@ import socketio
 import tornado.log
 import tornado.web
 
-from ..app import attach_jwt_auth
+from ..app import ROUTES, attach_jwt_auth
 from ..config import AuthSettings
 from ..errors import AuthError
 from ..keys import KeySource, can_sign
 from ..keys.remote import JWKSKeySource
+from ..scale.proxies import TrustedProxyHTTPServer
 from ..sockets.extension import authenticator_for
 from ..storage.revocations import SQLiteRevocationStore
 from ..storage.users import SQLiteUserStore, create_demo_user
 from ..web.access_log import redacting_log_function
+from ..web.metrics import LOOPBACK
 from ..web.server_options import http_server_options
 from .settings import (
     REVOCATIONS_FILE,
@@ -29,6 +31,7 @@ from .settings import (
     CommandError,
     build_settings,
     data_dir,
+    split,
 )
 
 __all__ = ["serve", "make_app", "open_users", "configure_logging", "DEMO_USER"]
@@ -70,9 +73,11 @@ def make_app(
     keys: KeySource | None = None,
     revocations: SQLiteRevocationStore | None = None,
     redis_url: str = "",
+    metrics: str = "",
 ) -> tuple[tornado.web.Application, Any]:
     """The standalone app, exactly the embedded configuration, and its server.
 
+    :param metrics: ``--metrics``: empty (off), ``on`` (loopback) or networks.
     :return: the ``Application`` and its ``socketio.AsyncServer``.
     """
     origins = settings.socketio_cors_allowed_origins
@@ -87,6 +92,8 @@ def make_app(
         keys=keys,
         events=("whoami", "message"),
         revocation_store=None if redis_url else revocations,
+        routes=(*ROUTES, "metrics") if metrics else ROUTES,
+        metrics_allowed=LOOPBACK if metrics in ("", "on") else split(metrics),
     )
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
@@ -105,7 +112,9 @@ async def serve(options: argparse.Namespace) -> None:
     if isinstance(keys, JWKSKeySource):
         await keys.refresh()  # warm the cache; on failure, retried on use
     revocations = SQLiteRevocationStore(str(data_dir(options) / REVOCATIONS_FILE))
-    app, sio = make_app(settings, users, keys, revocations, options.redis_url)
+    app, sio = make_app(
+        settings, users, keys, revocations, options.redis_url, options.metrics
+    )
     authenticator = authenticator_for(sio)
     try:
         try:  # with --redis-url: load the shared denylist before serving
@@ -125,12 +134,12 @@ async def _listen_until_stopped(
     app: tornado.web.Application, options: argparse.Namespace, settings: AuthSettings
 ) -> None:
     try:
-        server = app.listen(
-            options.port,
-            address=options.host,
-            xheaders=False,
+        server = TrustedProxyHTTPServer(
+            app,
+            trusted_proxies=split(options.trusted_proxies),
             **http_server_options(),
         )
+        server.listen(options.port, address=options.host)
     except OSError as exc:
         where = f"{options.host}:{options.port}"
         raise CommandError(f"cannot listen on {where}: {exc.strerror}") from exc
