@@ -46,7 +46,7 @@ def test_help_lists_the_commands_and_every_option_with_its_variable() -> None:
         assert f" {command} " in text, command
     for flag, variable, *_ in SERVE_OPTIONS:
         assert flag in text and f"[env {variable}]" in text, flag
-    assert "port to listen on [env PORT] (default: 9000)" in text
+    assert "port to listen on (0 to 65535) [env PORT] (default: 9000)" in text
 
 
 def test_help_shows_none_of_tornados_options_and_no_secret() -> None:
@@ -90,7 +90,7 @@ def test_an_unknown_command_is_one_clear_line_and_exit_status_2() -> None:
 def test_a_bad_option_value_is_one_line_and_exit_status_2() -> None:
     result = run("--port", "ninety")
     assert (result.returncode, result.stderr.count("\n")) == (2, 1)
-    assert "argument --port: 'ninety' is not a valid int" in result.stderr
+    assert "argument --port: 'ninety' is not a valid port" in result.stderr
 
 
 def test_adduser_after_the_command_takes_its_data_dir(tmp_path: Path) -> None:
@@ -121,3 +121,40 @@ def test_main_returns_the_exit_status_of_a_failed_command(
     (tmp_path / "jwt-private.pem").write_text("x")
     assert main(["genkey", "--data-dir", str(tmp_path)], prog="tsj") == 1
     assert capsys.readouterr().err.startswith("tsj: error: ")
+
+
+def test_a_port_out_of_range_is_one_line_and_exit_status_2() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tornado_socketio_jwt", "--port", "70000"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "'70000' is not a valid port" in result.stderr
+
+
+@pytest.mark.parametrize("mistake", ["corrupt users", "corrupt revocations", "file"])
+def test_a_start_up_mistake_is_one_line_and_exit_status_1(
+    tmp_path: Path, mistake: str
+) -> None:
+    data = tmp_path / "data"
+    if mistake == "file":
+        data.write_text("not a directory")
+    else:
+        data.mkdir(mode=0o700)
+        name = "users" if mistake == "corrupt users" else "revocations"
+        store = data / f"{name}.sqlite3"
+        store.write_text("this is no database")
+        store.chmod(0o600)
+    env = {**os.environ, "JWT_SECRET": "s" * 40}
+    result = subprocess.run(
+        [sys.executable, "-m", "tornado_socketio_jwt", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -132,7 +132,7 @@ def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path
 def test_a_non_numeric_port_in_the_environment_is_a_clear_error(tmp_path):
     result = run([], tmp_path, env={"PORT": "abc", "JWT_SECRET": "x" * 40})
     assert result.returncode == 2
-    assert "PORT='abc' is not a valid int" in result.stderr
+    assert "PORT='abc' is not a valid port" in result.stderr
     assert len(result.stderr.splitlines()) == 1  # one line, no traceback
 
 

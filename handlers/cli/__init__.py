@@ -7,6 +7,7 @@ the default command; ``adduser`` and ``genkey`` prepare a ``--data-dir``.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -45,4 +46,9 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     except CommandError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return exc.status
+    except (sqlite3.Error, OSError) as exc:
+        # An operator's mistake at start-up (a corrupt store, a data dir that
+        # is a file, a read-only or full disk): one line, not a traceback.
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
     return 0

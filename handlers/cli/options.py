@@ -11,6 +11,16 @@ from ..config import AUTH_FLOWS, DEFAULT_ISSUER
 __all__ = ["Parser", "HelpFormatter", "typed", "env_default", "PROG", "LOG_LEVELS"]
 
 PROG = "tornado-socketio-jwt"
+
+
+def port(text: str) -> int:
+    """A TCP port number: a whole number from 0 to 65535."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(text)
+    return value
+
+
 LOG_LEVELS = ("debug", "info", "warning", "error", "none")
 DATA_DIR = (
     "--data-dir",
@@ -21,9 +31,9 @@ DATA_DIR = (
     "when env JWT_SECRET (32 bytes or more) is not set",
 )
 # flag, environment variable, type, default, help; lists are comma-separated
-SERVE_OPTIONS: tuple[tuple[str, str, type, Any, str], ...] = (
+SERVE_OPTIONS: tuple[tuple[str, str, Any, Any, str], ...] = (
     ("--host", "HOST", str, "127.0.0.1", "address to listen on"),
-    ("--port", "PORT", int, 9000, "port to listen on"),
+    ("--port", "PORT", port, 9000, "port to listen on (0 to 65535)"),
     ("--token-ttl", "TOKEN_TTL", int, 5 * 3600, "lifetime of issued tokens, seconds"),
     ("--issuer", "JWT_ISSUER", str, DEFAULT_ISSUER, "iss claim issued and required"),
     (
@@ -169,7 +179,9 @@ class EnvValue(str):
     variable = ""
 
 
-def typed(kind: type, choices: tuple[str, ...] = ()) -> Callable[[str], Any]:
+def typed(
+    kind: Callable[[str], Any], choices: tuple[str, ...] = ()
+) -> Callable[[str], Any]:
     """An argparse ``type`` whose error names the environment variable at fault.
 
     It checks ``choices`` itself: argparse checks none on a default.

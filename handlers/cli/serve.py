@@ -12,6 +12,7 @@ from typing import Any
 import socketio
 import tornado.log
 import tornado.web
+from tornado.netutil import bind_sockets
 
 from ..app import ROUTES, attach_jwt_auth
 from ..config import AuthSettings
@@ -20,6 +21,7 @@ from ..keys import KeySource, can_sign
 from ..keys.remote import JWKSKeySource
 from ..scale.proxies import TrustedProxyHTTPServer
 from ..sockets.extension import authenticator_for
+from ..sockets.shutdown import disconnect_all
 from ..storage.revocations import SQLiteRevocationStore
 from ..storage.users import SQLiteUserStore, create_demo_user
 from ..web.access_log import redacting_log_function
@@ -36,7 +38,11 @@ from .settings import (
 
 __all__ = ["serve", "make_app", "open_users", "configure_logging", "DEMO_USER"]
 
+log = logging.getLogger("tornado_socketio_jwt")
+
 DEMO_USER = "demo"
+LISTEN_BACKLOG = 1024
+DRAIN_SECONDS = 5.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -121,7 +127,7 @@ async def serve(options: argparse.Namespace) -> None:
             await authenticator.start()
         except AuthError as exc:
             raise CommandError(f"cannot start: {exc.message}") from exc
-        await _listen_until_stopped(app, options, settings)
+        await _listen_until_stopped(app, sio, options, settings)
     finally:
         await sio.shutdown()
         await authenticator.close()
@@ -131,25 +137,35 @@ async def serve(options: argparse.Namespace) -> None:
 
 
 async def _listen_until_stopped(
-    app: tornado.web.Application, options: argparse.Namespace, settings: AuthSettings
+    app: tornado.web.Application,
+    sio: Any,
+    options: argparse.Namespace,
+    settings: AuthSettings,
 ) -> None:
     try:
-        server = TrustedProxyHTTPServer(
-            app,
-            trusted_proxies=split(options.trusted_proxies),
-            **http_server_options(),
-        )
-        server.listen(options.port, address=options.host)
+        # Tornado's default backlog of 128 overflows under a burst of polling
+        # clients (1 s SYN retries for the rest).
+        sockets = bind_sockets(options.port, options.host, backlog=LISTEN_BACKLOG)
     except OSError as exc:
         where = f"{options.host}:{options.port}"
         raise CommandError(f"cannot listen on {where}: {exc.strerror}") from exc
+    server = TrustedProxyHTTPServer(
+        app, trusted_proxies=split(options.trusted_proxies), **http_server_options()
+    )
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
     # Before the line that tells a supervisor (or a test) the server is up.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    print(f"listening on http://{options.host}:{options.port}", flush=True)
+    print(f"listening on http://{options.host}:{port}", flush=True)
     if settings.auth_flow == "event":
         print("  (event flow: the bundled page is /?auth_flow=event)", flush=True)
     await stop.wait()
-    server.stop()
+    server.stop()  # no new connections
+    await disconnect_all(sio)
+    try:  # requests under way get a bounded time to finish
+        await asyncio.wait_for(server.close_all_connections(), DRAIN_SECONDS)
+    except asyncio.TimeoutError:
+        log.warning("shutdown: connections still open after %.0f s", DRAIN_SECONDS)

@@ -43,7 +43,12 @@ class SQLiteFile:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         if not os.path.exists(path):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        self.connect().executescript(schema)
+        try:
+            self.connect().executescript(schema)
+        except sqlite3.DatabaseError as exc:
+            self._worker.shutdown(wait=False)
+            # sqlite3 names no file ("file is not a database"): say which.
+            raise sqlite3.DatabaseError(f"{path}: {exc}") from exc
 
     def connect(self) -> sqlite3.Connection:
         """This thread's connection (blocking use only: start-up, CLI, :meth:`run`)."""
