@@ -18,12 +18,19 @@ and lets a tiny frame inflate into a large message. This subclass:
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
 
 __all__ = ["socketio_handler", "origin_allowed", "close_session"]
+
+log = logging.getLogger("tornado_socketio_jwt")
+CLOSE_SECONDS = 5.0
+# Engine.IO 4 packet types a client sends: close, ping, pong, message,
+# upgrade, noop (binary frames are messages).
+FROM_CLIENTS = frozenset("123456")
 
 
 def origin_allowed(allowed: Any, origin: str, host: str | None) -> bool:
@@ -51,6 +58,15 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
                         off (memory per connection, and decompression bombs).
     """
     engineio_server = sio.eio
+    pending: set[asyncio.Future[Any]] = set()
+
+    def background(work: Any) -> None:
+        # A bounded task, kept referenced until done (asyncio holds weak ones).
+        task = asyncio.ensure_future(asyncio.wait_for(work, CLOSE_SECONDS))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
     base: type[Any] = socketio.get_tornado_handler(sio)
 
     class SocketIOHandler(base):  # type: ignore[misc, valid-type]
@@ -68,7 +84,30 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
 
         async def open(self, *args: Any, **kwargs: Any) -> None:
             task = asyncio.ensure_future(engineio_server.handle_request(self))
-            task.add_done_callback(lambda _: self.close())
+            task.add_done_callback(self._engineio_done)
+
+        async def on_message(self, message: str | bytes) -> None:
+            # python-engineio logs a traceback for each frame whose Engine.IO
+            # packet type a client never sends (or raises, for an empty one).
+            if not message or (
+                isinstance(message, str) and message[0] not in FROM_CLIENTS
+            ):
+                log.debug("websocket closed: not an Engine.IO client packet")
+                self.close()
+                return
+            await super().on_message(message)
+
+        def _engineio_done(self, task: asyncio.Future[Any]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                # A frame python-engineio could not decode: the client's fault,
+                # one debug line rather than asyncio's "never retrieved" error;
+                # python-engineio left its session open (until the ping
+                # timeout), so end it now.
+                log.debug("websocket closed: %s", type(task.exception()).__name__)
+                for eio_sid, environ in list(getattr(sio, "environ", {}).items()):
+                    if environ.get("tornado.handler") is self:
+                        background(engineio_server.disconnect(eio_sid))
+            self.close()
 
     return SocketIOHandler
 
