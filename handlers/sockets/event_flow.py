@@ -29,6 +29,7 @@ from ..errors import (
     UnauthorizedError,
 )
 from ..live import SocketKey
+from .flow_base import FlowBase
 from .gate import Gate
 from .limits import SessionTracker
 from .refresh import REFRESH_EVENT, refresh_socket
@@ -45,7 +46,7 @@ UNAUTHORIZED = "unauthorized"
 TIMEOUT_MESSAGE = "No token was presented in time."
 
 
-class EventFlow:
+class EventFlow(FlowBase):
     """The ``authenticate`` flow of one server, on every namespace."""
 
     def __init__(
@@ -55,10 +56,7 @@ class EventFlow:
         gate: Gate,
         sessions: SessionTracker,
     ) -> None:
-        self.authenticator = authenticator
-        self.rules = rules
-        self.gate = gate
-        self.sessions = sessions
+        super().__init__(authenticator, rules, gate, sessions)
         self.admitted: set[SocketKey] = set()
         self._pending: dict[SocketKey, tuple[dict[str, Any], object]] = {}
         self._admitting: set[SocketKey] = set()

@@ -18,10 +18,8 @@ import socketio
 from ..authenticator import Authenticator
 from ..credentials import extract_token
 from ..errors import TokenExpiredError, TokenRevokedError, UnauthorizedError
-from .gate import Gate
-from .limits import SessionTracker
+from .flow_base import FlowBase
 from .refresh import REFRESH_EVENT, refresh_socket
-from .rules import NamespaceRules
 from .sessions import admit
 
 __all__ = ["HandshakeFlow", "to_connect_refusal"]
@@ -38,20 +36,8 @@ def to_connect_refusal(
     )
 
 
-class HandshakeFlow:
+class HandshakeFlow(FlowBase):
     """Authenticate each ``connect`` from its token; gate everything after it."""
-
-    def __init__(
-        self,
-        authenticator: Authenticator,
-        rules: NamespaceRules,
-        gate: Gate,
-        sessions: SessionTracker,
-    ) -> None:
-        self.authenticator = authenticator
-        self.rules = rules
-        self.gate = gate
-        self.sessions = sessions
 
     async def connect(
         self, namespace: str, sid: str, environ: dict[str, Any], auth: object = None
