@@ -11,7 +11,8 @@ with import-linter; see ``[importlinter]`` in setup.cfg)::
                         refresh, JWKS, health, the page, the access log) | several
                         processes over Redis (shared denylist, login limits,
                         trusted proxies); none imports another
-    authenticator       verify + live sockets + revoke/kick, one object per server
+    authenticator       verify + live sockets, one object per server, with
+    cutting             revoke tokens and kick the sockets that use them
     storage/            SQLite users and revocations, off the IOLoop
     tokens, grants, hooks, live, deadlines, revocation
                         the token rules, scopes and roles, the app's hooks, the
