@@ -18,7 +18,6 @@ __all__ = [
     "check_token_size",
     "is_successor",
     "remote_address",
-    "TOKEN_SOURCES",
 ]
 
 BEARER = "bearer"
@@ -127,8 +126,6 @@ _READERS: dict[str, Callable[[Mapping[str, Any], object], str | None]] = {
     "query": _from_query,
     "header": _from_header,
 }
-
-TOKEN_SOURCES = tuple(_READERS)
 
 
 def remote_address(environ: Mapping[str, Any]) -> str | None:

@@ -76,6 +76,20 @@ async def test_metrics_count_handshakes_refusals_logins_and_connected_sockets(
 
 
 @pytest.mark.gen_test
+async def test_a_429_is_counted_by_route(
+    http_server: Any, http_port: int, http_client: Any, settings: AuthSettings
+) -> None:
+    codes = [
+        await login(http_client, http_port, "wrong-password")
+        for _ in range(settings.login_max_failures + 1)
+    ]
+    assert codes[-1] == 429
+    samples = await scrape(http_client, http_port)
+    assert samples[("tsj_rate_limited_total", (("route", "login"),))] == 1
+    assert samples[("tsj_logins_total", (("outcome", "too_many_attempts"),))] == 1
+
+
+@pytest.mark.gen_test
 async def test_a_logout_counts_a_socket_cut_with_token_revoked(
     http_server: Any, http_port: int, http_client: Any, make_token: Callable[..., str]
 ) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..authenticator import Authenticator
-from .gate import Flow, Gate
+from .gate import Gate
 from .rules import NamespaceRules
 
 __all__ = ["SocketAuth", "socket_auth", "authenticator_for", "is_gated", "ATTRIBUTE"]
@@ -20,7 +20,8 @@ ATTRIBUTE = "tornado_socketio_jwt"
 
 @dataclass
 class SocketAuth:
-    """The authenticator, the flow, the gate and the namespace rules of one server.
+    """The authenticator, the gate (which holds the flow) and the namespace rules
+    of one server.
 
     ``rules`` exists from the first :func:`authorize_namespace`; the rest from
     :func:`attach_jwt_auth`.
@@ -29,7 +30,6 @@ class SocketAuth:
     rules: NamespaceRules = field(default_factory=NamespaceRules)
     authenticator: Authenticator | None = None
     gate: Gate | None = None
-    flow: Flow | None = None
 
 
 def socket_auth(sio: Any) -> SocketAuth:

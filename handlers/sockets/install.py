@@ -50,7 +50,7 @@ def install_socket_auth(
     gate.install(flow)
     screen.install()
     sessions.install()
-    state.authenticator, state.gate, state.flow = authenticator, gate, flow
+    state.authenticator, state.gate = authenticator, gate
     for namespace in exempt:
         log.warning(
             "namespace %s is exempt from JWT authentication: "

@@ -115,10 +115,6 @@ class SessionTracker:
                 del self._by_address[address]
         return await self._on_disconnect(eio_sid, *args)
 
-    def sessions_from(self, address: str) -> int:
-        """How many Engine.IO sessions ``address`` holds now."""
-        return self._by_address.get(address, 0)
-
     def check(self, environ: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
         """:raises TooManyConnectionsError: admitting one more socket would pass
         a per-user or per-address limit."""
