@@ -14,8 +14,10 @@ import tornado.web
 
 from tests.conftest import stop
 from tests.raw_socket import RawSocket
-from tests.support import connected_client, server_url
+from tests.server_process import free_port, running_server
+from tests.support import connected_client, server_url, sign
 from tornado_socketio_jwt import AuthSettings, SocketLimits, attach_jwt_auth
+from tornado_socketio_jwt.cli import make_parser
 
 TOO_MANY = "too_many_connections"
 
@@ -103,3 +105,35 @@ async def test_a_session_that_connects_no_namespace_in_time_is_closed(
 def test_limits_are_checked_when_they_are_made(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         SocketLimits(**options)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_the_command_line_sets_both_connection_limits(tmp_path: Any) -> None:
+    """``--max-connections-per-address 2 --max-connections-per-user 0``: the
+    third session from one address is refused, one user may hold both."""
+    secret, port = "s" * 40, free_port()
+    args = ("--port", str(port), "--max-connections-per-address", "2")
+    with running_server(
+        tmp_path, *args, "--max-connections-per-user", "0", env={"JWT_SECRET": secret}
+    ):
+        sockets = [await RawSocket.open(port) for _ in range(3)]
+        try:
+            answers = [await raw.connect({"token": sign(secret)}) for raw in sockets]
+        finally:
+            for raw in sockets:
+                raw.close()
+    assert all(a.startswith('40{"sid"') for a in answers[:2])
+    assert json.loads(answers[2][2:])["data"]["code"] == TOO_MANY
+
+
+def test_connection_limit_options_default_and_turn_off() -> None:
+    options = make_parser(environ={}).parse_args([])
+    assert options.max_connections_per_user == 50
+    assert options.max_connections_per_address == 200
+    off = make_parser(environ={"MAX_CONNECTIONS_PER_USER": "0"}).parse_args(
+        ["--max-connections-per-address", "0"]
+    )
+    assert off.max_connections_per_user is None
+    assert off.max_connections_per_address is None
+    with pytest.raises(SystemExit):
+        make_parser(environ={}).parse_args(["--max-connections-per-user", "-1"])

@@ -13,6 +13,14 @@ __all__ = ["Parser", "HelpFormatter", "typed", "env_default", "PROG", "LOG_LEVEL
 PROG = "tornado-socketio-jwt"
 
 
+def limit(text: str) -> int | None:
+    """A connection limit: a whole number, 0 for none."""
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value or None
+
+
 def port(text: str) -> int:
     """A TCP port number: a whole number from 0 to 65535."""
     value = int(text)
@@ -150,6 +158,22 @@ SERVE_OPTIONS: tuple[tuple[str, str, Any, Any, str], ...] = (
         float,
         30.0,
         "least seconds between two JWKS fetches (unknown kids wait this long)",
+    ),
+    (
+        "--max-connections-per-user",
+        "MAX_CONNECTIONS_PER_USER",
+        limit,
+        50,
+        "sockets one user (sub) may hold per namespace; more are refused with "
+        "too_many_connections; 0: no limit",
+    ),
+    (
+        "--max-connections-per-address",
+        "MAX_CONNECTIONS_PER_ADDRESS",
+        limit,
+        200,
+        "Engine.IO sessions one client address may hold (behind a proxy, the "
+        "X-Forwarded-For address with --trusted-proxies); 0: no limit",
     ),
     ("--log-level", "LOG_LEVEL", str, "info", "debug, info, warning, error or none"),
 )

@@ -21,6 +21,7 @@ from ..keys import KeySource, can_sign
 from ..keys.remote import JWKSKeySource
 from ..scale.proxies import TrustedProxyHTTPServer
 from ..sockets.extension import authenticator_for
+from ..sockets.limits import SocketLimits
 from ..sockets.shutdown import disconnect_all
 from ..storage.revocations import SQLiteRevocationStore
 from ..storage.users import SQLiteUserStore, create_demo_user
@@ -80,10 +81,12 @@ def make_app(
     revocations: SQLiteRevocationStore | None = None,
     redis_url: str = "",
     metrics: str = "",
+    limits: SocketLimits | None = None,
 ) -> tuple[tornado.web.Application, Any]:
     """The standalone app, exactly the embedded configuration, and its server.
 
     :param metrics: ``--metrics``: empty (off), ``on`` (loopback) or networks.
+    :param limits: the Socket.IO side's limits; default ``SocketLimits()``.
     :return: the ``Application`` and its ``socketio.AsyncServer``.
     """
     origins = settings.socketio_cors_allowed_origins
@@ -100,6 +103,7 @@ def make_app(
         revocation_store=None if redis_url else revocations,
         routes=(*ROUTES, "metrics") if metrics else ROUTES,
         metrics_allowed=LOOPBACK if metrics in ("", "on") else split(metrics),
+        limits=limits,
     )
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
@@ -118,8 +122,18 @@ async def serve(options: argparse.Namespace) -> None:
     if isinstance(keys, JWKSKeySource):
         await keys.refresh()  # warm the cache; on failure, retried on use
     revocations = SQLiteRevocationStore(str(data_dir(options) / REVOCATIONS_FILE))
+    limits = SocketLimits(
+        max_connections_per_user=options.max_connections_per_user,
+        max_connections_per_address=options.max_connections_per_address,
+    )
     app, sio = make_app(
-        settings, users, keys, revocations, options.redis_url, options.metrics
+        settings,
+        users,
+        keys,
+        revocations,
+        options.redis_url,
+        options.metrics,
+        limits,
     )
     authenticator = authenticator_for(sio)
     try:
