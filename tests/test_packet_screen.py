@@ -59,18 +59,35 @@ async def test_announcing_too_many_attachments_closes_the_session(
     no_noise(caplog)
 
 
+@pytest.mark.parametrize("packet", ['42["whoami"]', '451-["x",{"_placeholder":true}]'])
 @pytest.mark.gen_test
-async def test_events_before_connect_are_dropped_unread_and_unlogged(
+async def test_an_event_from_a_session_that_never_sent_connect_closes_it_unread(
+    http_server: Any, http_port: int, caplog: Any, packet: str
+) -> None:
+    """As Node's socket.io does ("invalid state"): no free reads of big events."""
+    caplog.set_level(logging.INFO)
+    raw = await RawSocket.open(http_port)
+    try:
+        await raw.send(packet)
+        assert await closed(raw)
+    finally:
+        raw.close()
+    assert not [r for r in caplog.records if "received event" in r.getMessage()]
+    no_noise(caplog)
+
+
+@pytest.mark.gen_test
+async def test_events_on_a_namespace_not_connected_are_dropped_unread_and_unlogged(
     http_server: Any, http_port: int, make_token: Callable[..., str], caplog: Any
 ) -> None:
     caplog.set_level(logging.INFO)
     raw = await RawSocket.open(http_port)
     try:
-        for _ in range(50):
-            await raw.send('42["whoami"]')
-            await raw.send('451-["whoami",{"_placeholder":true,"num":0}]')
         assert (await raw.connect({"token": make_token()})).startswith('40{"sid"')
-        assert (await raw.call("whoami"))[0]["sub"] == "1"
+        for _ in range(50):
+            await raw.send('42/elsewhere,["whoami"]')
+            await raw.send('451-/elsewhere,["whoami",{"_placeholder":true,"num":0}]')
+        assert (await raw.call("whoami"))[0]["sub"] == "1"  # "/" still connected
     finally:
         raw.close()
     assert not [r for r in caplog.records if "received event" in r.getMessage()]

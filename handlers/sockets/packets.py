@@ -11,8 +11,10 @@ in front of python-socketio's own and, reading only the packet's header:
   and a header that announces more than ``max_attachments`` attachments: the
   client's Engine.IO session is closed;
 - drops, without decoding its payload, an event or ack on a namespace the
-  sender is not connected to (a socket that never sent CONNECT sends nothing
-  else);
+  sender is not connected to, and closes the session when it is connected to
+  no namespace at all (Node's socket.io closes on that "invalid state" too):
+  a flood of big events from sessions that never sent CONNECT then costs a
+  handshake per event, not a free read of up to a megabyte;
 - turns a packet python-socketio cannot decode into one debug line and a closed
   session, never a traceback.
 """
@@ -36,6 +38,7 @@ FROM_CLIENTS = frozenset((CONNECT, DISCONNECT)) | AFTER_CONNECT
 # What python-socketio's decoder raises on a malformed packet (JSON included).
 MALFORMED = (ValueError, RecursionError)
 Handler = Callable[[str, Any], Awaitable[Any]]
+DROP = "drop"
 
 
 def read_header(packet: str) -> tuple[str, int, str]:
@@ -73,7 +76,7 @@ class PacketScreen:
         """Screen one Engine.IO message, then hand it to python-socketio."""
         if isinstance(data, str):
             refusal = self._refusal(eio_sid, data)
-            if refusal == "drop":
+            if refusal == DROP:
                 log.debug("packet dropped: namespace not connected")
                 return
             if refusal:
@@ -94,8 +97,20 @@ class PacketScreen:
             manager = self.sio.manager
             sid = manager.sid_from_eio_sid(eio_sid, namespace)
             if sid is None or not manager.is_connected(sid, namespace):
-                return "drop"
+                return (
+                    DROP
+                    if self._connected_anywhere(eio_sid)
+                    else "packet before CONNECT"
+                )
         return None
+
+    def _connected_anywhere(self, eio_sid: str) -> bool:
+        manager = self.sio.manager
+        for namespace in manager.get_namespaces():
+            sid = manager.sid_from_eio_sid(eio_sid, namespace)
+            if sid is not None and manager.is_connected(sid, namespace):
+                return True
+        return False
 
     async def _close(self, eio_sid: str, why: str) -> None:
         log.debug("client disconnected: %s", why)
