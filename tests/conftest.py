@@ -19,6 +19,7 @@ from tornado_socketio_jwt import (
     attach_jwt_auth,
     redacting_log_function,
 )
+from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 
 # Cheap argon2id parameters: the tests exercise the code path, not the cost.
 TEST_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -40,6 +41,15 @@ def users(tmp_path: Any) -> Any:
     for user in (ALICE, BOB):
         profile = {k: v for k, v in user.items() if k not in ("username", "password")}
         store.add_user_sync(user["username"], user["password"], **profile)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def revocation_store(tmp_path: Any) -> Any:
+    """A SQLite revocation store in this test's directory; a module that wants
+    the server to use it says so in its ``attach_options``."""
+    store = SQLiteRevocationStore(str(tmp_path / "revocations.sqlite3"))
     yield store
     store.close()
 

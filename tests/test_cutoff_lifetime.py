@@ -2,54 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-import socketio
 
-from tests.support import server_url
-from tornado_socketio_jwt import (
-    AuthSettings,
-    RevocationList,
-    TokenRevokedError,
-    attach_jwt_auth,
-    authenticator_for,
-)
+from tests.revocation_support import logout, restarted
+from tornado_socketio_jwt import AuthSettings, RevocationList, TokenRevokedError
 from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 
 LATER = 24 * 3600  # a restart a day later: past any lifetime the old ttl gave
 
 
 @pytest.fixture
-def store(tmp_path: Any) -> Any:
-    revocations = SQLiteRevocationStore(str(tmp_path / "revocations.sqlite3"))
-    yield revocations
-    revocations.close()
-
-
-@pytest.fixture
-def attach_options(store: SQLiteRevocationStore) -> dict[str, Any]:
-    return {"revocation_store": store}
-
-
-def restarted(path: str, secret: str, ttl: int, now: float) -> tuple[Any, Any]:
-    """A new process with a lower token_ttl whose clock reads ``now``."""
-    store = SQLiteRevocationStore(path, clock=lambda: now)
-    settings = AuthSettings(secret=secret, token_ttl=ttl)
-    sio = socketio.AsyncServer(async_mode="tornado")
-    revocations = RevocationList(clock=lambda: now)
-    attach_jwt_auth(
-        sio,
-        settings,
-        routes=("socketio",),
-        revocations=revocations,
-        revocation_store=store,
-    )
-    return authenticator_for(sio), store
+def attach_options(revocation_store: SQLiteRevocationStore) -> dict[str, Any]:
+    return {"revocation_store": revocation_store}
 
 
 @pytest.mark.gen_test
@@ -59,23 +28,16 @@ async def test_a_cutoff_survives_a_restart_with_a_lower_token_ttl(
     http_client: Any,
     make_token: Callable[..., str],
     secret: str,
-    store: SQLiteRevocationStore,
+    revocation_store: SQLiteRevocationStore,
 ) -> None:
     now = math.floor(time.time())
     # Issued under an earlier, longer ttl: it still verifies two days from now.
     old = make_token(iat=now - 10, exp=now + 2 * LATER)
-    response = await http_client.fetch(
-        server_url(http_port) + "/logout",
-        method="POST",
-        body=json.dumps({"all": True}),
-        headers={
-            "Authorization": f"Bearer {make_token()}",
-            "Content-Type": "application/json",
-        },
-    )
-    assert response.code == 204
+    assert (await logout(http_client, http_port, make_token(), True)).code == 204
 
-    authenticator, again = restarted(store.path, secret, ttl=30, now=now + LATER)
+    lower_ttl = AuthSettings(secret=secret, token_ttl=30)
+    path = revocation_store.path
+    authenticator, again = restarted(path, lower_ttl, clock=lambda: now + LATER)
     try:
         authenticator.revocations.prune()
         with pytest.raises(TokenRevokedError):

@@ -8,16 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import socketio
 
 from tests.lifecycle_support import assert_no_token_logged
-from tests.support import server_url
-from tornado_socketio_jwt import (
-    AuthSettings,
-    TokenRevokedError,
-    attach_jwt_auth,
-    authenticator_for,
-)
+from tests.revocation_support import logout, restarted
+from tornado_socketio_jwt import AuthSettings, TokenRevokedError, authenticator_for
 from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 
 
@@ -35,36 +29,14 @@ class FullDisk:
 
 
 @pytest.fixture
-def store(tmp_path: Any) -> Any:
-    revocations = SQLiteRevocationStore(str(tmp_path / "revocations.sqlite3"))
-    yield revocations
-    revocations.close()
-
-
-@pytest.fixture
-def attach_options(store: SQLiteRevocationStore) -> dict[str, Any]:
-    return {"revocation_store": store}
-
-
-async def logout(http_client: Any, port: int, token: str, everything: bool) -> Any:
-    return await http_client.fetch(
-        server_url(port) + "/logout",
-        method="POST",
-        body=json.dumps({"all": everything}),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-        },
-        raise_error=False,
-    )
+def attach_options(revocation_store: SQLiteRevocationStore) -> dict[str, Any]:
+    return {"revocation_store": revocation_store}
 
 
 async def revoked_after_restart(path: str, settings: AuthSettings, token: str) -> bool:
-    store = SQLiteRevocationStore(path)
-    sio = socketio.AsyncServer(async_mode="tornado")
-    attach_jwt_auth(sio, settings, routes=("socketio",), revocation_store=store)
+    authenticator, store = restarted(path, settings)
     try:
-        await authenticator_for(sio).verify(token)
+        await authenticator.verify(token)
         return False
     except TokenRevokedError:
         return True
@@ -79,7 +51,7 @@ async def test_a_logout_on_a_full_disk_is_503_and_its_retry_saves_it(
     http_port: int,
     http_client: Any,
     make_token: Callable[..., str],
-    store: SQLiteRevocationStore,
+    revocation_store: SQLiteRevocationStore,
     settings: AuthSettings,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -87,7 +59,7 @@ async def test_a_logout_on_a_full_disk_is_503_and_its_retry_saves_it(
 ) -> None:
     token = make_token()
     with monkeypatch.context() as disk:
-        disk.setattr(store, "_connect", FullDisk)
+        disk.setattr(revocation_store, "_connect", FullDisk)
         failed = await logout(http_client, http_port, token, everything)
     assert failed.code == 503 and failed.headers["Retry-After"] == "1"
     assert json.loads(failed.body)["error"] == "revocation_not_persisted"
@@ -96,7 +68,7 @@ async def test_a_logout_on_a_full_disk_is_503_and_its_retry_saves_it(
     assert retried.code == 204
     again = await logout(http_client, http_port, token, everything)
     assert again.code == 401 and json.loads(again.body)["error"] == "token_revoked"
-    assert await revoked_after_restart(store.path, settings, token)
+    assert await revoked_after_restart(revocation_store.path, settings, token)
     assert any("logout not saved" in r.getMessage() for r in caplog.records)
     assert_no_token_logged(caplog, token)
 
@@ -107,12 +79,12 @@ async def test_while_the_disk_is_full_the_token_is_already_refused(
     http_port: int,
     http_client: Any,
     make_token: Callable[..., str],
-    store: SQLiteRevocationStore,
+    revocation_store: SQLiteRevocationStore,
     sio: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     token = make_token()
-    monkeypatch.setattr(store, "_connect", FullDisk)
+    monkeypatch.setattr(revocation_store, "_connect", FullDisk)
     assert (await logout(http_client, http_port, token, False)).code == 503
     with pytest.raises(TokenRevokedError):
         await authenticator_for(sio).verify(token)

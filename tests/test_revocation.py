@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-import socketio
 
 from tests.lifecycle_support import (
     assert_logged,
@@ -16,44 +14,20 @@ from tests.lifecycle_support import (
     capture_logs,
     wait_until,
 )
+from tests.revocation_support import logout, restarted
 from tests.support import connected_client, server_url
 from tornado_socketio_jwt import (
     AuthSettings,
     RevocationList,
     TokenRevokedError,
-    attach_jwt_auth,
     authenticator_for,
 )
 from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 
 
 @pytest.fixture
-def store(tmp_path: Any) -> Any:
-    revocations = SQLiteRevocationStore(str(tmp_path / "revocations.sqlite3"))
-    yield revocations
-    revocations.close()
-
-
-@pytest.fixture
-def attach_options(store: SQLiteRevocationStore) -> dict[str, Any]:
-    return {"revocation_store": store}
-
-
-async def logout(
-    http_client: Any, port: int, token: str, everything: bool = False
-) -> int:
-    body = json.dumps({"all": True}).encode() if everything else b""
-    response = await http_client.fetch(
-        server_url(port) + "/logout",
-        method="POST",
-        body=body,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-        },
-        raise_error=False,
-    )
-    return int(response.code)
+def attach_options(revocation_store: SQLiteRevocationStore) -> dict[str, Any]:
+    return {"revocation_store": revocation_store}
 
 
 @pytest.mark.gen_test
@@ -70,7 +44,7 @@ async def test_logout_cuts_the_live_socket_with_token_revoked_first(
         server_url(http_port), auth={"token": token}, record=("token_revoked",)
     ) as result:
         assert result.connected
-        assert await logout(http_client, http_port, token) == 204
+        assert (await logout(http_client, http_port, token)).code == 204
         payload = await result.next_event("token_revoked", timeout=1)
         await result.until_disconnected(timeout=1)
 
@@ -92,7 +66,7 @@ async def test_logout_refuses_the_next_handshake_with_token_revoked(
 ) -> None:
     capture_logs(caplog)
     token = make_token()
-    assert await logout(http_client, http_port, token) == 204
+    assert (await logout(http_client, http_port, token)).code == 204
 
     async with connected_client(server_url(http_port), auth={"token": token}) as result:
         assert not result.connected
@@ -119,7 +93,9 @@ async def test_logout_all_cuts_every_socket_of_that_user_and_none_of_another(
         connected_client(url, auth={"token": bobs}, record=record) as bob,
     ):
         assert a1.connected and a2.connected and bob.connected
-        assert await logout(http_client, http_port, first, everything=True) == 204
+        assert (
+            await logout(http_client, http_port, first, everything=True)
+        ).code == 204
 
         for alice in (a1, a2):
             await alice.next_event("token_revoked", timeout=1)
@@ -133,7 +109,7 @@ async def test_logout_all_refuses_the_users_older_tokens_at_the_handshake(
     http_server: Any, http_port: int, http_client: Any, make_token: Callable[..., str]
 ) -> None:
     older, token = make_token(iat=int(time.time()) - 30), make_token()
-    assert await logout(http_client, http_port, token, everything=True) == 204
+    assert (await logout(http_client, http_port, token, everything=True)).code == 204
 
     async with connected_client(server_url(http_port), auth={"token": older}) as result:
         assert result.connect_errors[0]["data"]["code"] == "token_revoked"
@@ -148,14 +124,6 @@ def test_a_user_cutoff_spares_tokens_issued_after_it() -> None:
     assert not revocations.is_revoked({"sub": "2", "iat": 1000})
 
 
-def restarted(store_path: str, settings: AuthSettings) -> Any:
-    """A new server process, as far as the library can tell: new objects, same file."""
-    store = SQLiteRevocationStore(store_path)
-    sio = socketio.AsyncServer(async_mode="tornado")
-    attach_jwt_auth(sio, settings, routes=("socketio",), revocation_store=store)
-    return authenticator_for(sio), store
-
-
 @pytest.mark.gen_test
 async def test_revocations_survive_a_restart(
     http_server: Any,
@@ -163,13 +131,13 @@ async def test_revocations_survive_a_restart(
     http_client: Any,
     make_token: Callable[..., str],
     settings: AuthSettings,
-    store: SQLiteRevocationStore,
+    revocation_store: SQLiteRevocationStore,
 ) -> None:
     revoked, cut, other = make_token(sub="1"), make_token(sub="2"), make_token(sub="3")
-    assert await logout(http_client, http_port, revoked) == 204
-    assert await logout(http_client, http_port, cut, everything=True) == 204
+    assert (await logout(http_client, http_port, revoked)).code == 204
+    assert (await logout(http_client, http_port, cut, everything=True)).code == 204
 
-    authenticator, again = restarted(store.path, settings)
+    authenticator, again = restarted(revocation_store.path, settings)
     try:
         for token in (revoked, cut):
             with pytest.raises(TokenRevokedError):
@@ -245,11 +213,11 @@ async def test_logout_writes_the_revocation_to_the_store(
     http_port: int,
     http_client: Any,
     make_token: Callable[..., str],
-    store: SQLiteRevocationStore,
+    revocation_store: SQLiteRevocationStore,
     sio: Any,
 ) -> None:
     token = make_token()
-    assert await logout(http_client, http_port, token) == 204
+    assert (await logout(http_client, http_port, token)).code == 204
 
-    await wait_until(lambda: store.count_sync() == 1)
+    await wait_until(lambda: revocation_store.count_sync() == 1)
     assert len(authenticator_for(sio).revocations) == 1

@@ -1,0 +1,49 @@
+"""Helpers for the tests of revocations kept in a SQLite store across restarts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+
+from tests.support import server_url
+from tornado_socketio_jwt import (
+    AuthSettings,
+    RevocationList,
+    attach_jwt_auth,
+    authenticator_for,
+)
+from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
+
+
+async def logout(
+    http_client: Any, port: int, token: str, everything: bool = False
+) -> Any:
+    """``POST /logout`` with ``token`` (``{"all": true}`` when ``everything``);
+    the response, whatever its code."""
+    return await http_client.fetch(
+        server_url(port) + "/logout",
+        method="POST",
+        body=json.dumps({"all": True}) if everything else b"",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+        },
+        raise_error=False,
+    )
+
+
+def restarted(
+    path: str, settings: AuthSettings, clock: Callable[[], float] | None = None
+) -> tuple[Any, SQLiteRevocationStore]:
+    """A new server process, as far as the library can tell: new objects, the same
+    store file; ``clock`` is the new process's time.  Close the store."""
+    store = SQLiteRevocationStore(path, **({"clock": clock} if clock else {}))
+    sio = socketio.AsyncServer(async_mode="tornado")
+    lists = {"revocations": RevocationList(clock=clock)} if clock else {}
+    attach_jwt_auth(
+        sio, settings, routes=("socketio",), revocation_store=store, **lists
+    )
+    return authenticator_for(sio), store
