@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,14 +37,17 @@ async def logout(
 
 
 def restarted(
-    path: str, settings: AuthSettings, clock: Callable[[], float] | None = None
+    path: str, settings: AuthSettings, clock: Callable[[], float] = time.time
 ) -> tuple[Any, SQLiteRevocationStore]:
     """A new server process, as far as the library can tell: new objects, the same
     store file; ``clock`` is the new process's time.  Close the store."""
-    store = SQLiteRevocationStore(path, **({"clock": clock} if clock else {}))
+    store = SQLiteRevocationStore(path, clock=clock)
     sio = socketio.AsyncServer(async_mode="tornado")
-    lists = {"revocations": RevocationList(clock=clock)} if clock else {}
     attach_jwt_auth(
-        sio, settings, routes=("socketio",), revocation_store=store, **lists
+        sio,
+        settings,
+        routes=("socketio",),
+        revocations=RevocationList(clock=clock),
+        revocation_store=store,
     )
     return authenticator_for(sio), store
