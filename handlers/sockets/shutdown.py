@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .transport import tornado_handlers
+
 __all__ = ["disconnect_all", "SHUTDOWN_EVENT", "SHUTDOWN_MESSAGE"]
 
 log = logging.getLogger("tornado_socketio_jwt")
@@ -35,10 +37,8 @@ async def disconnect_all(sio: Any) -> int:
         await sio.emit(SHUTDOWN_EVENT, payload, namespace=namespace)
     await sio.sleep(FLUSH_SECONDS)  # let the event leave before the close
     closed = 0
-    # python-socketio keeps each Engine.IO session's WSGI environ here.
-    for environ in list(getattr(sio, "environ", {}).values()):
-        handler = environ.get("tornado.handler")
-        if handler is not None and handler.ws_connection is not None:
+    for _eio_sid, handler in tornado_handlers(sio):
+        if getattr(handler, "ws_connection", None) is not None:
             handler.close(GOING_AWAY, "server shutdown")
             closed += 1
     log.info("closed %d websockets for shutdown", closed)

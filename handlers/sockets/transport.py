@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import socketio
 
-__all__ = ["socketio_handler", "origin_allowed", "close_session"]
+__all__ = ["socketio_handler", "origin_allowed", "close_session", "tornado_handlers"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 CLOSE_SECONDS = 5.0
@@ -104,12 +104,23 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
                 # python-engineio left its session open (until the ping
                 # timeout), so end it now.
                 log.debug("websocket closed: %s", type(task.exception()).__name__)
-                for eio_sid, environ in list(getattr(sio, "environ", {}).items()):
-                    if environ.get("tornado.handler") is self:
+                for eio_sid, handler in tornado_handlers(sio):
+                    if handler is self:
                         background(engineio_server.disconnect(eio_sid))
             self.close()
 
     return SocketIOHandler
+
+
+def tornado_handlers(sio: Any) -> list[tuple[str, Any]]:
+    """``(eio_sid, Tornado request handler)`` of each Engine.IO session, read from
+    the WSGI environ python-socketio keeps per session (a copy: safe to close)."""
+    sessions = getattr(sio, "environ", {})
+    return [
+        (eio_sid, environ["tornado.handler"])
+        for eio_sid, environ in list(sessions.items())
+        if environ.get("tornado.handler") is not None
+    ]
 
 
 async def close_session(sio: Any, eio_sid: str) -> None:
