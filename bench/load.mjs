@@ -8,12 +8,15 @@
 //
 // {"cmd": "connect", "group": G, "n": N, "transport": "websocket"|"polling",
 //  "token": "good"|"bad", "concurrency": C}      open N sockets into group G
+//   optional "local_addresses": ["127.0.1.1", ...]: the sockets' source
+//   addresses, in turn (so that nginx's ip_hash spreads one machine's load)
 // {"cmd": "close", "group": G}                   disconnect every socket of G
 // {"cmd": "rt", "group": G, "seconds": S, "pace_ms": 0, "storm": null|{...}}
 //   every socket of G emits whoami with ack in a loop for S seconds; storm
 //   {"url", "concurrency", "username", "password"} POSTs wrong logins meanwhile
 // {"cmd": "quit"}
 import { readFileSync } from "node:fs";
+import { Agent } from "node:http";
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 
@@ -49,7 +52,16 @@ function nextToken(kind) {
   return token;
 }
 
-function openSocket(transport, token) {
+const agents = new Map(); // polling's HTTP agent per source address
+
+function source(localAddress) {
+  if (!localAddress) return {};
+  if (!/^127\.\d+\.\d+\.\d+$/.test(localAddress)) throw new Error("127/8 only");
+  if (!agents.has(localAddress)) agents.set(localAddress, new Agent({ localAddress }));
+  return { localAddress, agent: agents.get(localAddress) };
+}
+
+function openSocket(transport, token, localAddress) {
   const started = performance.now();
   const socket = io(config.url, {
     transports: [transport],
@@ -57,6 +69,7 @@ function openSocket(transport, token) {
     forceNew: true, // one connection per socket, never multiplexed
     reconnection: false,
     timeout: CONNECT_TIMEOUT_MS,
+    ...source(localAddress), // polling uses the agent, WebSocket localAddress
   });
   return new Promise((resolve) => {
     socket.once("connect", () =>
@@ -73,7 +86,7 @@ function openSocket(transport, token) {
   });
 }
 
-async function connect({ group, n, transport, token, concurrency }) {
+async function connect({ group, n, transport, token, concurrency, local_addresses }) {
   const sockets = groups.get(group) || [];
   groups.set(group, sockets);
   const latencies = [];
@@ -83,8 +96,9 @@ async function connect({ group, n, transport, token, concurrency }) {
   const t0 = performance.now();
   async function worker() {
     while (started < n) {
+      const address = local_addresses && local_addresses[started % local_addresses.length];
       started += 1;
-      const result = await openSocket(transport, nextToken(token));
+      const result = await openSocket(transport, nextToken(token), address);
       sockets.push(result.socket);
       latencies.push(result.ms);
       if (result.ok) ok += 1;

@@ -34,6 +34,7 @@ import jwt
 import login_timing
 import profile_summary
 import report
+import scale_out
 import timers
 from phases import Context, Plan, run_server
 from processes import cores
@@ -127,6 +128,11 @@ def main() -> None:
         action="store_true",
         help="skip the expiry-timer and login-timing sections",
     )
+    parser.add_argument(
+        "--no-scale",
+        action="store_true",
+        help="skip the scale-out section (nginx, Redis, two processes)",
+    )
     args = parser.parse_args()
     plan = Plan.quick() if args.quick else Plan()
     if args.runs:
@@ -209,6 +215,13 @@ def main() -> None:
         login = asyncio.run(login_timing.measure(10 if args.quick else 30))
         document["login_timing"] = login
         sections.append("## Login timing\n\n" + login_timing.report(login))
+    if not args.no_scale:  # alone: python bench/scale_out.py
+        scale_plan = (
+            scale_out.ScalePlan.quick() if args.quick else scale_out.ScalePlan()
+        )
+        scale = scale_out.run(scale_plan, logs)
+        document["scale_out"] = scale
+        sections.append("## Scaling out\n\n" + scale_out.report(scale))
     document["seconds"] = time.monotonic() - started
     document["machine"]["loadavg_after"] = os.getloadavg()[0]
     machine = document["machine"]

@@ -25,6 +25,7 @@ from .web.access_log import redacted_handler
 from .web.login import LoginLimits
 from .web.metrics import LOOPBACK
 from .web.routes import http_specs
+from .web.token_limits import BearerLimits
 
 __all__ = ["attach_jwt_auth", "ROUTES", "ALL_ROUTES", "EVENTS"]
 
@@ -113,8 +114,8 @@ def attach_jwt_auth(
     Several processes: create ``sio`` with
     ``client_manager=socketio.AsyncRedisManager(url)``. Emits (rooms,
     ``user:<sub>``) and disconnects then reach every process through it, and
-    this call keeps revocations and login limits in the same Redis (README,
-    "Scaling out").
+    this call keeps revocations and the login, refresh and logout limits in
+    the same Redis (README, "Scaling out").
 
     .. warning::
        ``cors_allowed_origins="*"`` on ``sio`` lets any web page open sockets
@@ -145,6 +146,7 @@ def attach_jwt_auth(
     login_limits: Any = LoginLimits.from_settings(settings)
     if shared is not None:
         login_limits = shared.login_limits(login_limits)
+    share = None if shared is None else shared.call_limits
     return specs + http_specs(
         settings,
         authenticator,
@@ -153,6 +155,7 @@ def attach_jwt_auth(
         prefix,
         tuple(metrics_allowed),
         login_limits=login_limits,
+        bearer_limits=BearerLimits.from_settings(settings, share),
     )
 
 

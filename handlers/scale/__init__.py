@@ -9,7 +9,9 @@ remote disconnects; this package adds what the library itself keeps:
   expiry), published on a channel; each process keeps its local
   :class:`~tornado_socketio_jwt.RevocationList` current from it, so a
   handshake never waits for Redis.
-- :class:`SharedLoginLimits`: failed-login counters in Redis.
+- :class:`SharedLoginLimits`: failed-login counters in Redis, and
+  :meth:`SharedState.call_limits` the ``/token/refresh`` and ``/logout``
+  budgets (:class:`SharedFailureLimiter` both).
 
 It knows neither python-socketio nor the HTTP handlers; ``app`` wires it in.
 """

@@ -1,10 +1,11 @@
-"""Failed-login counters shared through Redis, so N processes allow what one does.
+"""Limits shared through Redis, so N processes allow what one does: failed
+logins, and the per-user budgets of ``/token/refresh`` and ``/logout``.
 
 Same interface as the local ``FailureLimiter`` (``retry_after``, ``attempt``,
-``forgive``, ``reset``), as coroutines. Each key is a sorted set of attempt
-times (``<prefix>fail:<scope>:<digest>``) that expires one window after its
-last attempt. While Redis is unreachable each call falls back to this
-process's own limiter: the limit then holds per process, as without Redis.
+``take``, ``forgive``, ``reset``), as coroutines. Each key is a sorted set of
+attempt times (``<prefix><family>:<scope>:<digest>``) that expires one window
+after its last attempt. While Redis is unreachable each call falls back to
+this process's own limiter: the limit then holds per process, as without Redis.
 """
 
 from __future__ import annotations
@@ -26,6 +27,20 @@ __all__ = ["SharedFailureLimiter", "SharedLoginLimits", "LocalLimiter"]
 log = logging.getLogger("tornado_socketio_jwt")
 T = TypeVar("T")
 
+# KEYS[1] the counter; ARGV now, window, limit, member. In one step, so that
+# processes cannot both pass a check before either counts: "0" when counted,
+# else the oldest attempt's time.
+TAKE = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+return '0'
+"""
+
 
 class LocalLimiter(Protocol):
     """The per-process limiter used while Redis is away."""
@@ -35,6 +50,7 @@ class LocalLimiter(Protocol):
 
     def retry_after(self, key: str) -> int: ...
     def attempt(self, key: str) -> None: ...
+    def take(self, key: str) -> int: ...
     def forgive(self, key: str) -> None: ...
     def reset(self, key: str) -> None: ...
 
@@ -43,6 +59,9 @@ class SharedFailureLimiter:
     """``fallback``'s limit (``max_failures`` per ``window``), counted in Redis.
 
     :param scope: names the counter, e.g. ``"user"`` or ``"address"``.
+    :param family: the keys' group: ``"fail"`` (failed logins, the default)
+                   or ``"count"`` (calls counted whatever their outcome).
+    :param label: what the outage warning calls these limits.
     :param clock: epoch seconds (shared by all processes); injectable for tests.
     """
 
@@ -53,10 +72,15 @@ class SharedFailureLimiter:
         fallback: LocalLimiter,
         prefix: str = KEY_PREFIX,
         clock: Callable[[], float] = time.time,
+        *,
+        family: str = "fail",
+        label: str = "login limits",
     ) -> None:
         self.client, self.fallback, self.clock = client, fallback, clock
         self.max_failures, self.window = fallback.max_failures, fallback.window
-        self._prefix = f"{prefix}fail:{scope}:"
+        self.label = label
+        self._prefix = f"{prefix}{family}:{scope}:"
+        self._take_script = client.register_script(TAKE)
         self._degraded = False
 
     async def retry_after(self, key: str) -> int:
@@ -66,6 +90,14 @@ class SharedFailureLimiter:
     async def attempt(self, key: str) -> None:
         """Count one failure against ``key`` now (on every process)."""
         await self._shared(self._attempt, self.fallback.attempt, key)
+
+    async def take(self, key: str) -> int:
+        """Count one attempt against ``key`` unless it is at its limit (one
+        step in Redis: no two processes both take the last place).
+
+        :return: 0 when counted; else the seconds until ``key`` may try again.
+        """
+        return await self._shared(self._take, self.fallback.take, key, _taken)
 
     async def forgive(self, key: str) -> None:
         """Take back the most recent failure of ``key``."""
@@ -94,6 +126,13 @@ class SharedFailureLimiter:
             pipe.pexpire(name, math.ceil(self.window * 1000))
             await pipe.execute()
 
+    async def _take(self, name: str) -> int:
+        now = self.clock()
+        member = f"{now!r}:{uuid.uuid4().hex[:8]}"
+        args: list[str | float] = [now, self.window, self.max_failures, member]
+        oldest = float(await self._take_script(keys=[name], args=args))
+        return 0 if oldest == 0 else int(oldest + self.window - now) + 1
+
     async def _forgive(self, name: str) -> None:
         await self.client.zpopmax(name)
 
@@ -105,21 +144,27 @@ class SharedFailureLimiter:
         shared: Callable[[str], Awaitable[T]],
         local: Callable[[str], T],
         key: str,
+        in_step: Callable[[LocalLimiter, str, T], object] | None = None,
     ) -> T:
         try:
             result = await shared(self._prefix + _digest(key))
         except REDIS_ERRORS as exc:
             if not self._degraded:
                 log.warning(
-                    "login limits are per process: Redis unreachable (%s)",
+                    "%s are per process: Redis unreachable (%s)",
+                    self.label,
                     type(exc).__name__,
                 )
             self._degraded = True
             return local(key)
         if self._degraded:
-            log.info("login limits are shared again")
+            log.info("%s are shared again", self.label)
         self._degraded = False
-        local(key)  # kept in step, so a fallback starts from recent counts
+        # Kept in step, so a fallback starts from this process's recent counts.
+        if in_step is None:
+            local(key)
+        else:
+            in_step(self.fallback, key, result)
         return result
 
 
@@ -139,6 +184,11 @@ class SharedLoginLimits:
             client, "address", local.by_address, prefix
         )
         self.hashing = local.hashing  # hashing is per process: its cores
+
+
+def _taken(local: LocalLimiter, key: str, wait: int) -> None:
+    if not wait:  # counted in Redis: count it here too (refusals are not)
+        local.attempt(key)
 
 
 def _digest(key: str) -> str:

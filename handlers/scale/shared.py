@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import redis.asyncio
 
-from .limits import SharedLoginLimits
+from .limits import LocalLimiter, SharedFailureLimiter, SharedLoginLimits
 from .redis_client import KEY_PREFIX, open_redis
 from .revocations import RedisRevocations
 
@@ -29,6 +29,18 @@ class SharedState:
     def login_limits(self, local: Any) -> SharedLoginLimits:
         """Login limits counted in Redis, falling back to ``local``."""
         return SharedLoginLimits(self.client, local, self.prefix)
+
+    def call_limits(self, scope: str, local: LocalLimiter) -> SharedFailureLimiter:
+        """``local``'s limit on calls (``scope`` e.g. ``"refresh"``), counted
+        in Redis under ``<prefix>count:<scope>:``, falling back to ``local``."""
+        return SharedFailureLimiter(
+            self.client,
+            scope,
+            local,
+            self.prefix,
+            family="count",
+            label=f"{scope} limits",
+        )
 
 
 def shared_state(

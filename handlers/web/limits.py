@@ -62,6 +62,16 @@ class FailureLimiter:
         while len(self._failures) > self.max_keys:
             self._failures.popitem(last=False)
 
+    def take(self, key: str) -> int:
+        """Count one attempt against ``key`` unless it is at its limit.
+
+        :return: 0 when counted; else the seconds until ``key`` may try again.
+        """
+        wait = self.retry_after(key)
+        if not wait:
+            self.attempt(key)
+        return wait
+
     def forgive(self, key: str) -> None:
         """Take back the most recent failure of ``key``."""
         times = self._failures.get(_digest(key))

@@ -31,7 +31,7 @@ class LogoutHandler(BearerHandler):
         claims = await self._claims()
         everything = self._wants_all()
         sub = str(claims["sub"])
-        self.limits.count_logout(sub)
+        await self.limits.count_logout(sub)
         if not everything and "jti" not in claims:
             # possible only when required_claims leaves jti out
             raise BadRequestError('The token has no jti to revoke; send {"all": true}.')

@@ -26,7 +26,7 @@ class TokenRefreshHandler(BearerHandler):
     async def post(self) -> None:
         try:
             claims = await self.bearer_claims()
-            self.limits.count_refresh(str(claims["sub"]))
+            await self.limits.count_refresh(str(claims["sub"]))
             auth = self.authenticator
             now = await wait_to_issue(auth.revocations, str(claims["sub"]), auth.clock)
             new_token, payload = reissue_token(auth.settings, auth.keys, claims, now)

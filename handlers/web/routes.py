@@ -32,16 +32,18 @@ def http_specs(
     prefix: str = "",
     metrics_allowed: tuple[str, ...] = LOOPBACK,
     login_limits: Any = None,
+    bearer_limits: BearerLimits | None = None,
 ) -> list[tornado.web.URLSpec]:
     """URL specs named ``tsj.<route>`` for the ``routes`` asked for, under ``prefix``.
 
     ``"jwks"`` is served only when the key source has public keys;
     ``"metrics"`` only to clients in ``metrics_allowed`` (CIDR networks).
-    ``login_limits``: default a new :class:`LoginLimits` from ``settings``.
+    ``login_limits``, ``bearer_limits``: default new :class:`LoginLimits`
+    and :class:`BearerLimits` from ``settings``.
     """
     common: dict[str, Any] = {"settings": settings, "authenticator": authenticator}
     limits = login_limits or LoginLimits.from_settings(settings)
-    bearer = dict(common, limits=BearerLimits.from_settings(settings))
+    bearer = dict(common, limits=bearer_limits or BearerLimits.from_settings(settings))
     table: dict[str, tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = {
         "login": ("/login", LoginHandler, dict(common, users=users, limits=limits)),
         "logout": ("/logout", LogoutHandler, bearer),

@@ -3,58 +3,75 @@ could not be saved yet (so that a retry can finish them)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from ..config import AuthSettings
 from ..errors import TooManyAttemptsError
 from .limits import FailureLimiter
 
-__all__ = ["BearerLimits"]
+__all__ = ["BearerLimits", "Counter"]
 
 TOO_MANY_REFRESHES = "Too many token refreshes; try again later."
 TOO_MANY_LOGOUTS = "Too many logouts; try again later."
 
 
+class Counter(Protocol):
+    """Counts calls per key: a :class:`FailureLimiter`, or one shared by
+    several processes whose ``take`` is a coroutine (Redis)."""
+
+    def take(self, key: str) -> int | Awaitable[int]: ...
+
+
+Share = Callable[[str, FailureLimiter], Counter]
+
+
 class BearerLimits:
     """State shared by one server's Bearer endpoints.
 
-    :param max_refreshes: ``/token/refresh`` calls allowed per user (``sub``)
-                          within ``window`` seconds; 429 past it.
-    :param max_logouts: ``/logout`` calls allowed per user within ``window``;
-                        this bounds how fast one token holder can grow the
-                        denylist (mint with refresh, revoke with logout).
+    :param refreshes: counts ``/token/refresh`` calls per user (``sub``);
+                      429 past its limit.
+    :param logouts: counts ``/logout`` calls per user; this bounds how fast
+                    one token holder can grow the denylist (mint with
+                    refresh, revoke with logout).
     """
 
-    def __init__(self, max_refreshes: int, max_logouts: int, window: float) -> None:
-        self.refreshes = FailureLimiter(max_refreshes, window)
-        self.logouts = FailureLimiter(max_logouts, window)
+    def __init__(self, refreshes: Counter, logouts: Counter) -> None:
+        self.refreshes, self.logouts = refreshes, logouts
         # Revoked in memory, not yet on disk: a retry with the token may finish.
         self.unsaved_jtis: set[str] = set()
         self.unsaved_subs: set[str] = set()
 
     @classmethod
-    def from_settings(cls, settings: AuthSettings) -> BearerLimits:
-        """The limits ``settings`` configure."""
-        return cls(
-            settings.refresh_max_per_user,
-            settings.logout_max_per_user,
-            settings.bearer_window,
-        )
+    def from_settings(
+        cls, settings: AuthSettings, share: Share | None = None
+    ) -> BearerLimits:
+        """The limits ``settings`` configure, counted in this process.
 
-    def count_refresh(self, sub: str) -> None:
+        :param share: ``(scope, local) -> counter``: counts them elsewhere
+                      instead (``"refresh"``, ``"logout"``), e.g. in Redis,
+                      falling back to ``local``; default none.
+        """
+        window = settings.bearer_window
+        refreshes = FailureLimiter(settings.refresh_max_per_user, window)
+        logouts = FailureLimiter(settings.logout_max_per_user, window)
+        if share is None:
+            return cls(refreshes, logouts)
+        return cls(share("refresh", refreshes), share("logout", logouts))
+
+    async def count_refresh(self, sub: str) -> None:
         """Count one refresh for ``sub``.
 
         :raises TooManyAttemptsError: ``sub`` is over its limit.
         """
-        _count(self.refreshes, sub, TOO_MANY_REFRESHES)
+        await _count(self.refreshes, sub, TOO_MANY_REFRESHES)
 
-    def count_logout(self, sub: str) -> None:
+    async def count_logout(self, sub: str) -> None:
         """Count one logout for ``sub``.
 
         :raises TooManyAttemptsError: ``sub`` is over its limit.
         """
-        _count(self.logouts, sub, TOO_MANY_LOGOUTS)
+        await _count(self.logouts, sub, TOO_MANY_LOGOUTS)
 
     def unsaved(self, claims: Mapping[str, Any]) -> bool:
         """Whether the revocation that covers ``claims`` failed to persist."""
@@ -64,8 +81,9 @@ class BearerLimits:
         )
 
 
-def _count(limiter: FailureLimiter, key: str, message: str) -> None:
-    wait = limiter.retry_after(key)
+async def _count(counter: Counter, key: str, message: str) -> None:
+    # take() checks and counts in one step, so concurrent calls cannot slip past.
+    result = counter.take(key)
+    wait = result if isinstance(result, int) else await result
     if wait:
         raise TooManyAttemptsError(wait, message)
-    limiter.attempt(key)
