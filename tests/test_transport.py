@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from tornado.websocket import websocket_connect
 
 from tests.conftest import stop
 from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
-from tornado_socketio_jwt.sockets.transport import origin_allowed
+from tornado_socketio_jwt.sockets.transport import origin_allowed, tornado_handlers
 
 EVIL = "http://evil.example"
 
@@ -39,7 +40,7 @@ def app(
     specs = attach_jwt_auth(
         sio, settings, routes=("socketio",), websocket_compression=compression
     )
-    yield tornado.web.Application(specs)
+    yield tornado.web.Application(specs, sio=sio)  # settings["sio"] for the tests
     io_loop.run_sync(lambda: stop(sio))
 
 
@@ -165,3 +166,19 @@ def test_origin_rules_follow_python_engineio(
     allowed: Any, origin: str, host: str | None, admitted: bool
 ) -> None:
     assert origin_allowed(allowed, origin, host) is admitted
+
+
+@pytest.mark.gen_test
+async def test_websockets_send_without_nagles_delay(
+    app: Any, http_server: Any, http_port: int
+) -> None:
+    """TCP_NODELAY on the server's side: a small frame right after another does
+    not wait for the client's delayed ACK."""
+    conn = await websocket_connect(ws_request(http_port))
+    try:
+        assert str(await conn.read_message()).startswith("0{")
+        [(_, handler)] = tornado_handlers(app.settings["sio"])
+        server_side = handler.ws_connection.stream.socket
+        assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        conn.close()

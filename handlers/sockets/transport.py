@@ -83,6 +83,11 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             return int(engineio_server.max_http_buffer_size)
 
         async def open(self, *args: Any, **kwargs: Any) -> None:
+            # Tornado leaves Nagle's algorithm on for WebSockets: a small frame
+            # (an ack, a token_revoked kick) sent while the previous one is
+            # unacknowledged waited for the client's delayed ACK, about 40 ms
+            # on Linux. Engine.IO frames are small and each one is a message.
+            self.set_nodelay(True)
             task = asyncio.ensure_future(engineio_server.handle_request(self))
             task.add_done_callback(self._engineio_done)
 
