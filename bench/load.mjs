@@ -9,6 +9,7 @@
 // {"cmd": "connect", "group": G, "n": N, "transport": "websocket"|"polling",
 //  "token": "good"|"bad", "concurrency": C}      open N sockets into group G
 // {"cmd": "close", "group": G}                   disconnect every socket of G
+// {"cmd": "count", "group": G}                   sockets of G still connected
 // {"cmd": "rt", "group": G, "seconds": S, "pace_ms": 0, "storm": null|{...}}
 //   every socket of G emits whoami with ack in a loop for S seconds; storm
 //   {"url", "concurrency", "username", "password"} POSTs wrong logins meanwhile
@@ -103,6 +104,11 @@ function close({ group }) {
   return { closed: sockets.length };
 }
 
+function count({ group }) {
+  const sockets = groups.get(group) || [];
+  return { total: sockets.length, connected: sockets.filter((s) => s.connected).length };
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function storm({ url, concurrency, username, password }, deadline) {
@@ -164,7 +170,7 @@ async function roundTrips({ group, seconds, pace_ms: paceMs = 0, storm: stormSpe
   };
 }
 
-const commands = { connect, close, rt: roundTrips };
+const commands = { connect, close, count, rt: roundTrips };
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   const command = JSON.parse(line);

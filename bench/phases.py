@@ -129,6 +129,21 @@ class Driver:
         }
         return self.measured(command, timeout=60 + n * 0.05)
 
+    def connect_all(
+        self, group: str, n: int, transport: str, concurrency: int
+    ) -> tuple[dict[str, Any], float]:
+        """Like ``connect`` with good tokens; a refused socket fails the phase."""
+        reply, cpu = self.connect(group, n, transport, "good", concurrency)
+        if reply.get("ok") != n:
+            raise RuntimeError(f"{group}: {n} sockets asked, {reply}")
+        return reply, cpu
+
+    def held(self, group: str, n: int) -> None:
+        """Fail the phase unless all ``n`` sockets of ``group`` are still connected."""
+        reply = self.call({"cmd": "count", "group": group}, timeout=30)
+        if reply.get("connected") != n:
+            raise RuntimeError(f"{group}: {n} sockets expected connected, {reply}")
+
     def close(self, group: str) -> tuple[dict[str, Any], float]:
         """Disconnect a group; settle until the server is done (it can take long)."""
         before = self._settled if self._settled is not None else settle(self.pid)
@@ -167,7 +182,7 @@ class Driver:
         if "rejected" in spec.phases:
             out["rejected"] = self.handshakes(plan.rejected, "websocket", "bad", plan)
         if "rt" in spec.phases:
-            self.connect("rt", plan.rt_sockets, "websocket", "good", plan.rt_sockets)
+            self.connect_all("rt", plan.rt_sockets, "websocket", plan.rt_sockets)
             reply, cpu = self.round_trips("rt", plan.rt_seconds)
             self.close("rt")
             out["rt"] = {**reply, "cpu_us": cpu / max(reply["count"], 1) * 1e6}
@@ -180,16 +195,16 @@ class Driver:
 
     def warm_up(self, spec: ServerSpec) -> None:
         """Imports, caches and first allocations, before anything is measured."""
-        self.connect("warm", 20, "websocket", "good", 5)
+        self.connect_all("warm", 20, "websocket", 5)
         self.round_trips("warm", 0.5)
-        self.connect("warm", 10, "polling", "good", 5)
+        self.connect_all("warm", 10, "polling", 5)
         if "rejected" in spec.phases:
             self.connect("warm", 10, "websocket", "bad", 5)
         self.close("warm")
 
     def ramp(self, plan: Plan, steps: tuple[int, ...]) -> list[dict[str, Any]]:
         """RSS and round-trip latency with ever more idle authenticated sockets."""
-        self.connect("probe", plan.probe_sockets, "websocket", "good", 10)
+        self.connect_all("probe", plan.probe_sockets, "websocket", 10)
         base = rss_bytes(self.pid)
         probe, _ = self.round_trips("probe", plan.probe_seconds)
         points = [
@@ -203,14 +218,14 @@ class Driver:
         ]
         held = 0
         for step in steps:
-            reply, cpu = self.connect(
-                "idle", step - held, "websocket", "good", plan.ramp_concurrency
+            reply, cpu = self.connect_all(
+                "idle", step - held, "websocket", plan.ramp_concurrency
             )
-            if reply["ok"] != step - held:
-                raise RuntimeError(f"ramp to {step}: {reply}")
             held = step
             rss = rss_bytes(self.pid)
             probe, _ = self.round_trips("probe", plan.probe_seconds)
+            self.held("idle", step)  # none dropped by the server meanwhile
+            self.held("probe", plan.probe_sockets)
             points.append(
                 {
                     "sockets": step,
@@ -243,9 +258,7 @@ class Driver:
 
     def storm(self, plan: Plan) -> dict[str, Any]:
         """Paced round trips alone, then during a storm of wrong-password logins."""
-        self.connect(
-            "paced", plan.storm_sockets, "websocket", "good", plan.storm_sockets
-        )
+        self.connect_all("paced", plan.storm_sockets, "websocket", plan.storm_sockets)
         idle, _ = self.round_trips("paced", plan.storm_seconds, plan.storm_pace_ms)
         storm = {
             "url": f"http://127.0.0.1:{self.port}/login",
@@ -271,7 +284,7 @@ class Driver:
         assert ctx.profile_dir is not None
         pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         out: dict[str, str] = {}
-        self.connect("prof", plan.rt_sockets, "websocket", "good", plan.rt_sockets)
+        self.connect_all("prof", plan.rt_sockets, "websocket", plan.rt_sockets)
         path = ctx.profile_dir / "rt.txt"
         with self.recording(pyspy, path, plan.profile_seconds, ctx):
             self.call(

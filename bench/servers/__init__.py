@@ -40,6 +40,11 @@ SPECS: tuple[ServerSpec, ...] = (
             str(port),
             "--data-dir",
             str(data),
+            # All the load comes from 127.0.0.1, a few users: no socket limits.
+            "--max-connections-per-user",
+            "0",
+            "--max-connections-per-address",
+            "0",
         ],
         ALL | {"storm"},
         full_ramp=True,
