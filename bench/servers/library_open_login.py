@@ -19,6 +19,7 @@ from pathlib import Path
 import tornado.log
 
 from tornado_socketio_jwt import AuthSettings, SQLiteUserStore
+from tornado_socketio_jwt.cli.loop import run
 from tornado_socketio_jwt.cli.serve import ensure_demo_user, make_app
 from tornado_socketio_jwt.cli.settings import REVOCATIONS_FILE, USERS_FILE
 from tornado_socketio_jwt.sockets.limits import SocketLimits
@@ -57,4 +58,4 @@ if __name__ == "__main__":
     parser.add_argument("--data-dir", type=Path, required=True)
     args = parser.parse_args()
     tornado.log.enable_pretty_logging()  # as server.py's option parsing does
-    asyncio.run(main(args.port, args.data_dir))
+    run(main(args.port, args.data_dir))  # uvloop when installed, as server.py

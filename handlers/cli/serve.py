@@ -12,11 +12,13 @@ from typing import Any
 import socketio
 import tornado.log
 import tornado.web
+from engineio import json as engineio_json
 from tornado.netutil import bind_sockets
 
 from ..app import ROUTES, attach_jwt_auth
 from ..config import AuthSettings
 from ..errors import AuthError
+from ..fast_json import socketio_json
 from ..keys import KeySource, can_sign
 from ..keys.remote import JWKSKeySource
 from ..scale.proxies import TrustedProxyHTTPServer
@@ -82,17 +84,24 @@ def make_app(
     redis_url: str = "",
     metrics: str = "",
     limits: SocketLimits | None = None,
+    fast_json: bool = True,
 ) -> tuple[tornado.web.Application, Any]:
     """The standalone app, exactly the embedded configuration, and its server.
 
     :param metrics: ``--metrics``: empty (off), ``on`` (loopback) or networks.
     :param limits: the Socket.IO side's limits; default ``SocketLimits()``.
+    :param fast_json: packets through orjson when it is installed (default);
+                      ``False``: python-socketio's default, the standard library.
     :return: the ``Application`` and its ``socketio.AsyncServer``.
     """
     origins = settings.socketio_cors_allowed_origins
     manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
     sio = socketio.AsyncServer(
-        async_mode="tornado", cors_allowed_origins=origins, client_manager=manager
+        async_mode="tornado",
+        cors_allowed_origins=origins,
+        client_manager=manager,
+        # Set on python-socketio's packet classes: explicit both ways.
+        json=(fast_json and socketio_json()) or engineio_json,
     )
     specs = attach_jwt_auth(
         sio,
@@ -134,6 +143,7 @@ async def serve(options: argparse.Namespace) -> None:
         options.redis_url,
         options.metrics,
         limits,
+        fast_json=options.json_library == "auto",
     )
     authenticator = authenticator_for(sio)
     try:
