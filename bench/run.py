@@ -192,13 +192,17 @@ def main() -> None:
         )
         if report.chart(runs, RESULTS / "chart.png"):
             sections.append(f"Chart: {RESULTS.relative_to(ROOT)}/chart.png")
+        profiles_text = []
         for _key, server_runs in runs.items():
             for name, path in (server_runs[0].get("profile") or {}).items():
                 summary = profile_summary.summarise(Path(path))
                 document.setdefault("profile", {})[name] = summary
-                sections.append(
+                profiles_text.append(
                     profile_summary.report(f"this server during {name} load", summary)
                 )
+        verify = document.get("profile", {}).get("handshake", {}).get("pyjwt_inclusive")
+        sections.append("## Targets (issue 8)\n\n" + report.targets(medians, verify))
+        sections += profiles_text
     if not args.no_sections:
         sockets, repeat = (2000, 1) if args.quick else (10_000, 3)
         figures = asyncio.run(timers.run(sockets, repeat))

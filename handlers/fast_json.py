@@ -45,5 +45,5 @@ def loads(text: str | bytes, **kwargs: Any) -> Any:
 
 
 def socketio_json() -> ModuleType | None:
-    """This module for ``AsyncServer(json=...)`` when orjson is installed, else ``None``."""
+    """This module for ``AsyncServer(json=...)`` with orjson, else ``None``."""
     return sys.modules[__name__] if orjson is not None else None

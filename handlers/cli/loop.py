@@ -29,7 +29,7 @@ def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def run(main: Coroutine[Any, Any, None], choice: str = "auto") -> None:
-    """Run ``main`` to completion on the loop ``choice`` names (``auto``, ``asyncio``)."""
+    """Run ``main`` to completion on the loop ``choice`` names: auto, asyncio."""
     factory = loop_factory(choice)
     if factory is None:
         asyncio.run(main)
