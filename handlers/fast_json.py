@@ -18,6 +18,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
+orjson: ModuleType | None
 try:
     import orjson
 except ImportError:  # an optional accelerator (the ``speed`` extra)

@@ -85,9 +85,10 @@ async def authenticated_socket(port: int, token: str) -> Any:
         f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
     )
     opening = await conn.read_message()
-    assert json.loads(opening[1:])["sid"]
+    assert isinstance(opening, str) and json.loads(opening[1:])["sid"]
     conn.write_message("40" + json.dumps({"token": token}))
-    assert (await conn.read_message()).startswith('40{"sid":"')
+    accepted = await conn.read_message()
+    assert isinstance(accepted, str) and accepted.startswith('40{"sid":"')
     return conn
 
 
