@@ -6,8 +6,8 @@ hand-written tornado + python-socketio + PyJWT server, and (when Node and
 node_modules are there) Node express + socket.io 4.8 + jsonwebtoken. One
 Node load process with the official socket.io-client, pinned to the other
 core, drives each on 127.0.0.1. Server CPU comes from /proc/PID/stat,
-memory from /proc/PID/status. Then the expiry-timer and login-timing
-sections. Prints a markdown report; writes bench/results/report.{md,json}
+memory from /proc/PID/status. Then the expiry-timer, login-timing and
+JSON-codec sections. Prints a markdown report; writes bench/results/report.{md,json}
 and chart.png (git-ignored).
 
 ``python bench/run.py [--quick] [--runs N] [--only KEYS] [--no-profile]``
@@ -30,6 +30,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import json_codec
 import jwt
 import login_timing
 import profile_summary
@@ -125,7 +126,7 @@ def main() -> None:
     parser.add_argument(
         "--no-sections",
         action="store_true",
-        help="skip the expiry-timer and login-timing sections",
+        help="skip the expiry-timer, login-timing and JSON-codec sections",
     )
     args = parser.parse_args()
     plan = Plan.quick() if args.quick else Plan()
@@ -213,6 +214,9 @@ def main() -> None:
         login = asyncio.run(login_timing.measure(10 if args.quick else 30))
         document["login_timing"] = login
         sections.append("## Login timing\n\n" + login_timing.report(login))
+        codec = json_codec.measure()
+        document["json_codec"] = codec
+        sections.append("## Socket.IO JSON\n\n" + json_codec.report(codec))
     document["seconds"] = time.monotonic() - started
     document["machine"]["loadavg_after"] = os.getloadavg()[0]
     machine = document["machine"]
