@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -17,12 +18,16 @@ async def running_loop_module() -> str:
 
 
 def run_and_report(choice: str) -> str:
+    """The loop ``loop.run`` picks, in a thread of its own: in the test's thread,
+    ending the run would unset (and leak) the loop an earlier test left current."""
     seen: list[str] = []
 
     async def main() -> None:
         seen.append(await running_loop_module())
 
-    loop.run(main(), choice)
+    worker = threading.Thread(target=loop.run, args=(main(), choice))
+    worker.start()
+    worker.join(30)
     return seen[0]
 
 
