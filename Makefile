@@ -21,11 +21,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): setup.cfg pyproject.toml | $(PY)
-	$(PIP) -e .
+	$(PIP) -e ".[speed]"
 	touch $@
 
 $(TEST_STAMP): setup.cfg pyproject.toml | $(PY)
-	$(PIP) -e ".[test]"
+	$(PIP) -e ".[test,speed]"
 	touch $@ $(RUN_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
@@ -54,7 +54,7 @@ test: setup
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): $(TEST_STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench,speed]"
 	touch $@
 
 # Servers side by side, expiry timers, login timing; under ten minutes on
@@ -68,7 +68,7 @@ LINT_PATH := build/lint
 LINTED := handlers server.py tests bench
 
 $(LINT_STAMP): $(TEST_STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,lint,bench]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,lint,bench,speed]"
 	mkdir -p $(LINT_PATH) && ln -sfn ../../handlers $(LINT_PATH)/tornado_socketio_jwt
 	touch $@
 

@@ -11,6 +11,7 @@
 //   optional "local_addresses": ["127.0.1.1", ...]: the sockets' source
 //   addresses, in turn (so that nginx's ip_hash spreads one machine's load)
 // {"cmd": "close", "group": G}                   disconnect every socket of G
+// {"cmd": "count", "group": G}                   sockets of G still connected
 // {"cmd": "rt", "group": G, "seconds": S, "pace_ms": 0, "storm": null|{...}}
 //   every socket of G emits whoami with ack in a loop for S seconds; storm
 //   {"url", "concurrency", "username", "password"} POSTs wrong logins meanwhile
@@ -117,6 +118,11 @@ function close({ group }) {
   return { closed: sockets.length };
 }
 
+function count({ group }) {
+  const sockets = groups.get(group) || [];
+  return { total: sockets.length, connected: sockets.filter((s) => s.connected).length };
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function storm({ url, concurrency, username, password }, deadline) {
@@ -178,7 +184,7 @@ async function roundTrips({ group, seconds, pace_ms: paceMs = 0, storm: stormSpe
   };
 }
 
-const commands = { connect, close, rt: roundTrips };
+const commands = { connect, close, count, rt: roundTrips };
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   const command = JSON.parse(line);

@@ -15,7 +15,7 @@ from typing import Any
 
 from measure import median
 
-__all__ = ["summarise", "tables", "chart", "write_json", "METRICS"]
+__all__ = ["summarise", "tables", "targets", "chart", "write_json", "METRICS"]
 
 Run = dict[str, Any]
 Getter = Callable[[Run], float | None]
@@ -160,7 +160,10 @@ SHORT = {
     "node": "Node",
     "handwritten-nodeflate": "hand-written, deflate off",
     "library-open-login": "this server, login limits raised",
+    "library-asyncio": "uvloop off",
+    "library-stdlib-json": "orjson off",
 }
+DEFAULT_SWITCHES = ("library-asyncio", "library-stdlib-json")
 
 
 def summarise(runs: dict[str, list[Run]]) -> dict[str, dict[str, float | None]]:
@@ -203,11 +206,18 @@ def tables(medians: dict[str, dict[str, float | None]], runs: int) -> str:
     """The markdown: the main table, then deflate and login storm."""
     present = [k for k in MAIN if k in medians]
     head = [SHORT[k] for k in present]
-    ratios = [("library", "handwritten"), ("library", "bare"), ("node", "handwritten")]
+    ratios = [
+        ("library", "handwritten"),
+        ("library", "bare"),
+        ("library", "node"),
+        ("node", "handwritten"),
+    ]
     ratios = [r for r in ratios if r[0] in medians and r[1] in medians]
     head += [f"{SHORT[a]} / {SHORT[b]}" for a, b in ratios]
     out = [
-        f"Medians of {runs} run(s); the 10,000-socket rows are from the first run.",
+        f"Medians of up to {runs} runs; memory and ramp rows from the first run "
+        "(a ramp to 10,000 for this server, hand-written and Node, 1,000 for the "
+        "others).",
         "",
         "| per operation | " + " | ".join(head) + " |",
         "| --- |" + " ---: |" * len(head),
@@ -232,6 +242,7 @@ def tables(medians: dict[str, dict[str, float | None]], runs: int) -> str:
                 f"| {label} | {fmt(on[name], pattern)} | {fmt(off[name], pattern)} "
                 f"| {ratio(off[name], on[name])} |"
             )
+    out += defaults_table(medians)
     storm = [k for k in ("library", "library-open-login") if k in medians]
     storm = [k for k in storm if medians[k]["storm_p99_ms"] is not None]
     if storm:
@@ -252,6 +263,101 @@ def tables(medians: dict[str, dict[str, float | None]], runs: int) -> str:
             cells.append(", ".join(f"{s}: {n}" for s, n in sorted(counts.items())))
         out.append("| login answers (all runs) | " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+def defaults_table(medians: dict[str, dict[str, float | None]]) -> list[str]:
+    """This server as it runs, against each accelerator turned off."""
+    off = [k for k in DEFAULT_SWITCHES if k in medians]
+    if "library" not in medians or not off:
+        return []
+    on = medians["library"]
+    out = [
+        "",
+        "Defaults of this server, each against itself with one turned off "
+        "(ratio: default / off):",
+        "",
+        "| | default | " + " | ".join(f"{SHORT[k]} | ratio" for k in off) + " |",
+        "| --- | ---: |" + " ---: | ---: |" * len(off),
+    ]
+    for name in ("hs_ws_cpu_us", "rt_cpu_us", "rt_rate", "rt_p99_ms"):
+        label, pattern = next((m[1], m[3]) for m in METRICS if m[0] == name)
+        cells = [fmt(on[name], pattern)]
+        for k in off:
+            cells += [fmt(medians[k][name], pattern), ratio(on[name], medians[k][name])]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return out
+
+
+# issue 8's targets: label, metric, against, the most the ratio may be
+RATIO_TARGETS: tuple[tuple[str, str, str, float], ...] = (
+    ("CPU per handshake vs hand-written", "hs_ws_cpu_us", "handwritten", 0.85),
+    ("CPU per round trip vs hand-written", "rt_cpu_us", "handwritten", 0.75),
+    (
+        "memory per idle socket (10,000) vs hand-written",
+        "mem_10000_kib",
+        "handwritten",
+        0.25,
+    ),
+    ("CPU per handshake vs bare", "hs_ws_cpu_us", "bare", 1.03),
+    ("CPU per round trip vs bare", "rt_cpu_us", "bare", 1.01),
+    ("stretch: CPU per handshake vs Node", "hs_ws_cpu_us", "node", 1.2),
+    ("stretch: CPU per round trip vs Node", "rt_cpu_us", "node", 4.0),
+    ("stretch: memory per idle socket (10,000) vs Node", "mem_10000_kib", "node", 1.5),
+)
+
+
+def targets(
+    medians: dict[str, dict[str, float | None]], verify_share: float | None
+) -> str:
+    """Issue 8's targets, met or not, from this run's medians."""
+    rows: list[tuple[str, str, str]] = []
+    lib = medians.get("library")
+    if lib is None:
+        return ""
+    for label, name, other, most in RATIO_TARGETS:
+        if other in medians and lib[name] is not None and medians[other][name]:
+            value = lib[name] / medians[other][name]  # type: ignore[operator]
+            rows.append((label, f"{value:.2f}x <= {most}x", met(value <= most)))
+    held = lib["mem_10000_kib"] is not None
+    rows.append(("10,000 authenticated websockets held", "", met(held)))
+    if "bare" in medians and lib["mem_1000_kib"] and medians["bare"]["mem_1000_kib"]:
+        more = lib["mem_1000_kib"] - medians["bare"]["mem_1000_kib"]  # type: ignore[operator]
+        rows.append(
+            (
+                "memory per socket (1,000) vs bare",
+                f"{more:+.1f} KiB <= +1",
+                met(more <= 1),
+            )
+        )
+    rejected, accepted = lib["reject_cpu_us"], lib["hs_ws_cpu_us"]
+    if rejected and accepted:
+        rows.append(
+            (
+                "rejected handshake vs accepted",
+                f"{rejected / accepted:.2f}x <= 1x",
+                met(rejected <= accepted),
+            )
+        )
+    if verify_share is not None:
+        rows.append(
+            (
+                "token verification (PyJWT) in a handshake",
+                f"{verify_share * 100:.1f}% < 5%",
+                met(verify_share < 0.05),
+            )
+        )
+    storm = medians.get("library-open-login", {}).get("storm_ratio")
+    if storm is not None:
+        rows.append(
+            ("login storm p99 / idle p99", f"{storm:.2f}x <= 2x", met(storm <= 2))
+        )
+    out = ["| target | this run | met |", "| --- | ---: | --- |"]
+    out += [f"| {label} | {value} | {ok} |" for label, value, ok in rows]
+    return "\n".join(out)
+
+
+def met(ok: bool) -> str:
+    return "yes" if ok else "no"
 
 
 def chart(runs: dict[str, list[Run]], path: Path) -> bool:

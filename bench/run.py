@@ -6,8 +6,8 @@ hand-written tornado + python-socketio + PyJWT server, and (when Node and
 node_modules are there) Node express + socket.io 4.8 + jsonwebtoken. One
 Node load process with the official socket.io-client, pinned to the other
 core, drives each on 127.0.0.1. Server CPU comes from /proc/PID/stat,
-memory from /proc/PID/status. Then the expiry-timer and login-timing
-sections. Prints a markdown report; writes bench/results/report.{md,json}
+memory from /proc/PID/status. Then the expiry-timer, login-timing and
+JSON-codec sections. Prints a markdown report; writes bench/results/report.{md,json}
 and chart.png (git-ignored).
 
 ``python bench/run.py [--quick] [--runs N] [--only KEYS] [--no-profile]``
@@ -30,6 +30,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import json_codec
 import jwt
 import login_timing
 import profile_summary
@@ -126,7 +127,7 @@ def main() -> None:
     parser.add_argument(
         "--no-sections",
         action="store_true",
-        help="skip the expiry-timer and login-timing sections",
+        help="skip the expiry-timer, login-timing and JSON-codec sections",
     )
     parser.add_argument(
         "--no-scale",
@@ -198,13 +199,17 @@ def main() -> None:
         )
         if report.chart(runs, RESULTS / "chart.png"):
             sections.append(f"Chart: {RESULTS.relative_to(ROOT)}/chart.png")
+        profiles_text = []
         for _key, server_runs in runs.items():
             for name, path in (server_runs[0].get("profile") or {}).items():
                 summary = profile_summary.summarise(Path(path))
                 document.setdefault("profile", {})[name] = summary
-                sections.append(
+                profiles_text.append(
                     profile_summary.report(f"this server during {name} load", summary)
                 )
+        verify = document.get("profile", {}).get("handshake", {}).get("pyjwt_inclusive")
+        sections.append("## Targets (issue 8)\n\n" + report.targets(medians, verify))
+        sections += profiles_text
     if not args.no_sections:
         sockets, repeat = (2000, 1) if args.quick else (10_000, 3)
         figures = asyncio.run(timers.run(sockets, repeat))
@@ -215,6 +220,9 @@ def main() -> None:
         login = asyncio.run(login_timing.measure(10 if args.quick else 30))
         document["login_timing"] = login
         sections.append("## Login timing\n\n" + login_timing.report(login))
+        codec = json_codec.measure()
+        document["json_codec"] = codec
+        sections.append("## Socket.IO JSON\n\n" + json_codec.report(codec))
     if not args.no_scale:  # alone: python bench/scale_out.py
         scale_plan = (
             scale_out.ScalePlan.quick() if args.quick else scale_out.ScalePlan()

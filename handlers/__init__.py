@@ -46,6 +46,7 @@ from .errors import (
     TooManyConnectionsError,
     UnauthorizedError,
 )
+from .fast_json import socketio_json
 from .grants import Requirement
 from .keys import JWKSKeySource, KeyRing, KeySource, SharedSecretKey
 from .revocation import RevocationList
@@ -63,6 +64,7 @@ __all__ = [
     "__version__",
     "AuthSettings",
     "attach_jwt_auth",
+    "socketio_json",
     "current_user",
     "user_room",
     "AUTHENTICATED_ROOM",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import pytest
@@ -48,6 +50,21 @@ async def test_hashing_and_sqlite_run_off_the_ioloop_thread(users, monkeypatch):
     await users.authenticate("alice", ALICE["password"])
     assert len(threads) == 2
     assert threading.main_thread() not in threads
+
+
+@pytest.mark.gen_test
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice")
+async def test_hashing_threads_run_below_the_ioloops_priority(users, monkeypatch):
+    seen = []
+
+    def check(*args):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return original(*args)
+
+    original = users._check
+    monkeypatch.setattr(users, "_check", check)
+    await users.authenticate("alice", ALICE["password"])
+    assert seen and seen[0] > os.getpriority(os.PRIO_PROCESS, 0)
 
 
 @pytest.mark.gen_test

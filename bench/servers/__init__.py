@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 ALL = frozenset({"ramp", "handshake", "polling", "rejected", "rt"})
+DEFAULTS = frozenset({"handshake", "rt"})  # what a default switch may change
 
 
 @dataclass(frozen=True)
@@ -26,21 +27,36 @@ class ServerSpec:
     argv: Callable[[int, Path], list[str]]  # (port, data dir) -> command line
     phases: frozenset[str]
     max_runs: int = 99  # secondary variants run fewer times than the plan's runs
-    full_ramp: bool = False  # ramps to 10,000 sockets (in the first run only)
+    full_ramp: bool = False  # ramps to 10,000 sockets, not 1,000 (first run only)
 
 
-SPECS: tuple[ServerSpec, ...] = (
-    ServerSpec(
-        "library",
-        "this server (server.py)",
-        lambda port, data: [
+def library(*extra: str) -> Callable[[int, Path], list[str]]:
+    """server.py's command line, with ``extra`` options."""
+
+    def argv(port: int, data: Path) -> list[str]:
+        return [
             sys.executable,
             str(ROOT / "server.py"),
             "--port",
             str(port),
             "--data-dir",
             str(data),
-        ],
+            # All the load comes from 127.0.0.1, a few users: no socket limits.
+            "--max-connections-per-user",
+            "0",
+            "--max-connections-per-address",
+            "0",
+            *extra,
+        ]
+
+    return argv
+
+
+SPECS: tuple[ServerSpec, ...] = (
+    ServerSpec(
+        "library",
+        "this server (server.py)",
+        library(),
         ALL | {"storm"},
         full_ramp=True,
     ),
@@ -99,5 +115,21 @@ SPECS: tuple[ServerSpec, ...] = (
             str(data),
         ],
         frozenset({"storm"}),
+        max_runs=2,
+    ),
+    # Each default measured against itself turned off (README: Performance).
+    ServerSpec(
+        "library-asyncio",
+        "this server, --event-loop asyncio (uvloop off)",
+        library("--event-loop", "asyncio"),
+        DEFAULTS,
+        max_runs=2,
+    ),
+    ServerSpec(
+        "library-stdlib-json",
+        "this server, --json-library json (orjson off)",
+        library("--json-library", "json"),
+        DEFAULTS,
+        max_runs=2,
     ),
 )

@@ -19,8 +19,10 @@ from pathlib import Path
 import tornado.log
 
 from tornado_socketio_jwt import AuthSettings, SQLiteUserStore
+from tornado_socketio_jwt.cli.loop import run
 from tornado_socketio_jwt.cli.serve import ensure_demo_user, make_app
 from tornado_socketio_jwt.cli.settings import REVOCATIONS_FILE, USERS_FILE
+from tornado_socketio_jwt.sockets.limits import SocketLimits
 from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 
 MAX_FAILURES = 10**9
@@ -34,7 +36,9 @@ async def main(port: int, data_dir: Path) -> None:
     users = SQLiteUserStore(str(data_dir / USERS_FILE))
     ensure_demo_user(users)
     revocations = SQLiteRevocationStore(str(data_dir / REVOCATIONS_FILE))
-    app, sio = make_app(settings, users, None, revocations)
+    # All the load comes from 127.0.0.1: no socket limits, as server.py is run.
+    no_limits = SocketLimits(None, None)
+    app, sio = make_app(settings, users, None, revocations, limits=no_limits)
     http = app.listen(port, address="127.0.0.1")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -54,4 +58,4 @@ if __name__ == "__main__":
     parser.add_argument("--data-dir", type=Path, required=True)
     args = parser.parse_args()
     tornado.log.enable_pretty_logging()  # as server.py's option parsing does
-    asyncio.run(main(args.port, args.data_dir))
+    run(main(args.port, args.data_dir))  # uvloop when installed, as server.py

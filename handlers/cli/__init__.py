@@ -6,12 +6,12 @@ the default command; ``adduser`` and ``genkey`` prepare a ``--data-dir``.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import sys
 from collections.abc import Sequence
 
 from .commands import adduser, genkey
+from .loop import run
 from .options import PROG
 from .parser import make_parser
 from .serve import make_app, serve
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         elif options.command == "genkey":
             genkey(options)
         else:
-            asyncio.run(serve(options))
+            run(serve(options), options.event_loop)
     except CommandError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return exc.status

@@ -175,9 +175,31 @@ SERVE_OPTIONS: tuple[tuple[str, str, Any, Any, str], ...] = (
         "Engine.IO sessions one client address may hold (behind a proxy, the "
         "X-Forwarded-For address with --trusted-proxies); 0: no limit",
     ),
+    (
+        "--event-loop",
+        "EVENT_LOOP",
+        str,
+        "auto",
+        "auto (uvloop when it is installed, else asyncio's) or asyncio",
+    ),
+    (
+        "--json-library",
+        "JSON_LIBRARY",
+        str,
+        "auto",
+        "Socket.IO packets through auto (orjson when it is installed, else json) "
+        "or json (the standard library)",
+    ),
     ("--log-level", "LOG_LEVEL", str, "info", "debug, info, warning, error or none"),
 )
-CHOICES = {"--auth-flow": AUTH_FLOWS, "--log-level": LOG_LEVELS}
+EVENT_LOOPS = ("auto", "asyncio")
+JSON_LIBRARIES = ("auto", "json")
+CHOICES = {
+    "--auth-flow": AUTH_FLOWS,
+    "--log-level": LOG_LEVELS,
+    "--event-loop": EVENT_LOOPS,
+    "--json-library": JSON_LIBRARIES,
+}
 
 
 class Parser(argparse.ArgumentParser):

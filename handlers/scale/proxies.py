@@ -29,6 +29,8 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
 
 
 def _trusted(address: str | None, proxies: tuple[Network, ...]) -> bool:
+    if not proxies:  # the default: no address parsed per request
+        return False
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:

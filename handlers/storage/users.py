@@ -9,12 +9,12 @@ import asyncio
 import secrets
 import sqlite3
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import argon2
 
+from .background import low_priority_executor
 from .sqlite import SQLiteFile
 
 __all__ = [
@@ -93,9 +93,8 @@ class SQLiteUserStore:
         self.path = path
         self.hasher = hasher or argon2.PasswordHasher()
         self._db = SQLiteFile(path, SCHEMA, "tsj-users")
-        self._hashing = ThreadPoolExecutor(
-            hash_workers, thread_name_prefix="tsj-argon2"
-        )
+        # Below the IOLoop's priority: sockets stay responsive in a login storm.
+        self._hashing = low_priority_executor(hash_workers, "tsj-argon2")
         self._dummy_hash = self.hasher.hash("not a real password")
 
     def _connect(self) -> sqlite3.Connection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from logging import ERROR, INFO, WARNING
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import unquote_plus
@@ -53,22 +54,23 @@ def redacting_log_function(inner: LogFunction | None = None) -> LogFunction:
     """
 
     def log_request(handler: tornado.web.RequestHandler) -> None:
-        # A copy: the original request may still be read after the log line
-        # (a WebSocket's query string is read once the 101 has been logged).
-        request = copy.copy(handler.request)
-        request.uri = redact_uri(request.uri or "")
-        request.query = redact_uri("?" + request.query)[1:] if request.query else ""
+        status = handler.get_status()
+        level = INFO if status < 400 else WARNING if status < 500 else ERROR
+        if inner is None and not access_log.isEnabledFor(level):
+            return  # nothing to redact for a line that is not written
+        request = handler.request
+        uri = redact_uri(request.uri or "")
+        if uri != request.uri:
+            # A copy: the original request may still be read after the log line
+            # (a WebSocket's query string is read once the 101 has been logged).
+            request = copy.copy(request)
+            request.uri = uri
+            request.query = redact_uri("?" + request.query)[1:]
         if inner is not None:
             inner(_RedactedHandler(handler, request))  # type: ignore[arg-type]
             return
-        status = handler.get_status()
-        if status < 400:
-            log_method = access_log.info
-        elif status < 500:
-            log_method = access_log.warning
-        else:
-            log_method = access_log.error
-        log_method(
+        access_log.log(
+            level,
             "%d %s %s (%s) %.2fms",
             status,
             request.method,
