@@ -29,10 +29,10 @@ class RawSocket:
     async def send(self, frame: str) -> None:
         await self.conn.write_message(frame)
 
-    async def connect(self, auth: Any = None) -> str:
+    async def connect(self, auth: Any = None, timeout: float = 5.0) -> str:
         """Send CONNECT (with ``auth``) and return the server's answer frame."""
         await self.send("40" + (json.dumps(auth) if auth is not None else ""))
-        return await self.read()
+        return await self.read(timeout)
 
     async def emit(self, *data: Any, ack: int | None = None) -> None:
         await self.send("42" + ("" if ack is None else str(ack)) + json.dumps(data))
