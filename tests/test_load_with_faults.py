@@ -67,7 +67,7 @@ OVERSIZED_ROUNDS = 5
 BIG_FRAME = '42["message",{"text":"' + "x" * 1_100_000 + '"}]'  # over 1,000,000
 FLOOD_REQUESTS = 120
 FLOOD_ADDRESSES = [f"203.0.113.{i}" for i in range(1, 9)]  # via the trusted proxy
-FLOOD_LOG = re.compile(r"^\[W [\d :]+ access_log:\d+\] (401|429) POST /login \(")
+FLOOD_LOG = re.compile(r"^\[W [\d :]+ tornado\.access\] (401|429) POST /login \(")
 
 
 def _missing() -> str | None:
