@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.lifecycle_support import wait_until
+from tests.requirements import require
 from tests.support import ALICE, BOB, server_url
 from tornado_socketio_jwt import AuthSettings
 
@@ -55,11 +56,7 @@ def _missing() -> str | None:
     return None
 
 
-_reason = _missing()
-if _reason is not None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run under CI: {_reason}", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
+require(_missing(), "browser tests")
 
 
 @asynccontextmanager

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -41,12 +40,11 @@ from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
 from tests.raw_socket import RawSocket
+from tests.requirements import NODE, node_client_missing, require
 from tests.server_process import ROOT, free_port, wait_for_line
 from tests.support import sign
 
 LOAD_SCRIPT = ROOT / "tests" / "node" / "load.mjs"
-CLIENT_PACKAGE = ROOT / "node_modules" / "socket.io-client" / "package.json"
-NODE = shutil.which("node")
 
 SECRET = secrets.token_urlsafe(40)
 USERS = {"ann": "ann-load-password-1", "bob": "bob-load-password-2"}
@@ -70,19 +68,7 @@ FLOOD_ADDRESSES = [f"203.0.113.{i}" for i in range(1, 9)]  # via the trusted pro
 FLOOD_LOG = re.compile(r"^\[W [\d :]+ tornado\.access\] (401|429) POST /login \(")
 
 
-def _missing() -> str | None:
-    if NODE is None:
-        return "node is not on PATH (install Node.js 20)"
-    if not CLIENT_PACKAGE.is_file():
-        return f"{CLIENT_PACKAGE.parent} is missing (run make, which runs npm ci)"
-    return None
-
-
-_reason = _missing()
-if _reason is not None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"load test cannot run under CI: {_reason}", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
+require(node_client_missing(), "load test")
 
 
 @dataclass

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,13 +18,12 @@ from typing import Any
 
 import pytest
 
+from tests.requirements import NODE, node_client_missing, require
 from tests.support import BOB, server_url
 from tornado_socketio_jwt import CredentialsRequiredError, TokenExpiredError
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_SCRIPT = ROOT / "tests" / "node" / "client.mjs"
-CLIENT_PACKAGE = ROOT / "node_modules" / "socket.io-client" / "package.json"
-NODE = shutil.which("node")
 # The script gives up on its own after CLIENT_TIMEOUT_S; the test waits a little longer.
 CLIENT_TIMEOUT_S = 10
 PROCESS_TIMEOUT_S = CLIENT_TIMEOUT_S + 5
@@ -35,19 +32,7 @@ SUB, EMAIL = "7", BOB["email"]
 SPOOFED_SENDER = {"sub": "666", "email": "mallory@example.com"}
 
 
-def _missing() -> str | None:
-    if NODE is None:
-        return "node is not on PATH (install Node.js 20)"
-    if not CLIENT_PACKAGE.is_file():
-        return f"{CLIENT_PACKAGE.parent} is missing (run make, which runs npm ci)"
-    return None
-
-
-_reason = _missing()
-if _reason is not None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"Node client tests cannot run under CI: {_reason}", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
+require(node_client_missing(), "Node client tests")
 
 
 async def run_client(http_port: int, **scenario: Any) -> dict[str, Any]:
