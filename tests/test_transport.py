@@ -13,8 +13,13 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from tests.conftest import stop
+from tests.support import connected_client, server_url
 from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
-from tornado_socketio_jwt.sockets.transport import origin_allowed, tornado_handlers
+from tornado_socketio_jwt.sockets.transport import (
+    close_session,
+    origin_allowed,
+    tornado_handlers,
+)
 
 EVIL = "http://evil.example"
 
@@ -182,3 +187,31 @@ async def test_websockets_send_without_nagles_delay(
         assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     finally:
         conn.close()
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_after_an_upgrade_from_polling_the_session_is_known_by_its_websocket(
+    app: Any, http_server: Any, http_port: int, make_token: Any
+) -> None:
+    """What close_session and shutdown close is the WebSocket, not the polling
+    request the session began with (python-socketio keeps that one's environ)."""
+    sio = app.settings["sio"]
+    async with connected_client(
+        server_url(http_port),
+        auth={"token": make_token()},
+        transports=["polling", "websocket"],
+    ) as result:
+        assert result.connected
+        for _ in range(100):  # bounded: the upgrade follows the handshake
+            if result.client.eio.current_transport == "websocket":
+                break
+            await asyncio.sleep(0.05)
+        assert result.client.eio.current_transport == "websocket"
+        [(eio_sid, handler)] = tornado_handlers(sio)
+        assert handler.ws_connection is not None
+        await close_session(sio, eio_sid)
+        for _ in range(100):
+            if handler.ws_connection is None:
+                break
+            await asyncio.sleep(0.05)
+        assert handler.ws_connection is None  # closed by the server

@@ -11,8 +11,9 @@ in front of python-socketio's own and, reading only the packet's header:
   and a header that announces more than ``max_attachments`` attachments: the
   client's Engine.IO session is closed;
 - drops, without decoding its payload, an event or ack on a namespace the
-  sender is not connected to, and closes the session when it is connected to
-  no namespace at all (Node's socket.io closes on that "invalid state" too):
+  sender is not connected to, and closes a WebSocket session when it is
+  connected to no namespace at all (Node's socket.io closes on that "invalid
+  state" too):
   a flood of big events from sessions that never sent CONNECT then costs a
   handshake per event, not a free read of up to a megabyte;
 - turns a packet python-socketio cannot decode into one debug line and a closed
@@ -97,12 +98,16 @@ class PacketScreen:
             manager = self.sio.manager
             sid = manager.sid_from_eio_sid(eio_sid, namespace)
             if sid is None or not manager.is_connected(sid, namespace):
-                return (
-                    DROP
-                    if self._connected_anywhere(eio_sid)
-                    else "packet before CONNECT"
-                )
+                if self._connected_anywhere(eio_sid) or not self._websocket(eio_sid):
+                    return DROP
+                return "packet before CONNECT"
         return None
+
+    def _websocket(self, eio_sid: str) -> bool:
+        # Over polling each POST is a bounded HTTP request, and closing the
+        # session under a POST still on its way makes python-engineio fail it.
+        socket = self.sio.eio.sockets.get(eio_sid)
+        return bool(getattr(socket, "upgraded", False))
 
     def _connected_anywhere(self, eio_sid: str) -> bool:
         manager = self.sio.manager

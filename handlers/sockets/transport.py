@@ -88,6 +88,14 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             # unacknowledged waited for the client's delayed ACK, about 40 ms
             # on Linux. Engine.IO frames are small and each one is a message.
             self.set_nodelay(True)
+            # python-socketio keeps the environ of a session's first request:
+            # after an upgrade from polling its handler is a finished polling
+            # request. From now on this WebSocket is the session's connection
+            # (what close_session and shutdown close).
+            upgraded = self.get_query_argument("sid", None)
+            environ = getattr(sio, "environ", {}).get(upgraded) if upgraded else None
+            if environ is not None:
+                environ["tornado.handler"] = self
             task = asyncio.ensure_future(engineio_server.handle_request(self))
             task.add_done_callback(self._engineio_done)
 
