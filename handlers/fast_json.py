@@ -6,7 +6,9 @@ and python-engineio's packet classes, so for every server in the process.
 orjson's ``dumps`` returns ``bytes`` and takes no ``separators`` (its output is
 already compact): :func:`dumps` and :func:`loads` adapt it, and fall back to
 the standard library where orjson refuses what ``json`` accepts (integers past
-64 bits, ``parse_int`` and other keyword arguments). :func:`socketio_json`
+64 bits written, lone surrogates read, ``parse_int`` and other keyword
+arguments). One difference is left: orjson reads an integer past 64 bits as
+a float (no JavaScript client can send one). :func:`socketio_json`
 returns this module when orjson imports, else ``None``: python-socketio's own
 default, so a platform without orjson only loses speed.
 """
@@ -42,7 +44,13 @@ def loads(text: str | bytes, **kwargs: Any) -> Any:
     """The value of JSON ``text``; raises ``ValueError`` (``JSONDecodeError``)."""
     if orjson is None or kwargs:
         return json.loads(text, **kwargs)
-    return orjson.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # orjson refuses what the standard library reads, such as a lone
+        # surrogate ("\ud83d", which a browser's JSON.stringify writes for half
+        # an emoji); the standard library decides, and raises on bad JSON.
+        return json.loads(text)
 
 
 def socketio_json() -> ModuleType | None:

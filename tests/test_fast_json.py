@@ -44,6 +44,14 @@ def test_loads_accepts_bytes_and_raises_value_error_on_bad_json() -> None:
         fast_json.loads('{"a": ')
 
 
+def test_loads_reads_a_lone_surrogate_as_the_standard_library_does() -> None:
+    """Half an emoji, as a browser's JSON.stringify writes it: not malformed."""
+    frame = '["chat","hi \\ud83d"]'
+    assert fast_json.loads(frame) == json.loads(frame) == ["chat", "hi \ud83d"]
+    with pytest.raises(ValueError):
+        fast_json.loads('["chat", "\\ud83d"')  # still malformed when it is
+
+
 def test_loads_with_keyword_arguments_uses_the_standard_library() -> None:
     assert fast_json.loads("[7]", parse_int=str) == ["7"]
 
