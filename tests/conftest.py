@@ -55,6 +55,25 @@ def revocation_store(tmp_path: Any) -> Any:
 
 
 @pytest.fixture
+def redis(tmp_path: Any) -> Any:
+    """A redis-server of this test's own on a free port (skipped, or under CI
+    failed, where redis-server is missing)."""
+    from tests.redis_server import running_redis
+
+    with running_redis(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def cluster(redis: Any, tmp_path: Any) -> Any:
+    """Two ``server.py`` processes sharing ``redis``."""
+    from tests.scale_support import running_cluster
+
+    with running_cluster(redis, tmp_path / "data", 2) as servers:
+        yield servers
+
+
+@pytest.fixture
 def sio(io_loop: Any) -> Any:
     server = socketio.AsyncServer(async_mode="tornado")
     yield server

@@ -8,13 +8,11 @@ same kind of private Redis.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.redis_server import RedisServer, running_redis
-from tests.scale_support import Cluster, eventually, post, running_cluster
+from tests.redis_server import RedisServer
+from tests.scale_support import Cluster, eventually, post
 from tornado_socketio_jwt.config import AuthSettings
 from tornado_socketio_jwt.scale import open_redis
 from tornado_socketio_jwt.scale.limits import SharedFailureLimiter
@@ -22,18 +20,6 @@ from tornado_socketio_jwt.web.limits import FailureLimiter
 
 DEFAULT_LIMIT = AuthSettings.refresh_max_per_user  # the server's, per user
 RECOVERY_TIMEOUT = 30.0
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def cluster(redis: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
-    with running_cluster(redis, tmp_path / "data", 2) as servers:
-        yield servers
 
 
 async def refresh(cluster: Cluster, index: int, token: str) -> int:

@@ -10,31 +10,18 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.redis_server import RedisServer, running_redis
-from tests.scale_support import Cluster, eventually, post, running_cluster
+from tests.redis_server import RedisServer
+from tests.scale_support import Cluster, eventually, post
 from tests.server_process import ROOT, free_port
 from tests.support import ClientResult, connected_client
 
 CROSS_PROCESS_DEADLINE = 1.0  # seconds: the contract's "within a second"
 RECOVERY_TIMEOUT = 30.0  # python-socketio's manager retries with backoff
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def cluster(redis: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
-    with running_cluster(redis, tmp_path / "data", 2) as servers:
-        yield servers
 
 
 @pytest.mark.gen_test(timeout=30)
