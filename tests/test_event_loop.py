@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.server_process import free_port, running_server
 from tornado_socketio_jwt.cli import loop
 from tornado_socketio_jwt.cli.parser import make_parser
 
@@ -60,3 +61,27 @@ def test_an_unknown_event_loop_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exit_info:
         make_parser(environ={}).parse_args(["--event-loop", "trio"])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), "event loop: uvloop, packets: orjson"),
+        (
+            ("--event-loop", "asyncio", "--json-library", "json"),
+            "event loop: asyncio, packets: json",
+        ),
+    ],
+)
+def test_the_options_reach_the_running_server(
+    tmp_path: Any, args: tuple[str, ...], expected: str
+) -> None:
+    """Read back from the running loop and python-socketio's packet class."""
+    pytest.importorskip("uvloop")
+    pytest.importorskip("orjson")
+    port = str(free_port())
+    with running_server(
+        tmp_path, "--port", port, *args, env={"JWT_SECRET": "s" * 40}
+    ) as lines:
+        [listening] = [line for line in lines if "listening on" in line]
+    assert f"({expected})" in listening

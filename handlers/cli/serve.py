@@ -72,6 +72,15 @@ def configure_logging(level: str) -> None:
         root.addHandler(handler)
 
 
+def _accelerators(sio: Any, loop: asyncio.AbstractEventLoop) -> str:
+    """What ``--event-loop`` and ``--json-library`` gave: read from the running
+    loop and the JSON module python-socketio's packets use."""
+    fast = socketio_json()
+    packets = getattr(sio.packet_class, "json", None)
+    json_name = "orjson" if fast is not None and packets is fast else "json"
+    return f"event loop: {type(loop).__module__.split('.')[0]}, packets: {json_name}"
+
+
 def open_users(options: argparse.Namespace) -> SQLiteUserStore:
     """The SQLite user store under ``--data-dir``."""
     return SQLiteUserStore(str(data_dir(options) / USERS_FILE))
@@ -194,7 +203,10 @@ async def _listen_until_stopped(
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    print(f"listening on http://{options.host}:{port}", flush=True)
+    print(
+        f"listening on http://{options.host}:{port} ({_accelerators(sio, loop)})",
+        flush=True,
+    )
     if settings.auth_flow == "event":
         print("  (event flow: the bundled page is /?auth_flow=event)", flush=True)
     await stop.wait()
