@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import argon2
@@ -99,8 +100,8 @@ def attach_options() -> dict[str, Any]:
 def app(
     sio: Any, settings: AuthSettings, users: Any, attach_options: dict[str, Any]
 ) -> tornado.web.Application:
-    options = {"users": users, "events": ("whoami", "message"), **attach_options}
-    specs = attach_jwt_auth(sio, settings, **options)
+    chat = replace(settings, events=("whoami", "message"))
+    specs = attach_jwt_auth(sio, chat, users=users, **attach_options)
     return tornado.web.Application(specs, log_function=redacting_log_function())
 
 

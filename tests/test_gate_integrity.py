@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -181,9 +182,11 @@ async def test_logout_while_the_apps_connect_handler_awaits_keeps_the_socket_out
 
 @pytest.fixture
 def app(sio, settings, users, attach_options):
-    options = {**attach_options, "routes": ("socketio", "logout")}
+    settings = replace(
+        settings, routes=("socketio", "logout"), events=("whoami", "message")
+    )
     return tornado.web.Application(
-        attach_jwt_auth(sio, settings, users=users, **options)
+        attach_jwt_auth(sio, settings, users=users, **attach_options)
     )
 
 

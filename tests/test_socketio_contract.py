@@ -14,6 +14,7 @@ import inspect
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -85,9 +86,10 @@ def test_a_server_without_the_hooks_is_refused_at_start_up() -> None:
 
 
 def test_attaching_twice_is_an_error(settings: AuthSettings, sio: Any) -> None:
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    settings = replace(settings, routes=("socketio",))
+    attach_jwt_auth(sio, settings)
     with pytest.raises(ValueError, match="already"):
-        attach_jwt_auth(sio, settings, routes=("socketio",))
+        attach_jwt_auth(sio, settings)
 
 
 def test_the_package_is_loaded_under_one_name_only() -> None:
@@ -108,9 +110,8 @@ def app(
 ) -> Any:
     caplog.set_level(logging.WARNING, logger="tornado_socketio_jwt")
     sio = socketio.AsyncServer(async_mode="tornado")
-    specs = attach_jwt_auth(
-        sio, settings, routes=("socketio",), exempt_namespaces=exempt
-    )
+    settings = replace(settings, routes=("socketio",), exempt_namespaces=exempt)
+    specs = attach_jwt_auth(sio, settings)
     admin = sio.instrument(auth=ADMIN)  # after attach: it wraps the gate
     yield tornado.web.Application(specs)
     io_loop.run_sync(admin.shutdown)

@@ -15,10 +15,10 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..authenticator import Authenticator
+from ..config import SocketLimits
 from ..credentials import remote_address
 from ..deadlines import DeadlineScheduler
 from ..errors import TooManyConnectionsError
@@ -31,41 +31,6 @@ log = logging.getLogger("tornado_socketio_jwt")
 Handler = Callable[..., Awaitable[Any]]
 # Marks, in its own environ, a session opened past the per-address limit.
 OVER_LIMIT = "tsj.over_address_limit"
-
-
-@dataclass(frozen=True)
-class SocketLimits:
-    """Per-client limits on the Socket.IO side; ``None`` means no limit.
-
-    :param max_connections_per_user: sockets (per namespace) one ``sub`` may
-                                     hold; more: ``too_many_connections``.
-    :param max_connections_per_address: Engine.IO sessions one address may
-                                        hold; the CONNECT of a session past
-                                        it is refused with
-                                        ``too_many_connections``.
-    :param connect_timeout: seconds an Engine.IO session has to connect a
-                            namespace before it is closed.
-    :param max_attachments: binary attachments one packet may announce.
-
-    .. warning::
-       Behind a proxy every client shares the proxy's address: raise
-       ``max_connections_per_address`` or serve with ``xheaders=True``.
-    """
-
-    max_connections_per_user: int | None = 50
-    max_connections_per_address: int | None = 200
-    connect_timeout: float = 10.0
-    max_attachments: int = 10
-
-    def __post_init__(self) -> None:
-        for name in ("max_connections_per_user", "max_connections_per_address"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a whole number >= 1, or None")
-        if not isinstance(self.max_attachments, int) or self.max_attachments < 0:
-            raise ValueError("max_attachments must be a whole number >= 0")
-        if not self.connect_timeout > 0:
-            raise ValueError("connect_timeout must be positive")
 
 
 class SessionTracker:
