@@ -116,6 +116,7 @@ def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path
     with running_server(tmp_path, env={"PORT": str(port)}) as lines:  # port from env
         password = demo_password(lines)
         assert http_login(port, "demo", password)["token_type"] == "Bearer"
+        assert any("(shown once; `server.py passwd demo` sets" in x for x in lines)
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/healthz", timeout=10
         ) as r:
@@ -156,3 +157,13 @@ def test_the_command_line_overrides_the_environment(monkeypatch):
     monkeypatch.setenv("PORT", "abc")  # never converted: the option wins
     options = make_parser().parse_args(["serve", "--port=9124"])
     assert options.port == 9124
+
+
+def test_the_heartbeat_options_reach_the_running_server(tmp_path):
+    port = free_port()
+    args = ("--port", str(port), "--ping-interval", "7", "--ping-timeout", "4")
+    with running_server(tmp_path, *args, env={"JWT_SECRET": "x" * 40}):
+        url = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            opened = json.loads(response.read().decode()[1:])  # after "0", OPEN
+    assert (opened["pingInterval"], opened["pingTimeout"]) == (7000, 4000)

@@ -48,24 +48,21 @@ def data_dir(
     path = Path(options.data_dir)
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise option_error(
-            options,
-            "--data-dir",
-            environ,
-            f"{str(path)!r} is a file, not a directory",
+    except FileExistsError as exc:
+        problem, fix = (
+            f"{str(path)!r} is a file",
             "name a directory (created if missing)",
-            status=1,
-        ) from exc
+        )
+        raise option_error(options, "--data-dir", environ, problem, fix, 1) from exc
     except OSError as exc:
-        raise option_error(
-            options,
-            "--data-dir",
-            environ,
-            f"{str(path)!r} cannot be created: {(exc.strerror or str(exc)).lower()}",
-            "name a directory you may write, or create it first",
-            status=1,
-        ) from exc
+        reason = (
+            "a part of it is a file"
+            if isinstance(exc, NotADirectoryError)
+            else ((exc.strerror or str(exc)).lower())
+        )
+        problem = f"{str(path)!r} cannot be created: {reason}"
+        fix = "name a directory you may write, or create it first"
+        raise option_error(options, "--data-dir", environ, problem, fix, 1) from exc
     return path
 
 
