@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import argon2
@@ -13,11 +12,10 @@ import pytest
 import socketio
 import tornado.web
 
-from tests.support import ALICE, BOB, sign
+from tests.support import ALICE, BOB, attach_with, sign
 from tornado_socketio_jwt import (
     AuthSettings,
     SQLiteUserStore,
-    attach_jwt_auth,
     redacting_log_function,
 )
 from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
@@ -92,7 +90,8 @@ async def stop(server: Any) -> None:
 
 @pytest.fixture
 def attach_options() -> dict[str, Any]:
-    """Extra keyword arguments for attach_jwt_auth; override in a test module."""
+    """Extra settings fields (routes, namespaces, ...) and attach_jwt_auth
+    keywords (keys, users, ...) for ``app``; override in a test module."""
     return {}
 
 
@@ -100,8 +99,8 @@ def attach_options() -> dict[str, Any]:
 def app(
     sio: Any, settings: AuthSettings, users: Any, attach_options: dict[str, Any]
 ) -> tornado.web.Application:
-    chat = replace(settings, events=("whoami", "message"))
-    specs = attach_jwt_auth(sio, chat, users=users, **attach_options)
+    options = {"users": users, "events": ("whoami", "message"), **attach_options}
+    specs = attach_with(sio, settings, options)
     return tornado.web.Application(specs, log_function=redacting_log_function())
 
 

@@ -38,9 +38,11 @@ def tsj(
 
 def authenticates(data_dir: Path, name: str, password: str) -> bool:
     store = SQLiteUserStore(str(data_dir / USERS_FILE))
+    loop = asyncio.new_event_loop()  # not made current: pytest-tornado's stays
     try:
-        return asyncio.run(store.authenticate(name, password)) is not None
+        return loop.run_until_complete(store.authenticate(name, password)) is not None
     finally:
+        loop.close()
         store.close()
 
 

@@ -7,7 +7,6 @@ import asyncio
 import json
 import time
 from contextlib import AsyncExitStack
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,12 +14,11 @@ import tornado.web
 
 from tests.lifecycle_support import wait_until
 from tests.raw_socket import RawSocket
-from tests.support import connected_client, server_url
+from tests.support import attach_with, connected_client, server_url
 from tornado_socketio_jwt import (
     AuthNamespace,
     AuthSettings,
     Requirement,
-    attach_jwt_auth,
     authenticator_for,
     authorize_namespace,
 )
@@ -182,11 +180,9 @@ async def test_logout_while_the_apps_connect_handler_awaits_keeps_the_socket_out
 
 @pytest.fixture
 def app(sio, settings, users, attach_options):
-    settings = replace(
-        settings, routes=("socketio", "logout"), events=("whoami", "message")
-    )
+    options = {"users": users, "events": ("whoami", "message"), **attach_options}
     return tornado.web.Application(
-        attach_jwt_auth(sio, settings, users=users, **attach_options)
+        attach_with(sio, settings, options, routes=("socketio", "logout"))
     )
 
 

@@ -147,7 +147,10 @@ def _revoke_tokens(options: argparse.Namespace, user: User) -> None:
     store = SQLiteRevocationStore(str(data_dir(options) / REVOCATIONS_FILE))
     now = time.time()
     expires = now + AuthSettings.max_session_age
+    # A loop of its own, never made current: an embedding caller's stays.
+    loop = asyncio.new_event_loop()
     try:
-        asyncio.run(store.add_cutoff(str(user.id), now, expires))
+        loop.run_until_complete(store.add_cutoff(str(user.id), now, expires))
     finally:
+        loop.close()
         store.close()

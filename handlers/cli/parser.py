@@ -9,7 +9,7 @@ from typing import Any
 
 from .._version import __version__
 from .options import PROG, HelpFormatter, Parser, add_option, typed
-from .table import GROUPS, OPTIONS, by_flag
+from .table import GROUPS, LOG_LEVELS, OPTIONS, by_flag
 from .values import choice
 
 __all__ = ["make_parser", "COMMANDS"]
@@ -62,13 +62,7 @@ def make_parser(
     )
     for option in OPTIONS:  # read before the command too, listed by serve --help
         add_option(parser, option, environ, shown=False)
-    parser.add_argument(
-        "--logging",
-        dest="log_level",
-        type=typed(choice("debug", "info", "warning", "error", "none")),
-        default=argparse.SUPPRESS,
-        help=argparse.SUPPRESS,
-    )  # Tornado's own name for --log-level, still accepted (hidden: not ours)
+    _add_tornado_logging(parser)
     commands = parser.add_subparsers(
         dest="command", title="commands", metavar="COMMAND"
     )
@@ -100,6 +94,18 @@ def _add_serve(parser: argparse.ArgumentParser) -> None:
     groups["server"].add_argument("-h", "--help", action="help", help="show this")
     for option in OPTIONS:  # they override the main parser's (no default here)
         add_option(groups[option.group], option, None)
+    _add_tornado_logging(parser)
+
+
+def _add_tornado_logging(parser: argparse.ArgumentParser) -> None:
+    """Tornado's own name for --log-level, still accepted (hidden: not ours)."""
+    parser.add_argument(
+        "--logging",
+        dest="log_level",
+        type=typed(choice(*LOG_LEVELS)),
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
 
 
 def _add_user_command(
