@@ -26,8 +26,8 @@ from .settings import REVOCATIONS_FILE, data_dir
 __all__ = ["adduser", "passwd", "deluser", "list_users", "genkey", "read_password"]
 
 LOGGED_OUT = (
-    "tokens issued before now are refused once the server (re)starts; to cut "
-    'live sockets now, POST /logout {"all": true} with one of its tokens'
+    "restart the server to refuse the tokens issued before now (it reads "
+    "revocations at start-up; with --redis-url they live in Redis instead)"
 )
 
 

@@ -27,7 +27,11 @@ SERVE_EPILOG = (
 )
 PASSWORD_FROM = (
     "The password is read from standard input when it is not a terminal, "
-    "else prompted for twice."
+    "else prompted for twice; it needs 8 to 1024 characters, and not the user name."
+)
+REVOKES = (
+    "The user's tokens issued before are refused from the server's next start "
+    "(without --redis-url)."
 )
 USAGE = "%(prog)s [-h] [--version] [COMMAND] [options]"
 KEY_ALGORITHMS = ("RS256", "ES256")
@@ -68,8 +72,8 @@ def make_parser(
     )
     _add_serve(_command(commands, prog, "serve"))
     _add_user_command(_command(commands, prog, "adduser"), profile=True)
-    _add_user_command(_command(commands, prog, "passwd"))
-    _add_user_command(_command(commands, prog, "deluser"), password=False)
+    _add_user_command(_command(commands, prog, "passwd"), revokes=True)
+    _add_user_command(_command(commands, prog, "deluser"), password=False, revokes=True)
     add_option(_command(commands, prog, "users"), DATA_DIR, None)
     _add_genkey(_command(commands, prog, "genkey"))
     return parser
@@ -109,10 +113,16 @@ def _add_tornado_logging(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_user_command(
-    parser: argparse.ArgumentParser, *, profile: bool = False, password: bool = True
+    parser: argparse.ArgumentParser,
+    *,
+    profile: bool = False,
+    password: bool = True,
+    revokes: bool = False,
 ) -> None:
     if password:
         parser.description = f"{parser.description} {PASSWORD_FROM}"
+    if revokes:
+        parser.description = f"{parser.description} {REVOKES}"
     parser.add_argument("name", help="the user name (log-in name)")
     if profile:
         parser.add_argument("--email", default="", help="e-mail address (claim email)")

@@ -86,7 +86,7 @@ def normalized_origins(origins: Any) -> tuple[str, ...] | None:
     try:
         return normalize_origins(origins)
     except ValueError as exc:
-        raise SettingError("cors_allowed_origins", f"has {exc}") from exc
+        raise SettingError("cors_allowed_origins", f"is refused: {exc}") from exc
 
 
 def check_choices(name: str, given: tuple[str, ...], allowed: tuple[str, ...]) -> None:
