@@ -21,6 +21,7 @@ from ..fast_json import socketio_json
 from ..keys import KeySource, can_sign
 from ..keys.remote import JWKSKeySource
 from ..scale.proxies import TrustedProxyHTTPServer
+from ..sockets.engine import packet_json
 from ..sockets.extension import authenticator_for
 from ..sockets.limits import SocketLimits
 from ..sockets.shutdown import disconnect_all
@@ -58,11 +59,7 @@ def configure_logging(level: str) -> None:
     """
     if level == "none":
         return
-    # The standalone server owns its process: skip the caller lookup and the
-    # thread and process names that no line prints (the logging HOWTO's
-    # "Optimization"). Set before the first line is logged.
-    logging._srcfile = None  # type: ignore[attr-defined]
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    _skip_log_record_lookups()
     # As tornado.log.enable_pretty_logging does, without its global options.
     root = logging.getLogger()
     root.setLevel(getattr(logging, level.upper()))
@@ -72,11 +69,19 @@ def configure_logging(level: str) -> None:
         root.addHandler(handler)
 
 
+def _skip_log_record_lookups() -> None:
+    """The standalone server owns its process: skip the caller lookup and the
+    thread and process names that no line prints (the logging HOWTO's
+    "Optimization"). Call before the first line is logged."""
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+
+
 def _accelerators(sio: Any, loop: asyncio.AbstractEventLoop) -> str:
     """What ``--event-loop`` and ``--json-library`` gave: read from the running
     loop and the JSON module python-socketio's packets use."""
     fast = socketio_json()
-    packets = getattr(sio.packet_class, "json", None)
+    packets = packet_json(sio)
     json_name = "orjson" if fast is not None and packets is fast else "json"
     return f"event loop: {type(loop).__module__.split('.')[0]}, packets: {json_name}"
 
