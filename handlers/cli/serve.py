@@ -29,6 +29,7 @@ from ..storage.revocations import SQLiteRevocationStore
 from ..storage.users import SQLiteUserStore, create_demo_user
 from ..web.access_log import redacting_log_function
 from ..web.metrics import LOOPBACK
+from ..web.oversized_headers import HeaderLimitHTTPServer
 from ..web.server_options import http_server_options
 from .settings import (
     REVOCATIONS_FILE,
@@ -39,7 +40,14 @@ from .settings import (
     split,
 )
 
-__all__ = ["serve", "make_app", "open_users", "configure_logging", "DEMO_USER"]
+__all__ = [
+    "serve",
+    "make_app",
+    "open_users",
+    "configure_logging",
+    "DEMO_USER",
+    "StandaloneHTTPServer",
+]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -48,6 +56,11 @@ LISTEN_BACKLOG = 1024
 DRAIN_SECONDS = 5.0
 LOG_FORMAT = "%(color)s[%(levelname)1.1s %(asctime)s %(name)s]%(end_color)s %(message)s"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StandaloneHTTPServer(HeaderLimitHTTPServer, TrustedProxyHTTPServer):
+    """What ``serve`` listens with: trusted proxies' headers believed, and
+    oversized headers answered 431."""
 
 
 def configure_logging(level: str) -> None:
@@ -198,7 +211,7 @@ async def _listen_until_stopped(
     except OSError as exc:
         where = f"{options.host}:{options.port}"
         raise CommandError(f"cannot listen on {where}: {exc.strerror}") from exc
-    server = TrustedProxyHTTPServer(
+    server = StandaloneHTTPServer(
         app, trusted_proxies=split(options.trusted_proxies), **http_server_options()
     )
     server.add_sockets(sockets)
