@@ -351,6 +351,22 @@ class Engine:
         if not task.cancelled() and task.exception() is not None:
             log.error("engine task failed", exc_info=task.exception())
 
+    # -- python-engineio's request side -----------------------------------
+
+    @property
+    def cors_allowed_origins(self) -> Any:
+        """python-engineio's ``cors_allowed_origins`` setting."""
+        return self.eio.cors_allowed_origins
+
+    @property
+    def max_message_size(self) -> int:
+        """python-engineio's ``max_http_buffer_size``: the largest message."""
+        return int(self.eio.max_http_buffer_size)
+
+    async def handle_request(self, handler: Any) -> Any:
+        """Hand a Tornado request (or opened WebSocket) to python-engineio."""
+        return await self.eio.handle_request(handler)
+
     # -- python-socketio's odds and ends ----------------------------------
 
     @property

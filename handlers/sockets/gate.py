@@ -48,6 +48,10 @@ SERVER_FAULT = "The server could not accept the connection."
 Dispatch = Callable[..., Awaitable[Any]]
 
 
+async def _not_installed(*args: Any) -> Any:
+    raise RuntimeError("the gate is not installed")
+
+
 class Flow(Protocol):
     """What the gate runs instead of the application's handlers."""
 
@@ -76,8 +80,8 @@ class Gate:
         check_dispatch_hooks(sio)
         self.sio = sio
         self.exempt = frozenset(exempt)
-        self.dispatch: Dispatch = sio._trigger_event
-        self._handle_event: Dispatch = sio._handle_event
+        self.dispatch: Dispatch = _not_installed
+        self._handle_event: Dispatch = _not_installed
         self.flow: Flow | None = None
 
     def install(self, flow: Flow) -> None:

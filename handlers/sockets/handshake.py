@@ -81,7 +81,7 @@ class HandshakeFlow(FlowBase):
         """An event reaches the app only from a socket that is still authenticated."""
         if self.authenticator.live.claims(sid, namespace) is None:
             log.debug("event dropped from an unauthenticated socket sid=%s", sid)
-            return self.authenticator.sio.not_handled
+            return engine_for(self.authenticator.sio).not_handled
         if event == REFRESH_EVENT:
             data = args[0] if args else None
             return await refresh_socket(

@@ -61,14 +61,13 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
     :param compression: offer permessage-deflate to WebSocket clients; default
                         off (memory per connection, and decompression bombs).
     """
-    engineio_server = sio.eio
     engine = engine_for(sio)
     base: type[Any] = socketio.get_tornado_handler(sio)
 
     class SocketIOHandler(base):  # type: ignore[misc, valid-type]
         def check_origin(self, origin: str) -> bool:
             host = self.request.headers.get("Host")
-            allowed = engineio_server.cors_allowed_origins
+            allowed = engine.cors_allowed_origins
             return origin_allowed(allowed, origin, host)
 
         def get_compression_options(self) -> dict[str, Any] | None:
@@ -76,7 +75,7 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
 
         @property
         def max_message_size(self) -> int:
-            return int(engineio_server.max_http_buffer_size)
+            return engine.max_message_size
 
         async def open(self, *args: Any, **kwargs: Any) -> None:
             # Tornado leaves Nagle's algorithm on for WebSockets: a small frame
@@ -91,7 +90,7 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             upgraded = self.get_query_argument("sid", None)
             if upgraded:
                 engine.set_connection(upgraded, self)
-            task = asyncio.ensure_future(engineio_server.handle_request(self))
+            task = asyncio.ensure_future(engine.handle_request(self))
             task.add_done_callback(self._engineio_done)
 
         async def get(self, *args: Any, **kwargs: Any) -> None:
