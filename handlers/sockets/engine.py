@@ -317,7 +317,12 @@ class Engine:
 
     async def close(self, eio_sid: str, why: str = "") -> None:
         """End an Engine.IO session without waiting for a poll; a WebSocket gets
-        its CLOSE packet, then is closed (within ``CLOSE_SECONDS``)."""
+        its CLOSE packet, then is closed (within ``CLOSE_SECONDS``).
+
+        python-socketio's state for the session goes at once (its
+        ``disconnect`` runs here); python-engineio's ping task still holds
+        the closed socket object until its sleep of one ping interval ends.
+        """
         socket = self.eio.sockets.get(eio_sid)
         if socket is None:
             return
