@@ -75,6 +75,7 @@ __all__ = [
     "DROP",
     "MALFORMED",
     "CLOSE_SECONDS",
+    "CONNECTION_KEY",
     "packet_json",
 ]
 
@@ -95,6 +96,9 @@ Screen = Callable[[str, Any], "str | None"]
 
 class SessionListener(Protocol):
     """Told of every Engine.IO session, whatever handler Engine.IO runs."""
+
+    def session_refusal(self, environ: dict[str, Any]) -> object:
+        """What :meth:`session_opened` would answer now, counting nothing."""
 
     def session_opened(self, eio_sid: str, environ: dict[str, Any]) -> object:
         """``None`` admits the session; anything else refuses it (python-
@@ -172,6 +176,16 @@ class Engine:
         for key in saved:
             setattr(sio, key, wrapper)
         return MethodType(own, sio)
+
+    def refusal(self, environ: dict[str, Any]) -> object:
+        """Whether a new session with ``environ`` would be refused, and how:
+        asked before a WebSocket upgrade, so that it can still get an HTTP
+        answer (once upgraded, a refusal can only close it)."""
+        for listener in self.listeners:
+            refusal = listener.session_refusal(environ)
+            if refusal is not None:
+                return refusal
+        return None
 
     # -- Engine.IO events -------------------------------------------------
 

@@ -5,8 +5,8 @@ sockets, and an Engine.IO session that never sends CONNECT stays open as long
 as it answers pings. :class:`SessionTracker` listens to every Engine.IO
 session (through the engine room, :mod:`.engine`, whatever handlers Engine.IO
 runs): it counts them by address, whether or not they CONNECT, refuses the
-Engine.IO session itself past ``max_connections_per_address`` (python-engineio
-answers 401, a WebSocket is closed), and closes those that connect no
+Engine.IO session itself past ``max_connections_per_address`` (HTTP 401, a
+WebSocket before its upgrade), and closes those that connect no
 namespace within ``connect_timeout``; the flows ask
 :meth:`SessionTracker.check` before admitting a socket (per user).
 """
@@ -41,9 +41,9 @@ class SocketLimits:
     :param max_connections_per_address: Engine.IO sessions one address may
                                         hold, connected to a namespace or
                                         not; one more is refused at the
-                                        Engine.IO handshake (HTTP 401 with
-                                        ``too_many_connections``; a WebSocket
-                                        is closed).
+                                        Engine.IO handshake: HTTP 401 with
+                                        ``too_many_connections`` (a WebSocket
+                                        before its upgrade).
     :param connect_timeout: seconds an Engine.IO session has to connect a
                             namespace before it is closed.
     :param max_attachments: binary attachments one packet may announce.
@@ -106,16 +106,25 @@ class SessionTracker:
         """Count sessions from now on."""
         self.engine.listeners.append(self)
 
+    def session_refusal(self, environ: Mapping[str, Any]) -> dict[str, str] | None:
+        """The refusal of one more session from ``environ``'s address, if past
+        the per-address limit."""
+        address = remote_address(environ) or ""
+        per_address = self.limits.max_connections_per_address
+        if per_address is None or self._by_address[address] < per_address:
+            return None
+        err = TooManyConnectionsError()
+        return {"message": err.message, "code": err.code, "type": err.type}
+
     def session_opened(
         self, eio_sid: str, environ: Mapping[str, Any]
     ) -> dict[str, str] | None:
         """Count the session; past the per-address limit, refuse it."""
-        address = remote_address(environ) or ""
-        per_address = self.limits.max_connections_per_address
-        if per_address is not None and self._by_address[address] >= per_address:
+        refusal = self.session_refusal(environ)
+        if refusal is not None:
             log.debug("engine.io session refused: too many from one address")
-            err = TooManyConnectionsError()
-            return {"message": err.message, "code": err.code, "type": err.type}
+            return refusal
+        address = remote_address(environ) or ""
         self._address[eio_sid] = address
         self._by_address[address] += 1
         self._deadlines.schedule(eio_sid, self.clock() + self.limits.connect_timeout)

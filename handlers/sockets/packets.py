@@ -94,6 +94,9 @@ class PacketScreen:
         self.engine.screen = self.screen
         self.engine.listeners.append(self)
 
+    def session_refusal(self, environ: dict[str, Any]) -> None:
+        return None
+
     def session_opened(self, eio_sid: str, environ: dict[str, Any]) -> None:
         return None
 

@@ -21,13 +21,14 @@ and lets a tiny frame inflate into a large message. This subclass:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
 
-from .engine import engine_for
+from .engine import CONNECTION_KEY, engine_for
 
 __all__ = ["socketio_handler", "origin_allowed"]
 
@@ -94,7 +95,19 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             task.add_done_callback(self._engineio_done)
 
         async def get(self, *args: Any, **kwargs: Any) -> None:
-            engine.reap_if_closed(self.get_query_argument("sid", None))
+            sid = self.get_query_argument("sid", None)
+            engine.reap_if_closed(sid)
+            upgrade = self.request.headers.get("Upgrade", "").lower() == "websocket"
+            if upgrade and sid is None:
+                # A new session refused (e.g. past the per-address limit) is
+                # answered before the upgrade, as python-engineio answers a
+                # polling one (once upgraded, it could only be closed).
+                refusal = engine.refusal({CONNECTION_KEY: self})
+                if refusal is not None:
+                    self.set_status(401)
+                    self.set_header("Content-Type", "application/json")
+                    self.finish(json.dumps(refusal))
+                    return
             await super().get(*args, **kwargs)
 
         async def post(self, *args: Any, **kwargs: Any) -> None:
