@@ -2,19 +2,21 @@
 
 python-socketio limits none of these: one token could hold thousands of
 sockets, and an Engine.IO session that never sends CONNECT stays open as long
-as it answers pings. :class:`SessionTracker` wraps Engine.IO's ``connect`` and
-``disconnect`` handlers (``eio.on``) to count sessions by address and to close
-those that connect no namespace within ``connect_timeout``; the flows ask
-:meth:`SessionTracker.check` before admitting a socket.
+as it answers pings. :class:`SessionTracker` listens to every Engine.IO
+session (through the engine room, :mod:`.engine`, whatever handlers Engine.IO
+runs): it counts them by address, whether or not they CONNECT, refuses the
+Engine.IO session itself past ``max_connections_per_address`` (HTTP 401, a
+WebSocket before its upgrade), and closes those that connect no
+namespace within ``connect_timeout``; the flows ask
+:meth:`SessionTracker.check` before admitting a socket (per user).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,15 +24,12 @@ from ..authenticator import Authenticator
 from ..credentials import remote_address
 from ..deadlines import DeadlineScheduler
 from ..errors import TooManyConnectionsError
-from .transport import close_session
+from .buffered import DEFAULT_MAX_BUFFERED_BYTES
+from .engine import engine_for
 
 __all__ = ["SocketLimits", "SessionTracker"]
 
 log = logging.getLogger("tornado_socketio_jwt")
-
-Handler = Callable[..., Awaitable[Any]]
-# Marks, in its own environ, a session opened past the per-address limit.
-OVER_LIMIT = "tsj.over_address_limit"
 
 
 @dataclass(frozen=True)
@@ -40,12 +39,23 @@ class SocketLimits:
     :param max_connections_per_user: sockets (per namespace) one ``sub`` may
                                      hold; more: ``too_many_connections``.
     :param max_connections_per_address: Engine.IO sessions one address may
-                                        hold; the CONNECT of a session past
-                                        it is refused with
-                                        ``too_many_connections``.
+                                        hold, connected to a namespace or
+                                        not; one more is refused at the
+                                        Engine.IO handshake: HTTP 401 with
+                                        ``too_many_connections`` (a WebSocket
+                                        before its upgrade).
     :param connect_timeout: seconds an Engine.IO session has to connect a
                             namespace before it is closed.
     :param max_attachments: binary attachments one packet may announce.
+    :param max_buffered_bytes: bytes of binary packets still waiting for
+                               their attachments (header and attachments
+                               received) that one address, and one
+                               authenticated user, may have the server
+                               buffer across all their sessions; past it the
+                               session that adds more is closed. Default
+                               16 MiB: above one full packet (10 attachments
+                               of python-engineio's 1 MB message limit).
+                               ``None``: no limit.
 
     .. warning::
        Behind a proxy every client shares the proxy's address: raise
@@ -56,9 +66,14 @@ class SocketLimits:
     max_connections_per_address: int | None = 200
     connect_timeout: float = 10.0
     max_attachments: int = 10
+    max_buffered_bytes: int | None = DEFAULT_MAX_BUFFERED_BYTES
 
     def __post_init__(self) -> None:
-        for name in ("max_connections_per_user", "max_connections_per_address"):
+        for name in (
+            "max_connections_per_user",
+            "max_connections_per_address",
+            "max_buffered_bytes",
+        ):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a whole number >= 1, or None")
@@ -77,7 +92,7 @@ class SessionTracker:
         limits: SocketLimits,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.sio = authenticator.sio
+        self.engine = engine_for(authenticator.sio)
         self.authenticator = authenticator
         self.limits = limits
         self.clock = clock
@@ -86,56 +101,56 @@ class SessionTracker:
         self._deadlines: DeadlineScheduler[str] = DeadlineScheduler(
             self._timed_out, clock
         )
-        self._tasks: set[asyncio.Task[None]] = set()
-        handlers = self.sio.eio.handlers
-        self._on_connect: Handler = handlers["connect"]  # python-socketio's
-        self._on_disconnect: Handler = handlers["disconnect"]
 
     def install(self) -> None:
-        """Count sessions from now on (Engine.IO's ``connect``/``disconnect``)."""
-        self.sio.eio.on("connect", self.session_opened)
-        self.sio.eio.on("disconnect", self.session_closed)
+        """Count sessions from now on."""
+        self.engine.listeners.append(self)
 
-    async def session_opened(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+    def session_refusal(self, environ: Mapping[str, Any]) -> dict[str, str] | None:
+        """The refusal of one more session from ``environ``'s address, if past
+        the per-address limit."""
         address = remote_address(environ) or ""
         per_address = self.limits.max_connections_per_address
-        if per_address is not None and self._by_address[address] >= per_address:
-            environ[OVER_LIMIT] = True
+        if per_address is None or self._by_address[address] < per_address:
+            return None
+        err = TooManyConnectionsError()
+        return {"message": err.message, "code": err.code, "type": err.type}
+
+    def session_opened(
+        self, eio_sid: str, environ: Mapping[str, Any]
+    ) -> dict[str, str] | None:
+        """Count the session; past the per-address limit, refuse it."""
+        refusal = self.session_refusal(environ)
+        if refusal is not None:
+            log.debug("engine.io session refused: too many from one address")
+            return refusal
+        address = remote_address(environ) or ""
         self._address[eio_sid] = address
         self._by_address[address] += 1
         self._deadlines.schedule(eio_sid, self.clock() + self.limits.connect_timeout)
-        return await self._on_connect(eio_sid, environ)
+        return None
 
-    async def session_closed(self, eio_sid: str, *args: Any) -> Any:
+    def session_closed(self, eio_sid: str) -> None:
         self._deadlines.cancel(eio_sid)
         address = self._address.pop(eio_sid, None)
         if address is not None:
             self._by_address[address] -= 1
             if self._by_address[address] <= 0:
                 del self._by_address[address]
-        return await self._on_disconnect(eio_sid, *args)
+
+    def held(self, address: str | None = None) -> int:
+        """Sessions counted for ``address`` (or in all)."""
+        return len(self._address) if address is None else self._by_address[address]
 
     def check(self, environ: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
         """:raises TooManyConnectionsError: admitting one more socket would pass
-        a per-user or per-address limit."""
-        if environ.get(OVER_LIMIT):
-            raise TooManyConnectionsError()
+        the per-user limit."""
         per_user = self.limits.max_connections_per_user
         held = len(self.authenticator.live.by_sub(str(claims.get("sub"))))
         if per_user is not None and held >= per_user:
             raise TooManyConnectionsError()
 
     def _timed_out(self, sessions: list[str]) -> None:
-        task = asyncio.ensure_future(self._close_idle(sessions))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _close_idle(self, sessions: list[str]) -> None:
-        manager = self.sio.manager
         for eio_sid in sessions:
-            if not any(
-                manager.sid_from_eio_sid(eio_sid, namespace) is not None
-                for namespace in list(manager.get_namespaces())
-            ):
-                log.debug("session closed: no namespace connected in time")
-                await close_session(self.sio, eio_sid)
+            if not self.engine.connected_anywhere(eio_sid):
+                self.engine.close_soon(eio_sid, "no namespace connected in time")
