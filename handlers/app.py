@@ -15,8 +15,8 @@ from .moved_keywords import settings_with_moved_keywords
 from .revocation import RevocationList
 from .scale import SharedAuthenticator, SharedState, shared_state
 from .sockets.demo import register_chat, register_whoami
+from .sockets.engine import engine_for
 from .sockets.extension import is_gated
-from .sockets.heartbeat import apply_heartbeat
 from .sockets.install import install_socket_auth
 from .sockets.transport import socketio_handler
 from .storage.revocations import RevocationStore
@@ -112,7 +112,8 @@ def attach_jwt_auth(
         )
     )
     install_socket_auth(authenticator, settings.exempt_namespaces, settings.limits)
-    apply_heartbeat(sio, settings.transport)
+    transport = settings.transport
+    engine_for(sio).set_heartbeat(transport.ping_interval, transport.ping_timeout)
     for namespace in settings.namespaces:
         for event in settings.events:
             _EVENT_REGISTRARS[event](sio, namespace)

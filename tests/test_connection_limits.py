@@ -12,12 +12,20 @@ from typing import Any
 import pytest
 import socketio
 import tornado.web
+from tornado.httpclient import HTTPClientError
+from tornado.websocket import websocket_connect
 
 from tests.conftest import stop
+from tests.raw_polling import RawPolling, handshake
 from tests.raw_socket import RawSocket
 from tests.server_process import free_port, running_server
 from tests.support import connected_client, server_url, sign
-from tornado_socketio_jwt import AuthSettings, SocketLimits, attach_jwt_auth
+from tornado_socketio_jwt import (
+    AuthSettings,
+    SocketLimits,
+    TooManyConnectionsError,
+    attach_jwt_auth,
+)
 from tornado_socketio_jwt.cli import make_parser
 
 TOO_MANY = "too_many_connections"
@@ -61,21 +69,39 @@ async def test_one_user_past_the_limit_is_refused_with_too_many_connections(
 
 @pytest.mark.parametrize("limits", [SocketLimits(max_connections_per_address=2)])
 @pytest.mark.gen_test
-async def test_one_address_past_the_limit_is_refused_with_too_many_connections(
+async def test_one_address_past_the_limit_is_refused_at_the_engineio_handshake(
     http_server: Any, http_port: int, make_token: Callable[..., str], limits: Any
 ) -> None:
-    sockets = [await RawSocket.open(http_port) for _ in range(3)]
+    """Sessions count whether or not they CONNECT: the third from one address
+    is refused before it reaches python-socketio (polling: 401 with
+    ``too_many_connections``; a WebSocket gets the same answer instead of the
+    upgrade), and a place freed is reusable."""
+    first = await RawSocket.open(http_port)
+    await RawPolling.open(http_port)  # never CONNECTs: counted too
     try:
-        answers = [
-            await raw.connect({"token": make_token(sub=str(i))})
-            for i, raw in enumerate(sockets)
-        ]
+        refused = await handshake(http_port)
+        assert refused.code == 401
+        assert json.loads(refused.body) == {
+            "message": TooManyConnectionsError.message,
+            "code": TOO_MANY,
+            "type": "UnauthorizedError",
+        }
+        with pytest.raises(HTTPClientError) as upgrade:  # answered, not upgraded
+            await websocket_connect(
+                f"ws://127.0.0.1:{http_port}/socket.io/?EIO=4&transport=websocket"
+            )
+        assert upgrade.value.code == 401
+        assert upgrade.value.response is not None
+        assert json.loads(upgrade.value.response.body)["code"] == TOO_MANY
+        assert (await first.connect({"token": make_token()})).startswith('40{"sid"')
     finally:
-        for raw in sockets:
-            raw.close()
-    assert all(a.startswith('40{"sid"') for a in answers[:2])
-    refusal = json.loads(answers[2][2:])
-    assert refusal["data"] == {"code": TOO_MANY, "type": "UnauthorizedError"}
+        first.close()
+    for _ in range(100):  # bounded: the server sees the close
+        if (await handshake(http_port)).code == 200:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the closed session's place was not freed")
 
 
 @pytest.mark.parametrize("limits", [SocketLimits(connect_timeout=0.3)])
@@ -117,14 +143,16 @@ async def test_the_command_line_sets_both_connection_limits(tmp_path: Any) -> No
     with running_server(
         tmp_path, *args, "--max-connections-per-user", "0", env={"JWT_SECRET": secret}
     ):
-        sockets = [await RawSocket.open(port) for _ in range(3)]
+        sockets = [await RawSocket.open(port) for _ in range(2)]
         try:
             answers = [await raw.connect({"token": sign(secret)}) for raw in sockets]
+            refused = await handshake(port)
         finally:
             for raw in sockets:
                 raw.close()
-    assert all(a.startswith('40{"sid"') for a in answers[:2])
-    assert json.loads(answers[2][2:])["data"]["code"] == TOO_MANY
+    assert all(a.startswith('40{"sid"') for a in answers)
+    assert refused.code == 401
+    assert json.loads(refused.body)["code"] == TOO_MANY
 
 
 def test_connection_limit_options_default_and_turn_off() -> None:

@@ -73,10 +73,11 @@ def test_a_group_refuses_a_value_naming_its_field(
 
 
 def test_lists_are_kept_as_tuples_and_one_bare_string_is_refused() -> None:
-    settings = AuthSettings(secret=SECRET, namespaces=["/", "/chat"], routes=["health"])
+    lists: dict[str, Any] = {"namespaces": ["/", "/chat"], "routes": ["health"]}
+    settings = AuthSettings(secret=SECRET, **lists)
     assert (settings.namespaces, settings.routes) == (("/", "/chat"), ("health",))
     with pytest.raises(TypeError, match="namespaces"):
-        AuthSettings(secret=SECRET, namespaces="/chat")
+        AuthSettings(secret=SECRET, namespaces="/chat")  # type: ignore[arg-type]
 
 
 def test_the_groups_must_be_their_classes() -> None:
@@ -142,6 +143,13 @@ def test_an_unknown_keyword_is_a_type_error() -> None:
             AuthSettings(secret=SECRET),
             route=("socketio",),
         )
+
+
+def test_contract_python_engineio_keeps_the_heartbeat_as_attributes() -> None:
+    eio = socketio.AsyncServer(
+        async_mode="tornado", ping_interval=3, ping_timeout=2
+    ).eio
+    assert (eio.ping_interval, eio.ping_timeout) == (3, 2)
 
 
 # The heartbeat reaches an existing server's Engine.IO: the OPEN packet says so.

@@ -1,7 +1,9 @@
-"""The python-socketio surface the gate rests on, checked so an upgrade fails loudly.
+"""The python-socketio and python-engineio internals the engine room rests on,
+one test each (signature and behaviour), so an upgrade fails loudly.
 
-The gate wraps ``AsyncServer._trigger_event`` and ``AsyncServer._handle_event``
-(private API); the dispatch paths through them are exercised one by one in
+``sockets/engine.py`` is the only module that touches them. The gate wraps
+``AsyncServer._trigger_event`` and ``AsyncServer._handle_event`` (private
+API); the dispatch paths through them are exercised one by one in
 ``test_gate_dispatch_paths.py``. Also here: the exemption of a namespace that
 authenticates its own sockets (python-socketio's Admin UI) and the one import
 name.
@@ -9,6 +11,7 @@ name.
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import inspect
 import logging
@@ -17,33 +20,44 @@ from collections.abc import Callable
 from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
+from types import MethodType
 from typing import Any
 
+import engineio
+import engineio.async_drivers.tornado
 import pytest
 import socketio
 import tornado.web
+from engineio.async_socket import AsyncSocket
 from packaging.requirements import Requirement
 
 from tests.conftest import stop
 from tests.support import connected_client, server_url
 from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
+from tornado_socketio_jwt.sockets.engine import engine_for, packet_json
+from tornado_socketio_jwt.sockets.extension import socket_auth
 from tornado_socketio_jwt.sockets.gate import Gate
 
 ADMIN = {"username": "admin", "password": "admin-password-1"}
 
 
-def pinned_socketio() -> Requirement:
+def pinned(name: str) -> Requirement:
     config = configparser.ConfigParser()
     config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
     lines = config["options"]["install_requires"].split("\n")
-    [line] = [x for x in lines if x.strip().startswith("python-socketio")]
+    [line] = [x for x in lines if x.strip().startswith(name + ">")]
     return Requirement(line.strip())
 
 
-def test_installed_python_socketio_is_in_the_pinned_range() -> None:
-    requirement = pinned_socketio()
-    assert requirement.specifier.contains(version("python-socketio"))
-    assert not requirement.specifier.contains("6.0")
+@pytest.mark.parametrize(
+    ("name", "next_major"), [("python-socketio", "6.0"), ("python-engineio", "5.0")]
+)
+def test_installed_versions_are_in_the_pinned_ranges(
+    name: str, next_major: str
+) -> None:
+    requirement = pinned(name)
+    assert requirement.specifier.contains(version(name))
+    assert not requirement.specifier.contains(next_major)
 
 
 def test_trigger_event_is_the_coroutine_every_dispatch_goes_through() -> None:
@@ -162,3 +176,192 @@ async def test_without_an_exemption_the_admin_ui_needs_a_token(
         assert not result.connected
     error = result.connect_errors[0]
     assert error.get("data", error)["code"] == "credentials_required"
+
+
+# -- python-engineio: the Engine.IO event chain -----------------------------
+
+
+def test_every_engineio_event_goes_through_its_trigger_event() -> None:
+    method = engineio.AsyncServer._trigger_event
+    assert inspect.iscoroutinefunction(method)
+    parameters = inspect.signature(method).parameters
+    assert list(parameters) == ["self", "event", "args", "kwargs"]
+    assert "run_async = kwargs.pop('run_async', False)" in inspect.getsource(method)
+    # connect from the server, message and disconnect from each socket
+    connect = inspect.getsource(engineio.AsyncServer._handle_connect)
+    assert "await self._trigger_event('connect', sid, environ," in connect
+    socket = inspect.getsource(AsyncSocket)
+    assert socket.count("self.server._trigger_event(") == 2
+    assert "'message', self.sid, pkt.data," in socket
+    assert "'disconnect', self.sid," in socket
+
+
+def test_a_connect_handler_refuses_a_session_with_anything_but_none_or_true() -> None:
+    source = inspect.getsource(engineio.AsyncServer._handle_connect)
+    assert "if ret is not None and ret is not True:" in source
+    assert "del self.sockets[sid]" in source
+    assert "return self._unauthorized(ret or None)" in source
+
+
+def test_python_socketio_registers_its_three_engineio_handlers() -> None:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    handlers = sio.eio.handlers
+    assert handlers["connect"] == sio._handle_eio_connect
+    assert handlers["message"] == sio._handle_eio_message
+    assert handlers["disconnect"] == sio._handle_eio_disconnect
+    # run inline: the packet screen's verdict comes before the next packet
+    assert sio.eio.async_handlers is False
+
+
+def test_engineio_sessions_are_a_dict_of_sockets_by_sid() -> None:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    assert sio.eio.sockets == {}
+    socket = AsyncSocket(sio.eio, "sid")
+    for attribute in ("closing", "closed", "upgraded", "connected"):
+        assert getattr(socket, attribute) is False
+    assert isinstance(socket.queue, asyncio.Queue)
+    assert sio.eio.reason.SERVER_DISCONNECT == "server disconnect"
+
+
+def test_socket_close_can_skip_waiting_for_the_polling_queue() -> None:
+    method = AsyncSocket.close
+    assert inspect.iscoroutinefunction(method)
+    parameters = inspect.signature(method).parameters
+    assert list(parameters) == ["self", "wait", "abort", "reason"]
+    assert parameters["wait"].default is True
+    source = inspect.getsource(method)
+    assert "if wait:\n                await self.queue.join()" in source
+    assert "self.closed = True" in source
+
+
+@pytest.mark.gen_test
+async def test_a_closed_socket_queues_its_close_packet_and_triggers_disconnect() -> (
+    None
+):
+    sio = socketio.AsyncServer(async_mode="tornado")
+    events: list[str] = []
+
+    async def trigger(event: str, *args: Any, **kwargs: Any) -> None:
+        events.append(event)
+
+    sio.eio._trigger_event = trigger
+    socket = AsyncSocket(sio.eio, "sid")
+    await socket.close(wait=False)  # returns although nothing polls
+    assert socket.closed and events == ["disconnect"]
+    assert socket.queue.get_nowait().packet_type == engineio.packet.CLOSE
+
+
+def test_a_closed_socket_still_listed_makes_get_socket_raise() -> None:
+    """Why the engine room reaps such a session before a request reaches
+    python-engineio (whose POST path calls this outside its error handling)."""
+    sio = socketio.AsyncServer(async_mode="tornado")
+    socket = AsyncSocket(sio.eio, "sid")
+    socket.closed = True
+    sio.eio.sockets["sid"] = socket
+    with pytest.raises(KeyError):
+        sio.eio._get_socket("sid")
+    post = inspect.getsource(engineio.AsyncServer.handle_request)
+    assert (
+        "socket = self._get_socket(sid)\n                if not socket.connected"
+        in post
+    )
+
+
+def test_the_tornado_driver_keeps_its_request_handler_in_the_environ() -> None:
+    source = inspect.getsource(engineio.async_drivers.tornado.translate_request)
+    assert "'tornado.handler': handler" in source
+
+
+# -- python-socketio ---------------------------------------------------------
+
+
+@pytest.mark.gen_test
+async def test_python_socketio_keeps_an_environ_per_engineio_session() -> None:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    environ = {"x": 1}
+    await sio._handle_eio_connect("sid", environ)
+    assert sio.environ == {"sid": environ}
+    await sio._handle_eio_disconnect("sid", "reason")
+    assert sio.environ == {}
+
+
+def test_class_based_handlers_are_kept_by_namespace() -> None:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    handler = socketio.AsyncNamespace("/chat")
+    sio.register_namespace(handler)
+    assert sio.namespace_handlers == {"/chat": handler}
+
+
+@pytest.mark.gen_test
+async def test_a_dispatch_with_no_handler_returns_not_handled() -> None:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    assert await sio._trigger_event("x", "/", "sid") is sio.not_handled
+
+
+def test_the_packet_json_codec_is_the_one_given_to_the_server() -> None:
+    import json
+
+    sio = socketio.AsyncServer(async_mode="tornado", json=json)
+    assert packet_json(sio) is json
+
+
+def test_a_pending_binary_packet_takes_the_next_message_whatever_it_is() -> None:
+    """What the attachment budget counts mirrors python-socketio: while a
+    binary packet waits, any message is one of its attachments."""
+    source = inspect.getsource(socketio.AsyncServer._handle_eio_message)
+    first = source.index("if eio_sid in self._binary_packet:")
+    assert first < source.index("self.packet_class(encoded_packet=data)")
+    assert "pkt.add_attachment(data)" in source
+
+
+def test_the_manager_answers_the_engine_rooms_questions() -> None:
+    manager = socketio.AsyncManager()
+    for name in ("sid_from_eio_sid", "eio_sid_from_sid", "is_connected"):
+        assert not inspect.iscoroutinefunction(getattr(manager, name))
+    assert inspect.signature(manager.sid_from_eio_sid).parameters.keys() == {
+        "eio_sid",
+        "namespace",
+    }
+
+
+def test_the_admin_ui_saves_the_dispatch_it_wraps_on_the_server() -> None:
+    """The engine room points that saved method at the gate when the Admin UI
+    was instrumented first, so ``uninstrument()`` restores the gate."""
+    sio = socketio.AsyncServer(async_mode="tornado")
+    admin = sio.instrument(auth=False)
+    try:
+        saved = [
+            v
+            for v in vars(sio).values()
+            if isinstance(v, MethodType)
+            and v.__func__ is socketio.AsyncServer._trigger_event
+        ]
+        assert len(saved) == 1
+        assert "_trigger_event" in vars(sio)
+    finally:
+        admin.uninstrument()
+    assert sio._trigger_event == saved[0]
+
+
+def test_the_gate_is_kept_when_an_admin_ui_instrumented_first_is_undone(
+    settings: AuthSettings,
+) -> None:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    admin = sio.instrument(auth=False)
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
+    gate = socket_auth(sio).gate
+    assert gate is not None
+    admin.uninstrument()
+    assert sio._trigger_event == gate.trigger_event
+    assert sio._handle_event == gate.handle_event
+
+
+def test_engineio_handler_re_registration_leaves_the_engine_room_in_front(
+    settings: AuthSettings,
+) -> None:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
+    engine = engine_for(sio)
+    sio.eio.on("connect", sio._handle_eio_connect)
+    sio.eio.on("message", sio._handle_eio_message)
+    assert sio.eio._trigger_event == engine._engineio_event

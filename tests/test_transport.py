@@ -16,10 +16,9 @@ from tornado.websocket import websocket_connect
 from tests.conftest import stop
 from tests.support import connected_client, server_url
 from tornado_socketio_jwt import AuthSettings, Transport, attach_jwt_auth
+from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.transport import (
-    close_session,
     origin_allowed,
-    tornado_handlers,
 )
 
 EVIL = "http://evil.example"
@@ -183,7 +182,7 @@ async def test_websockets_send_without_nagles_delay(
     conn = await websocket_connect(ws_request(http_port))
     try:
         assert str(await conn.read_message()).startswith("0{")
-        [(_, handler)] = tornado_handlers(app.settings["sio"])
+        [(_, handler)] = engine_for(app.settings["sio"]).connections()
         server_side = handler.ws_connection.stream.socket
         assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     finally:
@@ -194,7 +193,7 @@ async def test_websockets_send_without_nagles_delay(
 async def test_after_an_upgrade_from_polling_the_session_is_known_by_its_websocket(
     app: Any, http_server: Any, http_port: int, make_token: Any
 ) -> None:
-    """What close_session and shutdown close is the WebSocket, not the polling
+    """What Engine.close and shutdown close is the WebSocket, not the polling
     request the session began with (python-socketio keeps that one's environ)."""
     sio = app.settings["sio"]
     async with connected_client(
@@ -208,9 +207,9 @@ async def test_after_an_upgrade_from_polling_the_session_is_known_by_its_websock
                 break
             await asyncio.sleep(0.05)
         assert result.client.eio.current_transport == "websocket"
-        [(eio_sid, handler)] = tornado_handlers(sio)
+        [(eio_sid, handler)] = engine_for(sio).connections()
         assert handler.ws_connection is not None
-        await close_session(sio, eio_sid)
+        await engine_for(sio).close(eio_sid)
         for _ in range(100):
             if handler.ws_connection is None:
                 break

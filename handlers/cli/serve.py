@@ -21,11 +21,13 @@ from ..fast_json import socketio_json
 from ..keys import KeySource, can_sign
 from ..keys.remote import JWKSKeySource
 from ..scale.proxies import TrustedProxyHTTPServer
+from ..sockets.engine import packet_json
 from ..sockets.extension import authenticator_for
 from ..sockets.shutdown import disconnect_all
 from ..storage.revocations import SQLiteRevocationStore
 from ..storage.users import SQLiteUserStore, create_demo_user
 from ..web.access_log import redacting_log_function
+from ..web.oversized_headers import HeaderLimitHTTPServer
 from ..web.server_options import http_server_options
 from .settings import (
     REVOCATIONS_FILE,
@@ -37,7 +39,14 @@ from .settings import (
 )
 from .table import ServerOptions
 
-__all__ = ["serve", "make_app", "open_users", "configure_logging", "DEMO_USER"]
+__all__ = [
+    "serve",
+    "make_app",
+    "open_users",
+    "configure_logging",
+    "DEMO_USER",
+    "StandaloneHTTPServer",
+]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -46,6 +55,11 @@ LISTEN_BACKLOG = 1024
 DRAIN_SECONDS = 5.0
 LOG_FORMAT = "%(color)s[%(levelname)1.1s %(asctime)s %(name)s]%(end_color)s %(message)s"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StandaloneHTTPServer(HeaderLimitHTTPServer, TrustedProxyHTTPServer):
+    """What ``serve`` listens with: trusted proxies' headers believed, and
+    oversized headers answered 431."""
 
 
 def configure_logging(level: str) -> None:
@@ -57,11 +71,7 @@ def configure_logging(level: str) -> None:
     """
     if level == "none":
         return
-    # The standalone server owns its process: skip the caller lookup and the
-    # thread and process names that no line prints (the logging HOWTO's
-    # "Optimization"). Set before the first line is logged.
-    logging._srcfile = None  # type: ignore[attr-defined]
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    _skip_log_record_lookups()
     # As tornado.log.enable_pretty_logging does, without its global options.
     root = logging.getLogger()
     root.setLevel(getattr(logging, level.upper()))
@@ -71,11 +81,19 @@ def configure_logging(level: str) -> None:
         root.addHandler(handler)
 
 
+def _skip_log_record_lookups() -> None:
+    """The standalone server owns its process: skip the caller lookup and the
+    thread and process names that no line prints (the logging HOWTO's
+    "Optimization"). Call before the first line is logged."""
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+
+
 def _accelerators(sio: Any, loop: asyncio.AbstractEventLoop) -> str:
     """What ``--event-loop`` and ``--json-library`` gave: read from the running
     loop and the JSON module python-socketio's packets use."""
     fast = socketio_json()
-    packets = getattr(sio.packet_class, "json", None)
+    packets = packet_json(sio)
     json_name = "orjson" if fast is not None and packets is fast else "json"
     return f"event loop: {type(loop).__module__.split('.')[0]}, packets: {json_name}"
 
@@ -188,7 +206,7 @@ async def _listen_until_stopped(
     except OSError as exc:
         where = f"{options.host}:{options.port}"
         raise CommandError(f"cannot listen on {where}: {exc.strerror}") from exc
-    server = TrustedProxyHTTPServer(
+    server = StandaloneHTTPServer(
         app, trusted_proxies=options.trusted_proxies, **http_server_options()
     )
     server.add_sockets(sockets)

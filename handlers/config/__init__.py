@@ -6,7 +6,7 @@ behaviour from one ``AuthSettings``.
 
 from .checks import AUTH_FLOWS, EVENTS, LOOPBACK, ROUTES, TOKEN_SOURCES
 from .errors import SettingError
-from .groups import SocketLimits, Transport
+from .groups import DEFAULT_MAX_BUFFERED_BYTES, SocketLimits, Transport
 from .settings import DEFAULT_ISSUER, AuthSettings
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "ROUTES",
     "EVENTS",
     "LOOPBACK",
+    "DEFAULT_MAX_BUFFERED_BYTES",
 ]

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from .errors import SettingError
 
-__all__ = ["SocketLimits", "Transport"]
+__all__ = ["SocketLimits", "Transport", "DEFAULT_MAX_BUFFERED_BYTES"]
+
+# Above one full packet: 10 attachments of python-engineio's 1 MB message limit.
+DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -17,13 +20,24 @@ class SocketLimits:
                                      hold; more: ``too_many_connections``.
                                      Default 50.
     :param max_connections_per_address: Engine.IO sessions one address may
-                                        hold; the CONNECT of a session past
-                                        it is refused with
-                                        ``too_many_connections``. Default 200.
+                                        hold, connected to a namespace or
+                                        not; one more is refused at the
+                                        Engine.IO handshake: HTTP 401 with
+                                        ``too_many_connections`` (a WebSocket
+                                        before its upgrade). Default 200.
     :param connect_timeout: seconds an Engine.IO session has to connect a
                             namespace before it is closed. Default 10.
     :param max_attachments: binary attachments one packet may announce.
                             Default 10.
+    :param max_buffered_bytes: bytes of binary packets still waiting for
+                               their attachments (header and attachments
+                               received) that one address, and one
+                               authenticated user, may have the server
+                               buffer across all their sessions; past it the
+                               session that adds more is closed. Default
+                               16 MiB: above one full packet (10 attachments
+                               of python-engineio's 1 MB message limit).
+                               ``None``: no limit.
 
     .. warning::
        Behind a proxy every client shares the proxy's address: raise
@@ -34,9 +48,14 @@ class SocketLimits:
     max_connections_per_address: int | None = 200
     connect_timeout: float = 10.0
     max_attachments: int = 10
+    max_buffered_bytes: int | None = DEFAULT_MAX_BUFFERED_BYTES
 
     def __post_init__(self) -> None:
-        for name in ("max_connections_per_user", "max_connections_per_address"):
+        for name in (
+            "max_connections_per_user",
+            "max_connections_per_address",
+            "max_buffered_bytes",
+        ):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise SettingError(name, "must be a whole number >= 1, or None")

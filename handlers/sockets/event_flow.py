@@ -29,6 +29,7 @@ from ..errors import (
     UnauthorizedError,
 )
 from ..live import SocketKey
+from .engine import engine_for
 from .flow_base import FlowBase
 from .gate import Gate
 from .limits import SessionTracker
@@ -85,7 +86,7 @@ class EventFlow(FlowBase):
         key = (sid, namespace)
         if key not in self.admitted or self.authenticator.live.claims(*key) is None:
             log.debug("event dropped before authenticate sid=%s", sid)
-            return self.authenticator.sio.not_handled
+            return engine_for(self.authenticator.sio).not_handled
         if event == REFRESH_EVENT:
             return await refresh_socket(
                 self.authenticator, self.rules, sid, namespace, data

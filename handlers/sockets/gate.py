@@ -6,8 +6,10 @@ the handler: ``sio.on``/``sio.event``, a table written into ``sio.handlers``
 by any means, the catch-alls (``namespace="*"``, event ``"*"``,
 ``sio.namespaces = "*"``) or a class-based namespace (``register_namespace``).
 Its own Admin UI instrumentation wraps that method the same way.
-:meth:`Gate.install` wraps it on the server instance, so no application
-handler runs before the flow (handshake or ``authenticate`` event) says so.
+:meth:`Gate.install` puts the gate in front of it (through the engine room,
+:mod:`.engine`, which keeps it in the chain whatever wraps before or after),
+so no application handler runs before the flow (handshake or
+``authenticate`` event) says so.
 
 That method cannot tell the transport's ``connect`` from a client's EVENT
 packet named ``connect``, so client packets are screened one step earlier, in
@@ -16,18 +18,18 @@ names are dropped there. Lifecycle events come only from the transport.
 
 Both methods are private python-socketio API: the supported range is pinned in
 setup.cfg and ``tests/test_socketio_contract.py`` fails if either changes. In
-front of both, :mod:`.packets` screens raw packets through Engine.IO's public
-``on("message")``.
+front of both, :mod:`.packets` screens raw packets.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 import socketio
+
+from .engine import check_dispatch_hooks, engine_for
 
 __all__ = ["Gate", "Flow", "RESERVED_EVENTS"]
 
@@ -42,9 +44,12 @@ RESERVED_EVENTS = frozenset(
 # handler without the event name, so its first argument would be client data
 # where the handler expects the sid.
 DROPPED_EVENTS = RESERVED_EVENTS | {"*"}
-HOOKS = ("_trigger_event", "_handle_event")
 SERVER_FAULT = "The server could not accept the connection."
 Dispatch = Callable[..., Awaitable[Any]]
+
+
+async def _not_installed(*args: Any) -> Any:
+    raise RuntimeError("the gate is not installed")
 
 
 class Flow(Protocol):
@@ -72,20 +77,19 @@ class Gate:
     """
 
     def __init__(self, sio: Any, exempt: Iterable[str] = ()) -> None:
-        for hook in HOOKS:
-            if not inspect.iscoroutinefunction(getattr(sio, hook, None)):
-                raise RuntimeError(f"unsupported python-socketio: no {hook}()")
+        check_dispatch_hooks(sio)
         self.sio = sio
         self.exempt = frozenset(exempt)
-        self.dispatch: Dispatch = sio._trigger_event
-        self._handle_event: Dispatch = sio._handle_event
+        self.dispatch: Dispatch = _not_installed
+        self._handle_event: Dispatch = _not_installed
         self.flow: Flow | None = None
 
     def install(self, flow: Flow) -> None:
         """From now on, every dispatch of the server goes through ``flow``."""
         self.flow = flow
-        self.sio._trigger_event = self.trigger_event
-        self.sio._handle_event = self.handle_event
+        self.dispatch, self._handle_event = engine_for(self.sio).wrap_dispatch(
+            self.trigger_event, self.handle_event
+        )
 
     async def handle_event(
         self, eio_sid: str, namespace: str | None, id: int | None, data: Any

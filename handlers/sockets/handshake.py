@@ -18,6 +18,7 @@ import socketio
 from ..authenticator import Authenticator
 from ..credentials import extract_token
 from ..errors import TokenExpiredError, TokenRevokedError, UnauthorizedError
+from .engine import engine_for
 from .flow_base import FlowBase
 from .refresh import REFRESH_EVENT, refresh_socket
 from .sessions import admit
@@ -80,7 +81,7 @@ class HandshakeFlow(FlowBase):
         """An event reaches the app only from a socket that is still authenticated."""
         if self.authenticator.live.claims(sid, namespace) is None:
             log.debug("event dropped from an unauthenticated socket sid=%s", sid)
-            return self.authenticator.sio.not_handled
+            return engine_for(self.authenticator.sio).not_handled
         if event == REFRESH_EVENT:
             data = args[0] if args else None
             return await refresh_socket(
@@ -137,5 +138,4 @@ def _still_valid(
 def _transport_open(sio: Any, sid: str, namespace: str) -> bool:
     """Whether the socket's Engine.IO session is still there: python-socketio
     skips ``disconnect`` for a socket that is still connecting."""
-    eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
-    return eio_sid is not None and eio_sid in sio.environ
+    return engine_for(sio).transport_open(sid, namespace)

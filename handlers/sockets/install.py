@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..authenticator import Authenticator
+from .engine import engine_for
 from .event_flow import EventFlow
 from .extension import SocketAuth, socket_auth
 from .gate import Gate
@@ -40,7 +41,13 @@ def install_socket_auth(
         if not isinstance(namespace, str) or not namespace.startswith("/"):
             raise ValueError(f"exempt namespace must start with '/': {namespace!r}")
     limits = limits or SocketLimits()
-    screen = PacketScreen(sio, limits.max_attachments)
+    screen = PacketScreen(
+        engine_for(sio),
+        authenticator.live,
+        limits.max_attachments,
+        limits.max_buffered_bytes,
+        exempt,
+    )
     sessions = SessionTracker(authenticator, limits, authenticator.clock)
     gate = Gate(sio, exempt)
     flow_class = (

@@ -4,42 +4,47 @@ python-socketio decodes every Engine.IO message in full (JSON included) before
 it asks whether the sender may send it, buffers binary attachments for as many
 as a packet's header announces, and lets a decoding error escape to
 python-engineio, which logs a traceback for each one. :class:`PacketScreen`
-is registered as Engine.IO's ``message`` handler (``eio.on("message", ...)``)
-in front of python-socketio's own and, reading only the packet's header:
+reads each message ahead of python-socketio (the engine room,
+:mod:`.engine`, calls :meth:`PacketScreen.screen`) and, from the header only:
 
 - refuses a packet type a client never sends (CONNECT_ERROR) or does not exist,
-  and a header that announces more than ``max_attachments`` attachments: the
-  client's Engine.IO session is closed;
+  a header that announces more than ``max_attachments`` attachments, binary
+  data no packet is waiting for, and a binary packet from a socket not (yet)
+  authenticated on its namespace: the client's Engine.IO session is closed;
 - drops, without decoding its payload, an event or ack on a namespace the
   sender is not connected to, and closes a WebSocket session when it is
   connected to no namespace at all (Node's socket.io closes on that "invalid
   state" too):
   a flood of big events from sessions that never sent CONNECT then costs a
   handshake per event, not a free read of up to a megabyte;
-- turns a packet python-socketio cannot decode into one debug line and a closed
-  session, never a traceback.
+- closes a session whose incomplete binary packets would take its address's
+  or its user's buffered bytes past ``max_buffered_bytes`` (:mod:`.buffered`).
+
+A packet python-socketio cannot decode is turned into one debug line and a
+closed session by the engine room.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from typing import Any
 
-from .transport import close_session
+from ..credentials import remote_address
+from ..live import LiveSockets
+from .buffered import DEFAULT_MAX_BUFFERED_BYTES, BufferedBinary
+from .engine import DROP, Engine
 
-__all__ = ["PacketScreen", "DEFAULT_MAX_ATTACHMENTS"]
+__all__ = ["PacketScreen", "DEFAULT_MAX_ATTACHMENTS", "read_header"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
 DEFAULT_MAX_ATTACHMENTS = 10
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK = "0123456"
-AFTER_CONNECT = frozenset((EVENT, ACK, BINARY_EVENT, BINARY_ACK))
+BINARY = frozenset((BINARY_EVENT, BINARY_ACK))
+AFTER_CONNECT = frozenset((EVENT, ACK)) | BINARY
 FROM_CLIENTS = frozenset((CONNECT, DISCONNECT)) | AFTER_CONNECT
-# What python-socketio's decoder raises on a malformed packet (JSON included).
-MALFORMED = (ValueError, RecursionError)
-Handler = Callable[[str, Any], Awaitable[Any]]
-DROP = "drop"
+OVER_BUDGET = "too many bytes of binary attachments buffered"
 
 
 def read_header(packet: str) -> tuple[str, int, str]:
@@ -47,7 +52,7 @@ def read_header(packet: str) -> tuple[str, int, str]:
     ``Packet.decode`` reads them; the attachment count is -1 when unreadable."""
     kind, rest = packet[:1], packet[1:]
     attachments = 0
-    if kind in (BINARY_EVENT, BINARY_ACK):
+    if kind in BINARY:
         count, dash, rest = rest.partition("-")
         attachments = int(count) if dash and count.isdigit() and len(count) < 11 else -1
     namespace = "/"
@@ -57,66 +62,103 @@ def read_header(packet: str) -> tuple[str, int, str]:
 
 
 class PacketScreen:
-    """Engine.IO's ``message`` handler for one server, in front of python-socketio's.
+    """Reads each Engine.IO message of one server ahead of python-socketio.
 
+    :param engine: the server's engine room.
+    :param live: the authenticated sockets (who may start a binary packet,
+                 and whose budget it counts against).
     :param max_attachments: the most binary attachments one packet may carry.
+    :param max_buffered_bytes: bytes of incomplete binary packets one address,
+                               and one user, may have buffered; ``None``: no limit.
+    :param exempt: namespaces that authenticate their own sockets.
     """
 
-    def __init__(self, sio: Any, max_attachments: int = DEFAULT_MAX_ATTACHMENTS):
+    def __init__(
+        self,
+        engine: Engine,
+        live: LiveSockets,
+        max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
+        max_buffered_bytes: int | None = DEFAULT_MAX_BUFFERED_BYTES,
+        exempt: Iterable[str] = (),
+    ):
         if not isinstance(max_attachments, int) or max_attachments < 0:
             raise ValueError("max_attachments must be a whole number >= 0")
-        self.sio = sio
+        self.engine = engine
+        self.live = live
         self.max_attachments = max_attachments
-        self._handle: Handler = sio.eio.handlers["message"]  # python-socketio's
+        self.exempt = frozenset(exempt)
+        self.buffered = BufferedBinary(max_buffered_bytes)
 
     def install(self) -> None:
-        """Take python-socketio's place as Engine.IO's ``message`` handler."""
-        self.sio.eio.on("message", self.handle_message)
+        """Screen every message of the server from now on."""
+        self.engine.screen = self.screen
+        self.engine.listeners.append(self)
 
-    async def handle_message(self, eio_sid: str, data: Any) -> None:
-        """Screen one Engine.IO message, then hand it to python-socketio."""
-        if isinstance(data, str):
-            refusal = self._refusal(eio_sid, data)
-            if refusal == DROP:
-                log.debug("packet dropped: namespace not connected")
-                return
-            if refusal:
-                await self._close(eio_sid, refusal)
-                return
-        try:
-            await self._handle(eio_sid, data)
-        except MALFORMED as exc:
-            await self._close(eio_sid, f"malformed packet ({type(exc).__name__})")
+    def session_refusal(self, environ: dict[str, Any]) -> None:
+        return None
 
-    def _refusal(self, eio_sid: str, data: str) -> str | None:
+    def session_opened(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        return None
+
+    def session_closed(self, eio_sid: str) -> None:
+        self.buffered.release(eio_sid)
+
+    def screen(self, eio_sid: str, data: Any) -> str | None:
+        """``None`` (deliver), :data:`DROP`, or why the session must be closed."""
+        if self.buffered.skipping(eio_sid) and isinstance(data, str):
+            self.buffered.release(
+                eio_sid
+            )  # the dropped packet's attachments never came
+        if self.buffered.awaiting(eio_sid):
+            within, delivered = self.buffered.attachment(eio_sid, len(data))
+            if not within:
+                return OVER_BUDGET
+            return None if delivered else DROP
+        if not isinstance(data, str):
+            return "binary data with no packet awaiting it"
         kind, attachments, namespace = read_header(data)
         if kind not in FROM_CLIENTS:
             return "unexpected packet type"
         if attachments < 0 or attachments > self.max_attachments:
             return "too many attachments"
-        if kind in AFTER_CONNECT:
-            manager = self.sio.manager
-            sid = manager.sid_from_eio_sid(eio_sid, namespace)
-            if sid is None or not manager.is_connected(sid, namespace):
-                if self._connected_anywhere(eio_sid) or not self._websocket(eio_sid):
-                    return DROP
-                return "packet before CONNECT"
-        return None
+        refusal = self._state_refusal(eio_sid, kind, namespace)
+        if kind in BINARY and refusal in (None, DROP):
+            return self._start_binary(eio_sid, data, attachments, namespace, refusal)
+        return refusal
 
-    def _websocket(self, eio_sid: str) -> bool:
-        # Over polling each POST is a bounded HTTP request, and closing the
-        # session under a POST still on its way makes python-engineio fail it.
-        socket = self.sio.eio.sockets.get(eio_sid)
-        return bool(getattr(socket, "upgraded", False))
+    def _state_refusal(self, eio_sid: str, kind: str, namespace: str) -> str | None:
+        if kind not in AFTER_CONNECT or self.engine.socket_connected(
+            eio_sid, namespace
+        ):
+            return None
+        # Over polling each POST is a bounded HTTP request: drop rather than close.
+        if self.engine.connected_anywhere(eio_sid) or not self.engine.is_websocket(
+            eio_sid
+        ):
+            return DROP
+        return "packet before CONNECT"
 
-    def _connected_anywhere(self, eio_sid: str) -> bool:
-        manager = self.sio.manager
-        for namespace in manager.get_namespaces():
-            sid = manager.sid_from_eio_sid(eio_sid, namespace)
-            if sid is not None and manager.is_connected(sid, namespace):
-                return True
-        return False
-
-    async def _close(self, eio_sid: str, why: str) -> None:
-        log.debug("client disconnected: %s", why)
-        await close_session(self.sio, eio_sid)
+    def _start_binary(
+        self,
+        eio_sid: str,
+        header: str,
+        attachments: int,
+        namespace: str,
+        refusal: str | None,
+    ) -> str | None:
+        if refusal == DROP and attachments == 0:
+            return DROP  # nothing follows it
+        user: str | None = None
+        if refusal is None and namespace not in self.exempt:
+            sid = self.engine.sid_of(eio_sid, namespace)
+            claims = self.live.claims(sid, namespace) if sid is not None else None
+            if claims is None:
+                return "binary packet before authentication"
+            user = str(claims.get("sub"))
+        address = remote_address(self.engine.environ(eio_sid) or {}) or ""
+        delivered = refusal is None
+        if not self.buffered.start(
+            eio_sid, attachments, len(header), address, user, delivered
+        ):
+            return OVER_BUDGET
+        return refusal

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..grants import Requirement
+from .engine import engine_for
 
 __all__ = ["NamespaceRules", "class_requirement"]
 
@@ -34,6 +35,6 @@ class NamespaceRules:
 
 def class_requirement(sio: Any, namespace: str) -> Requirement | None:
     """The ``requirement`` declared by ``namespace``'s class-based handler, if any."""
-    handlers = sio.namespace_handlers
-    rule = getattr(handlers.get(namespace) or handlers.get("*"), "requirement", None)
+    handler = engine_for(sio).namespace_handler(namespace)
+    rule = getattr(handler, "requirement", None)
     return rule if isinstance(rule, Requirement) else None

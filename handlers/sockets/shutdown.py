@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .transport import tornado_handlers
+from .engine import engine_for
 
 __all__ = ["disconnect_all", "SHUTDOWN_EVENT", "SHUTDOWN_MESSAGE"]
 
@@ -37,7 +37,7 @@ async def disconnect_all(sio: Any) -> int:
         await sio.emit(SHUTDOWN_EVENT, payload, namespace=namespace)
     await sio.sleep(FLUSH_SECONDS)  # let the event leave before the close
     closed = 0
-    for _eio_sid, handler in tornado_handlers(sio):
+    for _eio_sid, handler in engine_for(sio).connections():
         if getattr(handler, "ws_connection", None) is not None:
             handler.close(GOING_AWAY, "server shutdown")
             closed += 1

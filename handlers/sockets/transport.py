@@ -9,7 +9,10 @@ and lets a tiny frame inflate into a large message. This subclass:
 
 - refuses a disallowed ``Origin`` before the upgrade (403), by the same rules
   as python-engineio's ``cors_allowed_origins``;
-- closes the WebSocket whenever Engine.IO is done with it;
+- closes the WebSocket whenever Engine.IO is done with it (also when the
+  Engine.IO session is refused, e.g. past the per-address limit);
+- answers a request for a session python-engineio closed but still lists
+  with 400 "Invalid session" (python-engineio would fail it with a 500);
 - caps a WebSocket message at the server's ``max_http_buffer_size`` (python-
   engineio checks it only after Tornado has read up to 10 MiB);
 - leaves compression off unless asked for.
@@ -18,16 +21,18 @@ and lets a tiny frame inflate into a large message. This subclass:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 import socketio
 
-__all__ = ["socketio_handler", "origin_allowed", "close_session", "tornado_handlers"]
+from .engine import CONNECTION_KEY, engine_for
+
+__all__ = ["socketio_handler", "origin_allowed"]
 
 log = logging.getLogger("tornado_socketio_jwt")
-CLOSE_SECONDS = 5.0
 # Engine.IO 4 packet types a client sends: close, ping, pong, message,
 # upgrade, noop (binary frames are messages).
 FROM_CLIENTS = frozenset("123456")
@@ -57,22 +62,13 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
     :param compression: offer permessage-deflate to WebSocket clients; default
                         off (memory per connection, and decompression bombs).
     """
-    engineio_server = sio.eio
-    pending: set[asyncio.Future[Any]] = set()
-
-    def background(work: Any) -> None:
-        # A bounded task, kept referenced until done (asyncio holds weak ones).
-        task = asyncio.ensure_future(asyncio.wait_for(work, CLOSE_SECONDS))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
-
+    engine = engine_for(sio)
     base: type[Any] = socketio.get_tornado_handler(sio)
 
     class SocketIOHandler(base):  # type: ignore[misc, valid-type]
         def check_origin(self, origin: str) -> bool:
             host = self.request.headers.get("Host")
-            allowed = engineio_server.cors_allowed_origins
+            allowed = engine.cors_allowed_origins
             return origin_allowed(allowed, origin, host)
 
         def get_compression_options(self) -> dict[str, Any] | None:
@@ -80,7 +76,7 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
 
         @property
         def max_message_size(self) -> int:
-            return int(engineio_server.max_http_buffer_size)
+            return engine.max_message_size
 
         async def open(self, *args: Any, **kwargs: Any) -> None:
             # Tornado leaves Nagle's algorithm on for WebSockets: a small frame
@@ -93,11 +89,30 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             # request. From now on this WebSocket is the session's connection
             # (what close_session and shutdown close).
             upgraded = self.get_query_argument("sid", None)
-            environ = getattr(sio, "environ", {}).get(upgraded) if upgraded else None
-            if environ is not None:
-                environ["tornado.handler"] = self
-            task = asyncio.ensure_future(engineio_server.handle_request(self))
+            if upgraded:
+                engine.set_connection(upgraded, self)
+            task = asyncio.ensure_future(engine.handle_request(self))
             task.add_done_callback(self._engineio_done)
+
+        async def get(self, *args: Any, **kwargs: Any) -> None:
+            sid = self.get_query_argument("sid", None)
+            engine.reap_if_closed(sid)
+            upgrade = self.request.headers.get("Upgrade", "").lower() == "websocket"
+            if upgrade and sid is None:
+                # A new session refused (e.g. past the per-address limit) is
+                # answered before the upgrade, as python-engineio answers a
+                # polling one (once upgraded, it could only be closed).
+                refusal = engine.refusal({CONNECTION_KEY: self})
+                if refusal is not None:
+                    self.set_status(401)
+                    self.set_header("Content-Type", "application/json")
+                    self.finish(json.dumps(refusal))
+                    return
+            await super().get(*args, **kwargs)
+
+        async def post(self, *args: Any, **kwargs: Any) -> None:
+            engine.reap_if_closed(self.get_query_argument("sid", None))
+            await super().post(*args, **kwargs)
 
         async def on_message(self, message: str | bytes) -> None:
             # python-engineio logs a traceback for each frame whose Engine.IO
@@ -117,34 +132,9 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
                 # python-engineio left its session open (until the ping
                 # timeout), so end it now.
                 log.debug("websocket closed: %s", type(task.exception()).__name__)
-                for eio_sid, handler in tornado_handlers(sio):
+                for eio_sid, handler in engine.connections():
                     if handler is self:
-                        background(engineio_server.disconnect(eio_sid))
+                        engine.close_soon(eio_sid)
             self.close()
 
     return SocketIOHandler
-
-
-def tornado_handlers(sio: Any) -> list[tuple[str, Any]]:
-    """``(eio_sid, Tornado request handler)`` of each Engine.IO session, read from
-    the WSGI environ python-socketio keeps per session (a copy: safe to close)."""
-    sessions = getattr(sio, "environ", {})
-    return [
-        (eio_sid, environ["tornado.handler"])
-        for eio_sid, environ in list(sessions.items())
-        if environ.get("tornado.handler") is not None
-    ]
-
-
-async def close_session(sio: Any, eio_sid: str) -> None:
-    """End an Engine.IO session, and its WebSocket even if the client ignores it.
-
-    Engine.IO only asks a WebSocket client to close (a CLOSE packet); a hostile
-    client would keep the connection until the ping timeout.
-    """
-    # python-socketio keeps each Engine.IO session's WSGI environ here.
-    environ = getattr(sio, "environ", {}).get(eio_sid) or {}
-    await sio.eio.disconnect(eio_sid)
-    websocket = environ.get("tornado.handler")
-    if websocket is not None and hasattr(websocket, "close"):
-        websocket.close()

@@ -1,0 +1,417 @@
+"""The engine room: the one module that touches python-socketio's and
+python-engineio's internals. Every other module talks to :class:`Engine`.
+
+What it rests on (each checked by ``tests/test_socketio_contract.py``, the
+versions pinned in setup.cfg):
+
+- ``AsyncServer._trigger_event`` / ``_handle_event`` (python-socketio's
+  dispatch to the application, and where a client's EVENT enters): the gate
+  is put in front of them by :meth:`Engine.wrap_dispatch`;
+- ``engineio.AsyncServer._trigger_event(event, *args, run_async=...)``: every
+  Engine.IO ``connect``, ``message`` and ``disconnect`` goes through it, from
+  the server and from each ``AsyncSocket``;
+- ``eio.sockets`` (the Engine.IO sessions), ``AsyncSocket.close``,
+  ``.closing``/``.closed``/``.upgraded``/``.queue``; ``sio.environ`` (the WSGI
+  environ python-socketio keeps per session) and its ``tornado.handler``
+  (python-engineio's Tornado driver); ``sio.namespace_handlers``,
+  ``sio.not_handled``; ``sio.packet_class.json``; ``eio.ping_interval`` and
+  ``eio.ping_timeout`` (set from ``AuthSettings.transport``).
+
+Why the Engine.IO side is wrapped at ``eio._trigger_event`` on the instance,
+and not through ``eio.on(...)``: ``eio.on`` keeps one handler per event, and
+whoever registers last wins. python-socketio's Admin UI (``instrument()``)
+registers ``connect`` and ``disconnect`` again, calling python-socketio's
+own handlers directly: a session tracker registered there is silently cut
+out (no per-address limit, no CONNECT deadline). The method through which
+python-engineio calls *whatever* handler is registered is one level lower,
+and nothing re-registers it: wrapped there, the session listeners and the
+packet screen see every event whatever ``eio.on`` holds, before or after
+``instrument()``, ``uninstrument()`` or another extension's ``eio.on``.
+
+- ``connect``: the listeners decide first (a refusal is python-engineio's
+  401, and the session never reaches python-socketio); a refusal by the
+  handler behind is undone in the listeners too;
+- ``disconnect``: the handler behind first, then the listeners;
+- ``message``: the screen reads the header inline, then the *current*
+  ``message`` handler is called by the adapter itself, so that a packet
+  python-socketio cannot decode closes the session with one debug line (called
+  through python-engineio, it would be logged with a traceback). When
+  python-engineio is asked to run handlers as tasks (``run_async``; python-
+  socketio turns it off), the screen still runs inline and only delivery is a
+  task. A message for a session already closed (an earlier packet of the same
+  POST was refused) is dropped.
+
+Why the dispatch hooks are wrapped on the instance, and how they stay in the
+chain: something installed *after* the gate (the Admin UI) saves the gate as
+the method it calls and puts it back on ``uninstrument()``. Something
+installed *before* (``instrument()`` first) saved python-socketio's own
+method on the server: those saved references are pointed at the gate, so the
+chain is that wrapper, then the gate, then python-socketio, and restoring
+them restores the gate.
+
+Closing (:meth:`Engine.close`) never waits for the polling queue: python-
+engineio's ``close(wait=True)`` waits until a GET takes the CLOSE packet, and
+GETs are refused once the session is closed, so a POST (or a batch of
+deadline closes) would wait forever. The session is closed without waiting,
+its CLOSE packet left for a GET already pending, and removed from
+``eio.sockets`` (later requests: 400 "Invalid session"). A WebSocket gets its
+CLOSE packet written, then is closed, within ``CLOSE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from types import MethodType
+from typing import Any, Protocol
+
+__all__ = [
+    "Engine",
+    "SessionListener",
+    "engine_for",
+    "check_dispatch_hooks",
+    "DROP",
+    "MALFORMED",
+    "CLOSE_SECONDS",
+    "CONNECTION_KEY",
+    "packet_json",
+]
+
+log = logging.getLogger("tornado_socketio_jwt")
+
+DISPATCH_HOOKS = ("_trigger_event", "_handle_event")
+# What python-socketio's decoder raises on a malformed packet (JSON included).
+MALFORMED = (ValueError, RecursionError)
+# A screen's verdict: drop the message unread, keep the session.
+DROP = "drop"
+CLOSE_SECONDS = 5.0
+ATTRIBUTE = "tornado_socketio_jwt_engine"
+# python-engineio's Tornado driver keeps the request handler here.
+CONNECTION_KEY = "tornado.handler"
+Dispatch = Callable[..., Awaitable[Any]]
+Screen = Callable[[str, Any], "str | None"]
+
+
+class SessionListener(Protocol):
+    """Told of every Engine.IO session, whatever handler Engine.IO runs."""
+
+    def session_refusal(self, environ: dict[str, Any]) -> object:
+        """What :meth:`session_opened` would answer now, counting nothing."""
+
+    def session_opened(self, eio_sid: str, environ: dict[str, Any]) -> object:
+        """``None`` admits the session; anything else refuses it (python-
+        engineio answers 401 with it as the JSON body)."""
+
+    def session_closed(self, eio_sid: str) -> None:
+        """The session is gone (also after a refusal further down)."""
+
+
+def check_dispatch_hooks(sio: Any) -> None:
+    """:raises RuntimeError: the installed python-socketio lacks the hooks."""
+    for hook in DISPATCH_HOOKS:
+        if not inspect.iscoroutinefunction(getattr(sio, hook, None)):
+            raise RuntimeError(f"unsupported python-socketio: no {hook}()")
+
+
+def engine_for(sio: Any) -> Engine:
+    """The :class:`Engine` of ``sio``, created (and its Engine.IO hook
+    installed) on first use."""
+    engine = getattr(sio, ATTRIBUTE, None)
+    if not isinstance(engine, Engine):
+        engine = Engine(sio)
+        setattr(sio, ATTRIBUTE, engine)
+    return engine
+
+
+class Engine:
+    """python-socketio's and python-engineio's internals for one server."""
+
+    def __init__(self, sio: Any) -> None:
+        self.sio = sio
+        self.eio = sio.eio
+        self.listeners: list[SessionListener] = []
+        self.screen: Screen | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._behind: Dispatch = self.eio._trigger_event
+        self.eio._trigger_event = self._engineio_event
+
+    # -- the gate's place -------------------------------------------------
+
+    def wrap_dispatch(
+        self, trigger_event: Dispatch, handle_event: Dispatch
+    ) -> tuple[Dispatch, Dispatch]:
+        """Put ``trigger_event`` and ``handle_event`` in front of python-socketio's
+        ``_trigger_event`` and ``_handle_event``.
+
+        :return: what each calls behind it.
+        """
+        check_dispatch_hooks(self.sio)
+        return (
+            self._wrap("_trigger_event", trigger_event),
+            self._wrap("_handle_event", handle_event),
+        )
+
+    def _wrap(self, name: str, wrapper: Dispatch) -> Dispatch:
+        sio = self.sio
+        own = getattr(type(sio), name)
+        current = getattr(sio, name)
+        if name not in vars(sio):  # nothing wrapped it yet
+            setattr(sio, name, wrapper)
+            return current  # type: ignore[no-any-return]
+        # Wrapped before us: whatever that wrapper calls behind it was saved
+        # on the server (the Admin UI does so, and restores it when undone).
+        saved = [
+            key
+            for key, value in vars(sio).items()
+            if key != name
+            and isinstance(value, MethodType)
+            and value.__self__ is sio
+            and value.__func__ is own
+        ]
+        if not saved:  # unknown wrapper: in front of it, as the last resort
+            setattr(sio, name, wrapper)
+            return current  # type: ignore[no-any-return]
+        for key in saved:
+            setattr(sio, key, wrapper)
+        return MethodType(own, sio)
+
+    def refusal(self, environ: dict[str, Any]) -> object:
+        """Whether a new session with ``environ`` would be refused, and how:
+        asked before a WebSocket upgrade, so that it can still get an HTTP
+        answer (once upgraded, a refusal can only close it)."""
+        for listener in self.listeners:
+            refusal = listener.session_refusal(environ)
+            if refusal is not None:
+                return refusal
+        return None
+
+    # -- Engine.IO events -------------------------------------------------
+
+    async def _engineio_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
+        if event == "message":
+            eio_sid, data = args
+            await self._message(eio_sid, data, bool(kwargs.get("run_async")))
+            return None
+        if event == "connect":
+            return await self._connect(*args, **kwargs)
+        if event == "disconnect":
+            try:
+                return await self._behind(event, *args, **kwargs)
+            finally:
+                for listener in self.listeners:
+                    listener.session_closed(args[0])
+        return await self._behind(event, *args, **kwargs)
+
+    async def _connect(
+        self, eio_sid: str, environ: dict[str, Any], **kwargs: Any
+    ) -> Any:
+        admitted: list[SessionListener] = []
+        for listener in self.listeners:
+            refusal = listener.session_opened(eio_sid, environ)
+            if refusal is not None:
+                for earlier in admitted:
+                    earlier.session_closed(eio_sid)
+                return refusal
+            admitted.append(listener)
+        ret = await self._behind("connect", eio_sid, environ, **kwargs)
+        if ret is not None and ret is not True:  # refused behind us
+            for listener in admitted:
+                listener.session_closed(eio_sid)
+        return ret
+
+    async def _message(self, eio_sid: str, data: Any, run_async: bool) -> None:
+        if not self.is_open(eio_sid):
+            return  # closed under an earlier packet of the same request
+        verdict = self.screen(eio_sid, data) if self.screen is not None else None
+        if verdict == DROP:
+            log.debug("packet dropped: namespace not connected")
+            return
+        if verdict is not None:
+            await self.close(eio_sid, verdict)
+            return
+        if run_async:
+            self.background(self._deliver(eio_sid, data))
+        else:
+            await self._deliver(eio_sid, data)
+
+    async def _deliver(self, eio_sid: str, data: Any) -> None:
+        handler = self.eio.handlers.get("message")
+        if handler is None:
+            return
+        try:
+            result = handler(eio_sid, data)
+            if inspect.isawaitable(result):
+                await result
+        except MALFORMED as exc:
+            await self.close(eio_sid, f"malformed packet ({type(exc).__name__})")
+        except Exception:
+            log.exception("message handler failed")
+
+    # -- sessions ---------------------------------------------------------
+
+    def is_open(self, eio_sid: str) -> bool:
+        """Whether the Engine.IO session exists and is not closing."""
+        socket = self.eio.sockets.get(eio_sid)
+        return socket is not None and not socket.closing and not socket.closed
+
+    def is_websocket(self, eio_sid: str) -> bool:
+        """Whether the session's transport is (now) a WebSocket."""
+        return bool(getattr(self.eio.sockets.get(eio_sid), "upgraded", False))
+
+    def session_count(self) -> int:
+        """Engine.IO sessions the server holds (closed ones not yet reaped too)."""
+        return len(self.eio.sockets)
+
+    def environ(self, eio_sid: str) -> dict[str, Any] | None:
+        """The WSGI environ python-socketio keeps for the session."""
+        environ = self.sio.environ.get(eio_sid)
+        return environ if isinstance(environ, dict) else None
+
+    def environ_count(self) -> int:
+        """How many sessions python-socketio keeps an environ for."""
+        return len(self.sio.environ)
+
+    def has_environ(self, eio_sid: str) -> bool:
+        """Whether python-socketio still knows the session (it forgets it on
+        Engine.IO's ``disconnect``)."""
+        return eio_sid in self.sio.environ
+
+    def connection(self, eio_sid: str) -> Any:
+        """The Tornado handler that is the session's connection, or ``None``."""
+        return (self.environ(eio_sid) or {}).get(CONNECTION_KEY)
+
+    def set_connection(self, eio_sid: str, handler: Any) -> None:
+        """Make ``handler`` (a WebSocket upgrading a polling session) the
+        session's connection: python-socketio keeps the first request's."""
+        environ = self.environ(eio_sid)
+        if environ is not None:
+            environ[CONNECTION_KEY] = handler
+
+    def connections(self) -> list[tuple[str, Any]]:
+        """``(eio_sid, Tornado handler)`` of each session (a copy: safe to close)."""
+        return [
+            (eio_sid, environ[CONNECTION_KEY])
+            for eio_sid, environ in list(self.sio.environ.items())
+            if environ.get(CONNECTION_KEY) is not None
+        ]
+
+    def reap_if_closed(self, eio_sid: str | None) -> None:
+        """Forget a session python-engineio closed but still lists: a request
+        for it then gets 400 "Invalid session", not python-engineio's
+        ``KeyError`` outside its error handling (a 500)."""
+        socket = self.eio.sockets.get(eio_sid) if eio_sid else None
+        if socket is not None and socket.closed:
+            self.eio.sockets.pop(eio_sid, None)
+
+    def connected_anywhere(self, eio_sid: str) -> bool:
+        """Whether the session has connected (or is connecting) any namespace."""
+        manager = self.sio.manager
+        return any(
+            manager.sid_from_eio_sid(eio_sid, namespace) is not None
+            for namespace in list(manager.get_namespaces())
+        )
+
+    def socket_connected(self, eio_sid: str, namespace: str) -> bool:
+        """Whether the session's socket on ``namespace`` is connected."""
+        manager = self.sio.manager
+        sid = manager.sid_from_eio_sid(eio_sid, namespace)
+        return sid is not None and bool(manager.is_connected(sid, namespace))
+
+    def sid_of(self, eio_sid: str, namespace: str) -> str | None:
+        """The Socket.IO sid of the session on ``namespace``, if any."""
+        sid = self.sio.manager.sid_from_eio_sid(eio_sid, namespace)
+        return sid if isinstance(sid, str) else None
+
+    def transport_open(self, sid: str, namespace: str) -> bool:
+        """Whether socket ``sid``'s Engine.IO session is still there."""
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, namespace)
+        return eio_sid is not None and self.has_environ(eio_sid)
+
+    async def close(self, eio_sid: str, why: str = "") -> None:
+        """End an Engine.IO session without waiting for a poll; a WebSocket gets
+        its CLOSE packet, then is closed (within ``CLOSE_SECONDS``).
+
+        python-socketio's state for the session goes at once (its
+        ``disconnect`` runs here); python-engineio's ping task still holds
+        the closed socket object until its sleep of one ping interval ends.
+        """
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is None:
+            return
+        if why:
+            log.debug("client disconnected: %s", why)
+        websocket = self.connection(eio_sid) if socket.upgraded else None
+        try:
+            await socket.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
+        finally:
+            if self.eio.sockets.get(eio_sid) is socket:
+                del self.eio.sockets[eio_sid]
+        if websocket is not None:
+            # The writer task takes the CLOSE packet off the queue and writes
+            # it; then the connection is closed even if the client ignores it.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(socket.queue.join(), CLOSE_SECONDS)
+            websocket.close()
+
+    def close_soon(self, eio_sid: str, why: str = "") -> None:
+        """:meth:`close` as a task of its own: closes never queue behind one another."""
+        self.background(self.close(eio_sid, why))
+
+    def background(self, work: Awaitable[Any]) -> None:
+        """Run ``work`` as a task kept referenced until done; a failure is logged."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("engine task failed", exc_info=task.exception())
+
+    # -- python-engineio's request side -----------------------------------
+
+    def set_heartbeat(
+        self, ping_interval: float | None, ping_timeout: float | None
+    ) -> None:
+        """Set python-engineio's ``ping_interval``/``ping_timeout`` (constructor
+        arguments it keeps as attributes, read for each session it opens: the
+        OPEN packet, the ping loop, the timeout check); ``None`` keeps the
+        server's own. Sessions already open keep theirs."""
+        if ping_interval is not None:
+            self.eio.ping_interval = ping_interval
+        if ping_timeout is not None:
+            self.eio.ping_timeout = ping_timeout
+
+    @property
+    def cors_allowed_origins(self) -> Any:
+        """python-engineio's ``cors_allowed_origins`` setting."""
+        return self.eio.cors_allowed_origins
+
+    @property
+    def max_message_size(self) -> int:
+        """python-engineio's ``max_http_buffer_size``: the largest message."""
+        return int(self.eio.max_http_buffer_size)
+
+    async def handle_request(self, handler: Any) -> Any:
+        """Hand a Tornado request (or opened WebSocket) to python-engineio."""
+        return await self.eio.handle_request(handler)
+
+    # -- python-socketio's odds and ends ----------------------------------
+
+    @property
+    def not_handled(self) -> Any:
+        """What a dispatch returns for "no handler, no ack"."""
+        return self.sio.not_handled
+
+    def namespace_handler(self, namespace: str) -> Any:
+        """The class-based handler of ``namespace`` (or of ``"*"``), if any."""
+        handlers = self.sio.namespace_handlers
+        return handlers.get(namespace) or handlers.get("*")
+
+
+def packet_json(sio: Any) -> Any:
+    """The JSON module python-socketio's packets are encoded and decoded with."""
+    return getattr(sio.packet_class, "json", None)
