@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from tests.support import ALICE, BOB, connected_client, server_url
-from tornado_socketio_jwt import authenticator_for, user_room
+from tests.support import refusal as refusal_of
+from tornado_socketio_jwt import (
+    CredentialsBadFormatError,
+    TokenExpiredError,
+    TokenRevokedError,
+    authenticator_for,
+    user_room,
+)
 
 UNAUTHORIZED = "UnauthorizedError"
 
@@ -66,7 +73,11 @@ async def test_handshake_without_token_is_refused_with_credentials_required(
         error = refusal(c)
     assert error == {
         "message": "No authorization token was found.",
-        "data": {"code": "credentials_required", "type": UNAUTHORIZED},
+        "data": {
+            "message": "No authorization token was found.",
+            "code": "credentials_required",
+            "type": UNAUTHORIZED,
+        },
     }
 
 
@@ -86,10 +97,7 @@ async def test_malformed_credentials_are_refused_with_credentials_bad_format(
     http_server, http_port, auth, headers
 ):
     async with connected_client(server_url(http_port), auth=auth, headers=headers) as c:
-        assert refusal(c)["data"] == {
-            "code": "credentials_bad_format",
-            "type": UNAUTHORIZED,
-        }
+        assert refusal(c)["data"] == refusal_of(CredentialsBadFormatError)
 
 
 @pytest.mark.gen_test
@@ -99,7 +107,11 @@ async def test_handshake_with_bad_signature_is_refused_with_invalid_token(
     token = make_token()[:-4] + "AAAA"
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
         error = refusal(c)
-    assert error["data"] == {"code": "invalid_token", "type": UNAUTHORIZED}
+    assert error["data"] == {
+        "message": "The token is invalid.",
+        "code": "invalid_token",
+        "type": UNAUTHORIZED,
+    }
     assert error["message"] == "The token is invalid."
 
 
@@ -110,7 +122,7 @@ async def test_handshake_with_expired_token_is_refused_with_token_expired(
     now = int(time.time())
     token = make_token(iat=now - 120, exp=now - 60)
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
-        assert refusal(c)["data"] == {"code": "token_expired", "type": UNAUTHORIZED}
+        assert refusal(c)["data"] == refusal_of(TokenExpiredError)
 
 
 @pytest.mark.gen_test
@@ -120,7 +132,7 @@ async def test_handshake_with_revoked_token_is_refused_with_token_revoked(
     token = make_token(jti="revoked-jti")
     authenticator_for(sio).revocations.revoke("revoked-jti", time.time() + 60)
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
-        assert refusal(c)["data"] == {"code": "token_revoked", "type": UNAUTHORIZED}
+        assert refusal(c)["data"] == refusal_of(TokenRevokedError)
 
 
 @pytest.mark.gen_test

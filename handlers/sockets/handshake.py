@@ -16,8 +16,13 @@ from typing import Any
 import socketio
 
 from ..authenticator import Authenticator
-from ..credentials import extract_token
-from ..errors import TokenExpiredError, TokenRevokedError, UnauthorizedError
+from ..errors import (
+    TokenExpiredError,
+    TokenRevokedError,
+    UnauthorizedError,
+    refusal_data,
+)
+from ..tokens import is_expired
 from .flow_base import FlowBase
 from .refresh import REFRESH_EVENT, refresh_socket
 from .sessions import admit
@@ -30,10 +35,9 @@ log = logging.getLogger("tornado_socketio_jwt")
 def to_connect_refusal(
     err: UnauthorizedError,
 ) -> socketio.exceptions.ConnectionRefusedError:
-    """The wire form of a refusal: ``connect_error`` with ``{code, type}`` data."""
-    return socketio.exceptions.ConnectionRefusedError(
-        err.message, {"code": err.code, "type": err.type}
-    )
+    """The wire form of a refusal: ``connect_error`` whose ``message`` says why
+    and whose ``data`` is :func:`~..errors.refusal_data`."""
+    return socketio.exceptions.ConnectionRefusedError(err.message, refusal_data(err))
 
 
 class HandshakeFlow(FlowBase):
@@ -100,22 +104,12 @@ class HandshakeFlow(FlowBase):
     async def _authenticate(
         self, sid: str, namespace: str, environ: Mapping[str, Any], auth: object
     ) -> dict[str, Any]:
-        authenticator = self.authenticator
+        sources = self.authenticator.settings.token_sources
         try:
-            settings = authenticator.settings
-            token = extract_token(
-                environ,
-                auth,
-                settings.token_sources,
-                max_bytes=settings.max_token_bytes,
-            )
-            claims = await authenticator.verify(token)
-            self.rules.check(authenticator.sio, namespace, claims)
-            self.sessions.check(environ, claims)
+            return await self.admissible_claims(namespace, environ, auth, sources)
         except UnauthorizedError as err:
-            await authenticator.refused(err, sid, environ)
+            await self.authenticator.refused(err, sid, environ)
             raise to_connect_refusal(err) from None
-        return claims
 
 
 def _still_valid(
@@ -125,9 +119,7 @@ def _still_valid(
     app's connect handler ran), or ``None``."""
     if authenticator.revocations.is_revoked(claims):
         return TokenRevokedError()
-    exp = claims.get("exp")
-    leeway = authenticator.settings.leeway
-    if exp is not None and float(exp) + leeway <= authenticator.clock():
+    if is_expired(claims, authenticator.settings.leeway, authenticator.clock()):
         return TokenExpiredError()
     if authenticator.live.claims(sid, namespace) is not claims:
         return TokenRevokedError()  # cut by a logout while we waited
