@@ -8,7 +8,9 @@ import time
 from typing import Any
 
 import pytest
+import socketio
 
+from tests.lifecycle_support import wait_until
 from tests.support import ALICE, BOB, connected_client, server_url
 from tests.support import refusal as refusal_of
 from tornado_socketio_jwt import (
@@ -16,6 +18,7 @@ from tornado_socketio_jwt import (
     TokenExpiredError,
     TokenRevokedError,
     authenticator_for,
+    current_user,
     user_room,
 )
 
@@ -142,6 +145,30 @@ async def test_whoami_answers_the_verified_claims(http_server, http_port, make_t
         claims = await c.client.call("whoami", timeout=5)
     assert claims["sub"] == "2" and claims["email"] == BOB["email"]
     assert claims["iss"] == "tornado-socketio-jwt"
+
+
+@pytest.mark.gen_test
+async def test_claims_are_kept_once_and_current_user_hands_out_a_copy(
+    http_server, http_port, make_token, sio
+):
+    async with connected_client(
+        server_url(http_port), auth={"token": make_token(sub="2")}
+    ) as c:
+        sid = c.client.get_sid()
+        claims = await current_user(sio, sid)
+        claims["sub"] = "forged"
+        again = await current_user(sio, sid)
+        session = await sio.get_session(sid)
+    assert again is not None and again["sub"] == "2"
+    assert session == {}  # nothing of the token in the Socket.IO session
+    await wait_until(lambda: len(authenticator_for(sio).live) == 0)
+    assert await current_user(sio, sid) is None  # gone with the socket
+
+
+@pytest.mark.gen_test
+async def test_current_user_is_none_on_a_server_without_the_gate() -> None:
+    bare = socketio.AsyncServer(async_mode="tornado")
+    assert await current_user(bare, "any-sid") is None
 
 
 @pytest.mark.gen_test
