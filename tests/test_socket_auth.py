@@ -156,6 +156,7 @@ async def test_claims_are_kept_once_and_current_user_hands_out_a_copy(
     ) as c:
         sid = c.client.get_sid()
         claims = await current_user(sio, sid)
+        assert claims is not None
         claims["sub"] = "forged"
         again = await current_user(sio, sid)
         session = await sio.get_session(sid)
