@@ -17,6 +17,7 @@ from tornado_socketio_jwt import (
     CredentialsBadFormatError,
     TokenExpiredError,
     TokenRevokedError,
+    UnauthorizedError,
     authenticator_for,
     current_user,
     user_room,
@@ -164,6 +165,20 @@ async def test_claims_are_kept_once_and_current_user_hands_out_a_copy(
     assert session == {}  # nothing of the token in the Socket.IO session
     await wait_until(lambda: len(authenticator_for(sio).live) == 0)
     assert await current_user(sio, sid) is None  # gone with the socket
+
+
+@pytest.mark.parametrize(
+    "attach_options",
+    [{"namespaces": ("/open",), "exempt_namespaces": ("/open",)}],
+)
+@pytest.mark.gen_test
+async def test_chat_in_an_exempt_namespace_refuses_an_unauthenticated_sender(
+    http_server, http_port, attach_options
+):
+    async with connected_client(server_url(http_port), namespaces=["/open"]) as c:
+        assert c.connected
+        ack = await c.client.call("message", {"text": "hi"}, namespace="/open")
+    assert ack == {"ok": False, **refusal_of(UnauthorizedError)}
 
 
 @pytest.mark.gen_test
