@@ -43,12 +43,25 @@ from tests.raw_socket import RawSocket
 from tests.requirements import NODE, node_client_missing, require
 from tests.server_process import ROOT, free_port, wait_for_line
 from tests.support import refusal, sign
-from tornado_socketio_jwt import TokenExpiredError, TokenInvalidError
+from tornado_socketio_jwt import (
+    CredentialsBadFormatError,
+    CredentialsRequiredError,
+    TokenExpiredError,
+    TokenInvalidError,
+)
 
 LOAD_SCRIPT = ROOT / "tests" / "node" / "load.mjs"
 
 SECRET = secrets.token_urlsafe(40)
-REFUSALS = {"invalid_token": TokenInvalidError, "token_expired": TokenExpiredError}
+REFUSALS = {
+    error.code: error
+    for error in (
+        CredentialsRequiredError,
+        CredentialsBadFormatError,
+        TokenInvalidError,
+        TokenExpiredError,
+    )
+}
 USERS = {"ann": "ann-load-password-1", "bob": "bob-load-password-2"}
 SOCKETS = 300
 MIN_ROUNDS = 5  # whoami per socket at least; more while the faults last
