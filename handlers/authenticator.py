@@ -14,16 +14,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from .config import AuthSettings
-from .credentials import remote_address
 from .deadlines import DeadlineScheduler
 from .errors import (
-    AuthError,
     TokenExpiredError,
     TokenRevokedError,
     UnauthorizedError,
     refusal_data,
 )
-from .hooks import FailureHook, SuccessHook, run_hook
+from .hooks import FailureHook, Outcomes, SuccessHook
 from .keys import KeySource, prepare_keys
 from .live import LiveSockets, SocketKey
 from .metrics import Metrics
@@ -60,7 +58,7 @@ class Authenticator:
 
     :param sio: the ``socketio.AsyncServer`` whose sockets are tracked.
     :param on_failure: called as ``(code, sid, remote_addr)`` when a socket
-                       is refused; never given the token.
+                       is refused; never given the token (see ``outcomes``).
     :param on_success: called as ``(sid, claims)`` when a socket is admitted.
     :param store: where revocations persist; loaded into ``revocations`` now
                   (once, at start-up), written on each revocation. Default
@@ -99,11 +97,11 @@ class Authenticator:
         self.expiry: DeadlineScheduler[SocketKey] = DeadlineScheduler(
             self._expired, clock
         )
-        self._on_failure, self._on_success = on_failure, on_success
         self._kicks = TaskSet("expiry disconnects")
         self._pruned_at = clock()
         self.metrics = metrics or Metrics()
         self.metrics.count_connected(lambda: len(self.live))
+        self.outcomes = Outcomes(self.metrics, on_failure, on_success)
 
     async def verify(self, token: object) -> dict[str, Any]:
         """Verify a token and check it is not revoked.
@@ -137,30 +135,6 @@ class Authenticator:
             await self.shared.aclose()
         await self._kicks.cancel()
 
-    async def succeeded(
-        self,
-        sid: str,
-        namespace: str,
-        claims: dict[str, Any],
-        started: float | None = None,
-    ) -> None:
-        """The socket is in (the app's connect handler accepted it): log, count,
-        hook.
-
-        :param started: ``time.perf_counter()`` when its handshake began.
-        """
-        log.info(
-            "socket authenticated sid=%s sub=%s",
-            sid,
-            claims.get("sub"),
-            extra={"tsj_event": "socket_authenticated", "tsj_sid": sid},
-        )
-        self.metrics.handshakes.inc()
-        if started is not None:
-            self.metrics.handshake_seconds.observe(time.perf_counter() - started)
-        if self._on_success is not None:
-            await run_hook(self._on_success, sid, claims)
-
     def track(self, sid: str, namespace: str, claims: dict[str, Any]) -> None:
         """Keep a socket's claims (the one copy) and (re)set its expiry deadline."""
         self.live.add(sid, namespace, claims)
@@ -174,36 +148,6 @@ class Authenticator:
         """Drop a socket's claims and cancel its expiry (on disconnect or refusal)."""
         self.live.discard(sid, namespace)
         self.expiry.cancel((sid, namespace))
-
-    async def refused(
-        self,
-        err: AuthError,
-        sid: str,
-        environ: Mapping[str, Any],
-        *,
-        action: str = "socket",
-    ) -> None:
-        """Log a refusal (code and sid only) and run the failure hook.
-
-        :param action: what was refused, for the log line: ``"socket"``
-                       (handshake or ``authenticate``), ``"refresh"``, ...
-        """
-        remote = remote_address(environ)
-        log.info(
-            "%s refused sid=%s code=%s",
-            action,
-            sid,
-            err.code,
-            extra={
-                "tsj_event": f"{action}_refused",
-                "tsj_sid": sid,
-                "tsj_code": err.code,
-                "tsj_remote": remote,
-            },
-        )
-        self.metrics.refusals.labels(err.code, action).inc()
-        if self._on_failure is not None:
-            await run_hook(self._on_failure, err.code, sid, remote)
 
     async def revoke(self, claims: Mapping[str, Any]) -> int:
         """Revoke one token and cut the sockets that use it; returns how many.

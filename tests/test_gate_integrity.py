@@ -196,7 +196,9 @@ async def test_success_hook_is_not_called_for_a_socket_the_app_refuses(
     async def connect(sid, environ, auth):
         return False
 
-    authenticator_for(sio)._on_success = lambda sid, claims: ran.append("success")
+    authenticator_for(sio).outcomes._on_success = lambda sid, claims: ran.append(
+        "success"
+    )
     async with connected_client(
         server_url(http_port), auth={"token": make_token()}
     ) as c:
@@ -211,7 +213,7 @@ async def test_a_failing_hook_is_logged_and_does_not_strand_the_socket(
     def broken(sid, claims):
         raise RuntimeError("hook bug")
 
-    authenticator_for(sio)._on_success = broken
+    authenticator_for(sio).outcomes._on_success = broken
     async with connected_client(
         server_url(http_port), auth={"token": make_token()}
     ) as c:

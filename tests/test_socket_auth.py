@@ -297,11 +297,9 @@ async def test_failure_and_success_hooks_get_code_sid_and_address_never_the_toke
     http_server, http_port, make_token, sio
 ):
     seen: list[tuple[Any, ...]] = []
-    authenticator = authenticator_for(sio)
-    authenticator._on_failure = lambda code, sid, addr: seen.append(
-        ("fail", code, addr)
-    )
-    authenticator._on_success = lambda sid, claims: seen.append(("ok", claims["sub"]))
+    outcomes = authenticator_for(sio).outcomes
+    outcomes._on_failure = lambda code, sid, addr: seen.append(("fail", code, addr))
+    outcomes._on_success = lambda sid, claims: seen.append(("ok", claims["sub"]))
     async with connected_client(server_url(http_port), auth={"token": "bad"}):
         pass
     async with connected_client(

@@ -138,7 +138,7 @@ class EventFlow(FlowBase):
                 await self.gate.dispatch_disconnect(namespace, sid, "gone")
             return _failed(refusal or ForbiddenError())
         self.admitted.add(key)
-        await self.authenticator.succeeded(sid, namespace, claims, started)
+        await self.authenticator.outcomes.succeeded(sid, claims, started)
         await self.authenticator.sio.emit(AUTHENTICATED, to=sid, namespace=namespace)
         return {"ok": True, "exp": claims.get("exp")}
 
@@ -156,7 +156,9 @@ class EventFlow(FlowBase):
     async def _refuse_again(self, sid: str, namespace: str) -> dict[str, Any]:
         err = AlreadyAuthenticatedError()
         environ = self.authenticator.sio.get_environ(sid, namespace) or {}
-        await self.authenticator.refused(err, sid, environ, action="authenticate")
+        await self.authenticator.outcomes.refused(
+            err, sid, environ, action="authenticate"
+        )
         return _failed(err)
 
     async def _refused_by_app(
@@ -183,7 +185,7 @@ class EventFlow(FlowBase):
         environ: Mapping[str, Any],
         err: UnauthorizedError,
     ) -> None:
-        await self.authenticator.refused(err, sid, environ)
+        await self.authenticator.outcomes.refused(err, sid, environ)
         sio = self.authenticator.sio
         await sio.emit(
             UNAUTHORIZED, unauthorized_payload(err), to=sid, namespace=namespace

@@ -73,9 +73,9 @@ class HandshakeFlow(FlowBase):
             await self.gate.dispatch_disconnect(namespace, sid, "refused")
             if err is None:
                 return False  # the client left while the handler ran
-            await authenticator.refused(err, sid, environ)
+            await authenticator.outcomes.refused(err, sid, environ)
             raise to_connect_refusal(err)
-        await authenticator.succeeded(sid, namespace, claims, started)
+        await authenticator.outcomes.succeeded(sid, claims, started)
         return result
 
     async def event(
@@ -108,7 +108,7 @@ class HandshakeFlow(FlowBase):
         try:
             return await self.admissible_claims(namespace, environ, auth, sources)
         except UnauthorizedError as err:
-            await self.authenticator.refused(err, sid, environ)
+            await self.authenticator.outcomes.refused(err, sid, environ)
             raise to_connect_refusal(err) from None
 
 

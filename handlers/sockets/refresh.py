@@ -52,7 +52,7 @@ async def refresh_socket(
         rules.check(authenticator.sio, namespace, claims)
     except UnauthorizedError as err:
         environ = authenticator.sio.get_environ(sid, namespace) or {}
-        await authenticator.refused(err, sid, environ, action="refresh")
+        await authenticator.outcomes.refused(err, sid, environ, action="refresh")
         return {"ok": False, **refusal_data(err)}
     # From now on a revocation or the expiry timer sees the new token.
     authenticator.track(sid, namespace, claims)
