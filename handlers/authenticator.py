@@ -23,7 +23,7 @@ from .errors import (
 )
 from .hooks import FailureHook, Outcomes, SuccessHook
 from .keys import KeySource, prepare_keys
-from .live import LiveSockets, SocketKey
+from .live import LiveSockets, SocketKey, departing
 from .metrics import Metrics
 from .revocation import RevocationList
 from .storage.revocations import RevocationStore
@@ -144,10 +144,11 @@ class Authenticator:
         else:
             self.expiry.cancel((sid, namespace))
 
-    def forget(self, sid: str, namespace: str) -> None:
-        """Drop a socket's claims and cancel its expiry (on disconnect or refusal)."""
-        self.live.discard(sid, namespace)
+    def forget(self, sid: str, namespace: str) -> dict[str, Any] | None:
+        """Drop a socket's claims and cancel its expiry (on disconnect or
+        refusal); returns the claims it had."""
         self.expiry.cancel((sid, namespace))
+        return self.live.discard(sid, namespace)
 
     async def revoke(self, claims: Mapping[str, Any]) -> int:
         """Revoke one token and cut the sockets that use it; returns how many.
@@ -188,12 +189,13 @@ class Authenticator:
     async def kick(self, sid: str, namespace: str, err: UnauthorizedError) -> None:
         """Tell a socket why (an event named after the code, carrying
         :func:`refusal_data`), then disconnect it."""
-        self.forget(sid, namespace)  # from here on no event of it is handled
+        claims = self.forget(sid, namespace)  # no event of it is handled now
         try:
             await self.sio.emit(
                 err.code, refusal_data(err), to=sid, namespace=namespace
             )
-            await self.sio.disconnect(sid, namespace=namespace)
+            with departing((sid, namespace), claims):  # its disconnect handler's
+                await self.sio.disconnect(sid, namespace=namespace)
         except Exception:
             # One socket's failure must not spare the rest of a batch.
             log.exception("socket disconnect failed sid=%s code=%s", sid, err.code)

@@ -27,6 +27,7 @@ from tornado_socketio_jwt import (
     ForbiddenError,
     TokenExpiredError,
     authenticator_for,
+    current_user,
 )
 
 AUTH_TIMEOUT = 0.5
@@ -378,3 +379,19 @@ async def test_a_hosts_catch_all_event_handler_does_not_swallow_authenticate(
         await result.next_event("authenticated")
         sid = result.client.get_sid("/guarded")
     assert recorder.ran[0] == ("connect", sid)
+
+
+@pytest.mark.gen_test
+async def test_the_disconnect_handler_of_an_authenticated_socket_learns_who_it_was(
+    sio: Any, http_server: Any, http_port: int, make_token: Callable[..., str]
+) -> None:
+    seen: list[Any] = []
+
+    async def disconnect(sid: str, reason: Any) -> None:
+        seen.append(await current_user(sio, sid))
+
+    sio.on("disconnect", disconnect)
+    async with client(http_port) as result:
+        await authenticate(result, make_token(sub="9"))
+    await wait_until(lambda: seen != [])
+    assert [claims and claims["sub"] for claims in seen] == ["9"]

@@ -182,6 +182,47 @@ async def test_chat_in_an_exempt_namespace_refuses_an_unauthenticated_sender(
 
 
 @pytest.mark.gen_test
+async def test_its_disconnect_handler_still_learns_who_the_socket_was(
+    http_server, http_port, make_token, sio
+):
+    seen: list[Any] = []
+
+    @sio.event
+    async def disconnect(sid, reason):
+        seen.append(await current_user(sio, sid))
+
+    async with connected_client(
+        server_url(http_port), auth={"token": make_token(sub="7")}
+    ):
+        pass
+    await wait_until(lambda: seen != [])
+    assert [claims and claims["sub"] for claims in seen] == ["7"]
+    assert len(authenticator_for(sio).live) == 0
+
+
+@pytest.mark.gen_test
+async def test_a_socket_cut_by_a_revocation_is_still_named_to_its_disconnect_handler(
+    http_server, http_port, make_token, sio
+):
+    seen: list[Any] = []
+
+    @sio.event
+    async def disconnect(sid, reason):
+        seen.append((await current_user(sio, sid), await current_user(sio, "other")))
+
+    authenticator = authenticator_for(sio)
+    token = make_token(sub="8")
+    async with connected_client(
+        server_url(http_port), auth={"token": token}, record=("token_revoked",)
+    ) as c:
+        await authenticator.revoke(await authenticator.verify(token))
+        await c.next_event("token_revoked")
+    await wait_until(lambda: seen != [])
+    [(claims, other)] = seen
+    assert claims is not None and claims["sub"] == "8" and other is None
+
+
+@pytest.mark.gen_test
 async def test_current_user_is_none_on_a_server_without_the_gate() -> None:
     bare = socketio.AsyncServer(async_mode="tornado")
     assert await current_user(bare, "any-sid") is None

@@ -135,7 +135,7 @@ class EventFlow(FlowBase):
         if refusal is not None or gone:
             self.authenticator.forget(sid, namespace)
             if refusal is None:  # the app's connect ran: so does its disconnect
-                await self.gate.dispatch_disconnect(namespace, sid, "gone")
+                await self.app_disconnect(namespace, sid, "gone", claims)
             return _failed(refusal or ForbiddenError())
         self.admitted.add(key)
         await self.authenticator.outcomes.succeeded(sid, claims, started)
@@ -148,10 +148,10 @@ class EventFlow(FlowBase):
         self._pending.pop(key, None)
         self._admitting.discard(key)
         self._timeouts.cancel(key)
-        self.authenticator.forget(sid, namespace)
+        claims = self.authenticator.forget(sid, namespace)
         if key in self.admitted:
             self.admitted.discard(key)
-            await self.gate.dispatch_disconnect(namespace, sid, reason)
+            await self.app_disconnect(namespace, sid, reason, claims)
 
     async def _refuse_again(self, sid: str, namespace: str) -> dict[str, Any]:
         err = AlreadyAuthenticatedError()

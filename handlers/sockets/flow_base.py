@@ -7,6 +7,7 @@ from typing import Any
 
 from ..authenticator import Authenticator
 from ..credentials import extract_token
+from ..live import departing
 from .gate import Gate
 from .limits import SessionTracker
 from .rules import NamespaceRules
@@ -55,3 +56,11 @@ class FlowBase:
         self.rules.check(self.authenticator.sio, namespace, claims)
         self.sessions.check(environ, claims)
         return claims
+
+    async def app_disconnect(
+        self, namespace: str, sid: str, reason: object, claims: dict[str, Any] | None
+    ) -> None:
+        """The app's ``disconnect`` handlers, run after the clean-up: the socket
+        is no longer authenticated, but ``current_user`` still says who it was."""
+        with departing((sid, namespace), claims):
+            await self.gate.dispatch_disconnect(namespace, sid, reason)

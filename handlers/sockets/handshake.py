@@ -70,7 +70,7 @@ class HandshakeFlow(FlowBase):
             # The app accepted the socket: it hears of its end, as it would
             # have from python-socketio had the socket got in.
             authenticator.forget(sid, namespace)
-            await self.gate.dispatch_disconnect(namespace, sid, "refused")
+            await self.app_disconnect(namespace, sid, "refused", claims)
             if err is None:
                 return False  # the client left while the handler ran
             await authenticator.outcomes.refused(err, sid, environ)
@@ -98,8 +98,8 @@ class HandshakeFlow(FlowBase):
         python-socketio dispatches ``disconnect`` only for connected sockets,
         which this flow admitted.
         """
-        self.authenticator.forget(sid, namespace)
-        await self.gate.dispatch_disconnect(namespace, sid, reason)
+        claims = self.authenticator.forget(sid, namespace)
+        await self.app_disconnect(namespace, sid, reason, claims)
 
     async def _authenticate(
         self, sid: str, namespace: str, environ: Mapping[str, Any], auth: object

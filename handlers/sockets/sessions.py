@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..authenticator import Authenticator
+from ..live import departed_claims
 from .extension import ATTRIBUTE, SocketAuth
 
 __all__ = ["current_user", "user_room", "AUTHENTICATED_ROOM", "admit"]
@@ -24,7 +25,8 @@ async def current_user(
 ) -> dict[str, Any] | None:
     """The verified claims of socket ``sid``, or ``None`` if it is not authenticated.
 
-    A copy: changing it changes nothing. ``None`` too on a server without
+    A copy: changing it changes nothing. In the socket's ``disconnect``
+    handler, the claims it had. ``None`` on a server without
     :func:`attach_jwt_auth` and in an exempt namespace.
 
     :param sio: the ``socketio.AsyncServer``.
@@ -34,6 +36,8 @@ async def current_user(
     if not isinstance(state, SocketAuth) or state.authenticator is None:
         return None
     claims = state.authenticator.live.claims(sid, namespace)
+    if claims is None:
+        claims = departed_claims((sid, namespace))
     return dict(claims) if claims is not None else None
 
 
