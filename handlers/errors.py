@@ -25,7 +25,10 @@ __all__ = [
     "BadRequestError",
     "TooManyAttemptsError",
     "RevocationNotPersistedError",
+    "refusal_data",
 ]
+
+REFUSAL_TYPE = "UnauthorizedError"
 
 
 class AuthError(Exception):
@@ -45,15 +48,14 @@ class AuthError(Exception):
 
 
 class UnauthorizedError(AuthError):
-    """A Socket.IO handshake, ``authenticate`` or ``refresh`` refusal.
+    """A Socket.IO handshake, ``authenticate``, ``refresh`` or event refusal.
 
-    Its wire form is ``{"code": ..., "type": "UnauthorizedError"}``, the tag
-    used by auth0's socketio-jwt.
+    Its wire form is :func:`refusal_data`.
     """
 
     code = "unauthorized"
     message = "Unauthorized."
-    type = "UnauthorizedError"
+    type = REFUSAL_TYPE
 
 
 class CredentialsRequiredError(UnauthorizedError):
@@ -159,3 +161,11 @@ class RevocationNotPersistedError(AuthError):
     )
     status = 503
     retry_after = 1
+
+
+def refusal_data(err: AuthError) -> dict[str, str]:
+    """What a socket is told of a refusal, wherever it happens (``connect_error``
+    data, the events that cut it, ``unauthorized``, a failed ack):
+    ``{"message", "code", "type": "UnauthorizedError"}``, auth0 socketio-jwt's
+    ``data`` shape. HTTP answers keep ``{"error", "message"}``."""
+    return {"message": err.message, "code": err.code, "type": REFUSAL_TYPE}
