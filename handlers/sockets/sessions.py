@@ -18,6 +18,8 @@ __all__ = [
 CLAIMS_KEY = "tsj.claims"
 USER_ROOM_PREFIX = "user:"
 AUTHENTICATED_ROOM = "tsj:authenticated"
+"""The room every admitted socket joins: broadcast here to reach only
+authenticated sockets (the demo chat does)."""
 
 
 def user_room(sub: str) -> str:
