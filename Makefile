@@ -78,7 +78,7 @@ lint: setup $(LINT_STAMP)
 	$(PY) -m ruff format --check $(LINTED)
 	$(PY) -m ruff check $(LINTED)
 	MYPYPATH=$(LINT_PATH) $(PY) -m mypy -p tornado_socketio_jwt -p tests
-	MYPYPATH=$(LINT_PATH) $(PY) -m mypy server.py bench
+	MYPYPATH=$(LINT_PATH) $(PY) -m mypy server.py bench docs/generate.py docs/hooks.py
 	$(VENV)/bin/lint-imports
 
 # The site: MkDocs + Material + mkdocstrings; docs/hooks.py generates the
