@@ -121,9 +121,14 @@ def test_the_admin_ui_snippet_exempts_only_admin(
     snippets = page("authorization.md", monkeypatch)
     sio = socketio.AsyncServer(async_mode="tornado")
     with caplog.at_level(logging.WARNING, "tornado_socketio_jwt"):
-        snippets["attach_with_admin_ui"](sio, settings, users, "a long admin password")
-    assert any("/admin" in r.getMessage() for r in caplog.records)
-    io_loop.run_sync(lambda: stop(sio))
+        _, admin = snippets["attach_with_admin_ui"](
+            sio, settings, users, "a long admin password"
+        )
+    try:
+        assert any("/admin" in r.getMessage() for r in caplog.records)
+    finally:
+        admin.uninstrument()  # it patches python-engineio for the whole process
+        io_loop.run_sync(lambda: stop(sio))
 
 
 @pytest.mark.gen_test(timeout=20)
