@@ -59,11 +59,16 @@ class UnauthorizedError(AuthError):
 
 
 class CredentialsRequiredError(UnauthorizedError):
+    """No token in any of the configured sources (``auth``, query, header)."""
+
     code = "credentials_required"
     message = "No authorization token was found."
 
 
 class CredentialsBadFormatError(UnauthorizedError):
+    """A token that is not a string, is empty, or an ``Authorization`` header
+    that is not ``Bearer <token>``."""
+
     code = "credentials_bad_format"
     message = (
         "The token is not in a valid format (expected a string or 'Bearer <token>')."
@@ -71,16 +76,23 @@ class CredentialsBadFormatError(UnauthorizedError):
 
 
 class TokenInvalidError(UnauthorizedError):
+    """A token that does not verify: signature, algorithm, ``kid``, issuer,
+    audience, a missing required claim, not yet valid, too large, not a JWT."""
+
     code = "invalid_token"
     message = "The token is invalid."
 
 
 class TokenExpiredError(TokenInvalidError):
+    """A token past its ``exp`` (plus the configured leeway)."""
+
     code = "token_expired"
     message = "The token has expired."
 
 
 class TokenRevokedError(TokenInvalidError):
+    """A token whose ``jti`` (or its user, since a cut-off) was revoked by a logout."""
+
     code = "token_revoked"
     message = "The token has been revoked."
 
@@ -131,6 +143,8 @@ class InvalidCredentialsError(AuthError):
 
 
 class BadRequestError(AuthError):
+    """HTTP 400: a login, logout or refresh request whose body cannot be read."""
+
     code = "bad_request"
     message = "The request is malformed."
     status = 400

@@ -13,6 +13,8 @@ __all__ = ["current_user", "user_room", "AUTHENTICATED_ROOM", "admit"]
 
 USER_ROOM_PREFIX = "user:"
 AUTHENTICATED_ROOM = "tsj:authenticated"
+"""The room every admitted socket joins: broadcast here to reach only
+authenticated sockets (the demo chat does)."""
 
 
 def user_room(sub: str) -> str:
