@@ -11,12 +11,13 @@ with import-linter; see ``[importlinter]`` in setup.cfg)::
                         refresh, JWKS, health, the page, the access log) | several
                         processes over Redis (shared denylist, login limits,
                         trusted proxies); none imports another
-    authenticator       verify + live sockets, one object per server, with
-    cutting             revoke tokens and kick the sockets that use them
+    authenticator       verify, live sockets, revoke tokens and cut the sockets
+                        that use them: one object per server
     storage/            SQLite users and revocations, off the IOLoop
-    tokens, grants, hooks, live, deadlines, revocation
-                        the token rules, scopes and roles, the app's hooks, the
-                        live index, the expiry heap, the in-memory denylist
+    tokens, grants, hooks, live, deadlines, revocation, limiter, task_set
+                        the token rules, scopes and roles, the app's callables,
+                        the live index, the expiry heap, the in-memory denylist,
+                        attempts per key, background tasks
     credentials | keys/ where tokens (and the client's address) are found | key
                         sources: shared secret, PEM key ring, remote JWKS
     config/, errors     AuthSettings and its groups (SocketLimits, Transport);

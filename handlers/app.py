@@ -13,7 +13,7 @@ from .hooks import FailureHook, SuccessHook
 from .keys import KeySource, SharedSecretKey, can_sign, signing_algorithm
 from .moved_keywords import settings_with_moved_keywords
 from .revocation import RevocationList
-from .scale import SharedAuthenticator, SharedState, shared_state
+from .scale import SharedState, shared_state
 from .sockets.demo import register_chat, register_whoami
 from .sockets.engine import engine_for
 from .sockets.extension import is_gated
@@ -103,13 +103,15 @@ def attach_jwt_auth(
     keys = keys or _default_keys(settings)
     routes = _served_routes(settings, keys, users)
     shared = _shared_state(sio, revocation_store)
-    hooks: dict[str, Any] = {"on_failure": on_failure, "on_success": on_success}
-    authenticator = (
-        Authenticator(sio, settings, keys, revocations, store=revocation_store, **hooks)
-        if shared is None
-        else SharedAuthenticator(
-            sio, settings, keys, revocations, shared=shared.revocations, **hooks
-        )
+    authenticator = Authenticator(
+        sio,
+        settings,
+        keys,
+        revocations,
+        on_failure=on_failure,
+        on_success=on_success,
+        store=revocation_store,
+        shared=None if shared is None else shared.revocations,
     )
     install_socket_auth(authenticator, settings.exempt_namespaces, settings.limits)
     transport = settings.transport

@@ -32,6 +32,17 @@ BOB = {
 }
 
 
+def refusal(error: Any, message: str | None = None) -> dict[str, str]:
+    """The object every socket refusal carries, written out here as the
+    README states it: ``error``'s (an ``AuthError`` class or instance) message
+    (or ``message``) and code, typed ``UnauthorizedError``."""
+    return {
+        "message": error.message if message is None else message,
+        "code": error.code,
+        "type": "UnauthorizedError",
+    }
+
+
 def server_url(port: int) -> str:
     """The test server's base URL: always 127.0.0.1, never localhost."""
     return f"http://127.0.0.1:{port}"

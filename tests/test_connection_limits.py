@@ -19,7 +19,7 @@ from tests.conftest import stop
 from tests.raw_polling import RawPolling, handshake
 from tests.raw_socket import RawSocket
 from tests.server_process import free_port, running_server
-from tests.support import connected_client, server_url, sign
+from tests.support import connected_client, refusal, server_url, sign
 from tornado_socketio_jwt import (
     AuthSettings,
     SocketLimits,
@@ -81,11 +81,7 @@ async def test_one_address_past_the_limit_is_refused_at_the_engineio_handshake(
     try:
         refused = await handshake(http_port)
         assert refused.code == 401
-        assert json.loads(refused.body) == {
-            "message": TooManyConnectionsError.message,
-            "code": TOO_MANY,
-            "type": "UnauthorizedError",
-        }
+        assert json.loads(refused.body) == refusal(TooManyConnectionsError)
         with pytest.raises(HTTPClientError) as upgrade:  # answered, not upgraded
             await websocket_connect(
                 f"ws://127.0.0.1:{http_port}/socket.io/?EIO=4&transport=websocket"

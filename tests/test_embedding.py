@@ -143,6 +143,8 @@ async def test_url_specs_are_named_and_prefixed(
         "tsj.health",
         "tsj.client",
         "tsj.client_assets",
+        "tsj.client_redirect",
+        "tsj.favicon",
     }
 
 

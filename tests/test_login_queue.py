@@ -13,8 +13,8 @@ import tornado.web
 from tests.lifecycle_support import wait_until
 from tests.support import server_url
 from tornado_socketio_jwt import AuthSettings, User, attach_jwt_auth, authenticator_for
-from tornado_socketio_jwt.web.limits import WorkQueue
 from tornado_socketio_jwt.web.login import LoginHandler, LoginLimits
+from tornado_socketio_jwt.web.work_queue import WorkQueue
 
 JSON = {"Content-Type": "application/json"}
 

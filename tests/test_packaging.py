@@ -94,6 +94,8 @@ def test_the_sdist_holds_what_building_and_testing_need(tmp_path: Path) -> None:
         "package-lock.json",
         "server.py",
         "docs/embedding.md",
+        "docs/generate.py",
+        "mkdocs.yml",
         "tests/conftest.py",
         "tests/server_process.py",
         "tests/node/client.mjs",

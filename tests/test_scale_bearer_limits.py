@@ -14,9 +14,9 @@ import pytest
 from tests.redis_server import RedisServer
 from tests.scale_support import Cluster, eventually, post
 from tornado_socketio_jwt.config import AuthSettings
+from tornado_socketio_jwt.limiter import FailureLimiter
 from tornado_socketio_jwt.scale import open_redis
 from tornado_socketio_jwt.scale.limits import SharedFailureLimiter
-from tornado_socketio_jwt.web.limits import FailureLimiter
 
 DEFAULT_LIMIT = AuthSettings.refresh_max_per_user  # the server's, per user
 RECOVERY_TIMEOUT = 30.0

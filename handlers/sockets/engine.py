@@ -64,9 +64,11 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from types import MethodType
 from typing import Any, Protocol
+
+from ..task_set import TaskSet
 
 __all__ = [
     "Engine",
@@ -134,7 +136,7 @@ class Engine:
         self.eio = sio.eio
         self.listeners: list[SessionListener] = []
         self.screen: Screen | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet("engine closes and deliveries")
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
 
@@ -360,16 +362,9 @@ class Engine:
         """:meth:`close` as a task of its own: closes never queue behind one another."""
         self.background(self.close(eio_sid, why))
 
-    def background(self, work: Awaitable[Any]) -> None:
+    def background(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run ``work`` as a task kept referenced until done; a failure is logged."""
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("engine task failed", exc_info=task.exception())
+        self._tasks.spawn(work)
 
     # -- python-engineio's request side -----------------------------------
 

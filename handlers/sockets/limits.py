@@ -23,7 +23,7 @@ from ..authenticator import Authenticator
 from ..config import SocketLimits
 from ..credentials import remote_address
 from ..deadlines import DeadlineScheduler
-from ..errors import TooManyConnectionsError
+from ..errors import TooManyConnectionsError, refusal_data
 from .engine import engine_for
 
 __all__ = ["SocketLimits", "SessionTracker"]
@@ -61,8 +61,7 @@ class SessionTracker:
         per_address = self.limits.max_connections_per_address
         if per_address is None or self._by_address[address] < per_address:
             return None
-        err = TooManyConnectionsError()
-        return {"message": err.message, "code": err.code, "type": err.type}
+        return refusal_data(TooManyConnectionsError())
 
     def session_opened(
         self, eio_sid: str, environ: Mapping[str, Any]
