@@ -4,9 +4,9 @@ A page asks for one with a line ``<!-- generated: NAME -->``; ``docs/hooks.py``
 puts ``GENERATORS[NAME]()`` there at build time, and the tests call the same
 functions, so an option, a field or a public name without its entry fails.
 
-When the command line's table or the settings move, re-point ``option_table``
-(the options of ``serve``) or ``SETTINGS`` (the settings class): nothing else
-reads them.
+The options of ``serve`` come from ``cli/table.py`` (each row names the
+settings field it fills: ``auth.*`` for :class:`AuthSettings`, ``server.*`` for
+what only the standalone server has).
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ class Option(NamedTuple):
     flag: str
     variable: str
     kind: str
-    default: Any
+    default: Any  # the value the option has when nothing sets it
     text: str
+    field: str
+    typed: str  # that default as one would type it
 
 
 class Setting(NamedTuple):
@@ -57,20 +59,11 @@ def settings_class() -> type:
 
 def option_table() -> Iterator[Option]:
     """Every option of ``serve``, from the command line's one table."""
-    options = importlib.import_module(f"{PACKAGE}.cli.options")
-    for flag, variable, kind, default, text in (
-        options.DATA_DIR,
-        *options.SERVE_OPTIONS,
-    ):
-        choices = options.CHOICES.get(flag, ())
-        yield Option(flag, variable, _kind_name(kind, choices), default, text)
-
-
-def _kind_name(kind: Callable[..., Any], choices: tuple[str, ...]) -> str:
-    if choices:
-        return " \\| ".join(choices)
-    names = {"str": "text", "int": "integer", "float": "number"}
-    return names.get(kind.__name__, kind.__name__)
+    table = importlib.import_module(f"{PACKAGE}.cli.table")
+    values = importlib.import_module(f"{PACKAGE}.cli.values")
+    for row in table.OPTIONS:
+        kind, default = values.describe(row.kind), row.kind(row.default)
+        yield Option(row.flag, row.env, kind, default, row.help, row.field, row.default)
 
 
 # ---- the settings -----------------------------------------------------------------
@@ -153,13 +146,14 @@ def configuration() -> str:
     out = ["## The `serve` command", ""]
     for title, actions in _groups(commands["serve"]):
         out += [f"### {title.capitalize()}", ""]
-        out += ["| option | environment | type | default | meaning |"]
-        out += ["| --- | --- | --- | --- | --- |"]
+        out += ["| option | environment | value | default | meaning | sets |"]
+        out += ["| --- | --- | --- | --- | --- | --- |"]
         for action in actions:
             option = table[action.option_strings[-1]]
             out.append(
                 f"| `{option.flag}` | `{option.variable}` | {option.kind} | "
-                f"{_cell(option.default)} | {_escape(option.text)} |"
+                f"{_cell(option.typed)} | {_escape(option.text)} | "
+                f"`{option.field}` |"
             )
         out.append("")
     for name, sub in commands.items():
@@ -209,6 +203,8 @@ API_GROUPS: dict[str, tuple[str, ...]] = {
         "attach_jwt_auth",
         "AuthSettings",
         "SocketLimits",
+        "Transport",
+        "SettingError",
         "redacting_log_function",
         "socketio_json",
     ),

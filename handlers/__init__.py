@@ -20,7 +20,8 @@ with import-linter; see ``[importlinter]`` in setup.cfg)::
                         attempts per key, background tasks
     credentials | keys/ where tokens (and the client's address) are found | key
                         sources: shared secret, PEM key ring, remote JWKS
-    config, errors      AuthSettings; the error tree
+    config/, errors     AuthSettings and its groups (SocketLimits, Transport);
+                        the error tree
 
 Only ``sockets/`` (and ``app``) import python-socketio, and only
 ``sockets/gate.py`` touches its internals.
@@ -29,7 +30,7 @@ Only ``sockets/`` (and ``app``) import python-socketio, and only
 from ._version import __version__
 from .app import attach_jwt_auth
 from .authenticator import Authenticator
-from .config import AuthSettings
+from .config import AuthSettings, SettingError, SocketLimits, Transport
 from .errors import (
     AlreadyAuthenticatedError,
     AuthError,
@@ -53,7 +54,6 @@ from .keys import JWKSKeySource, KeyRing, KeySource, SharedSecretKey
 from .revocation import RevocationList
 from .sockets.authorization import authorize_event, authorize_namespace, requires
 from .sockets.extension import authenticator_for
-from .sockets.limits import SocketLimits
 from .sockets.namespace import AuthNamespace
 from .sockets.sessions import AUTHENTICATED_ROOM, current_user, user_room
 from .storage.revocations import RevocationStore, SQLiteRevocationStore
@@ -64,6 +64,9 @@ from .web.access_log import redacting_log_function
 __all__ = [
     "__version__",
     "AuthSettings",
+    "SocketLimits",
+    "Transport",
+    "SettingError",
     "attach_jwt_auth",
     "socketio_json",
     "current_user",
@@ -104,5 +107,4 @@ __all__ = [
     "BadRequestError",
     "TooManyAttemptsError",
     "TooManyConnectionsError",
-    "SocketLimits",
 ]

@@ -100,9 +100,7 @@ def app(secret: str, io_loop: Any, ran: list[Any]) -> Any:
     sio.register_namespace(ModerationNamespace("/moderation", ran))
     specs = attach_jwt_auth(
         sio,
-        AuthSettings(secret=secret),
-        namespaces=("/", "/admin"),
-        routes=("socketio",),
+        AuthSettings(secret=secret, namespaces=("/", "/admin"), routes=("socketio",)),
     )
     yield tornado.web.Application(specs)
     io_loop.run_sync(lambda: stop(sio))

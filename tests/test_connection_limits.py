@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -39,7 +40,7 @@ def limits() -> SocketLimits:
 def app(settings: AuthSettings, io_loop: Any, limits: SocketLimits) -> Any:
     sio = socketio.AsyncServer(async_mode="tornado")
     yield tornado.web.Application(
-        attach_jwt_auth(sio, settings, routes=("socketio",), limits=limits)
+        attach_jwt_auth(sio, replace(settings, routes=("socketio",), limits=limits))
     )
     io_loop.run_sync(lambda: stop(sio))
 

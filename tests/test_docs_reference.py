@@ -93,8 +93,13 @@ def test_the_option_table_is_the_serve_commands_whole_list() -> None:
 def test_serve_options_show_their_environment_variable_and_default(
     configuration: str,
 ) -> None:
-    assert "| `--port` | `PORT` | port | `9000` |" in configuration
-    assert "| `--redis-url` | `REDIS_URL` | text | (none) |" in configuration
+    assert (
+        "| `--port` | `PORT` | a TCP port number from 0 to 65535 | `9000` |"
+        in configuration
+    )
+    assert "| `--redis-url` | `REDIS_URL` | a string; empty: none | (none) |" in (
+        configuration
+    )
 
 
 def test_the_reference_shows_defaults_the_parser_really_uses(

@@ -29,15 +29,13 @@ from tests.docs_snippets import (
     makefile_targets,
     run_python,
 )
-from tornado_socketio_jwt.cli.options import DATA_DIR, SERVE_OPTIONS
 from tornado_socketio_jwt.cli.parser import make_parser
+from tornado_socketio_jwt.cli.table import OPTIONS
 
 BLOCKS = all_blocks()
 NODE = shutil.which("node")
 CLI = ("tornado-socketio-jwt",)
-ENVIRONMENT = {variable for _, variable, *_ in (DATA_DIR, *SERVE_OPTIONS)} | {
-    "JWT_SECRET"
-}
+ENVIRONMENT = {option.env for option in OPTIONS} | {"JWT_SECRET"}
 SERVER_PATHS = {"/login", "/logout", "/token/refresh", "/healthz", "/metrics"}
 
 

@@ -14,13 +14,12 @@ import tornado.web
 
 from tests.lifecycle_support import wait_until
 from tests.raw_socket import RawSocket
-from tests.support import connected_client, refusal, server_url
+from tests.support import attach_with, connected_client, refusal, server_url
 from tornado_socketio_jwt import (
     AuthNamespace,
     AuthSettings,
     ForbiddenError,
     Requirement,
-    attach_jwt_auth,
     authenticator_for,
     authorize_namespace,
 )
@@ -182,9 +181,9 @@ async def test_logout_while_the_apps_connect_handler_awaits_keeps_the_socket_out
 
 @pytest.fixture
 def app(sio, settings, users, attach_options):
-    options = {**attach_options, "routes": ("socketio", "logout")}
+    options = {"users": users, "events": ("whoami", "message"), **attach_options}
     return tornado.web.Application(
-        attach_jwt_auth(sio, settings, users=users, **options)
+        attach_with(sio, settings, options, routes=("socketio", "logout"))
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -46,7 +47,7 @@ def slow_users() -> SlowUsers:
 
 @pytest.fixture
 def app(sio: Any, settings: AuthSettings, slow_users: SlowUsers) -> Any:
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
     kwargs = {
         "settings": settings,
         "authenticator": authenticator_for(sio),

@@ -17,6 +17,7 @@ import inspect
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from types import MethodType
@@ -99,9 +100,10 @@ def test_a_server_without_the_hooks_is_refused_at_start_up() -> None:
 
 
 def test_attaching_twice_is_an_error(settings: AuthSettings, sio: Any) -> None:
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    settings = replace(settings, routes=("socketio",))
+    attach_jwt_auth(sio, settings)
     with pytest.raises(ValueError, match="already"):
-        attach_jwt_auth(sio, settings, routes=("socketio",))
+        attach_jwt_auth(sio, settings)
 
 
 def test_the_package_is_loaded_under_one_name_only() -> None:
@@ -122,9 +124,8 @@ def app(
 ) -> Any:
     caplog.set_level(logging.WARNING, logger="tornado_socketio_jwt")
     sio = socketio.AsyncServer(async_mode="tornado")
-    specs = attach_jwt_auth(
-        sio, settings, routes=("socketio",), exempt_namespaces=exempt
-    )
+    settings = replace(settings, routes=("socketio",), exempt_namespaces=exempt)
+    specs = attach_jwt_auth(sio, settings)
     admin = sio.instrument(auth=ADMIN)  # after attach: it wraps the gate
     yield tornado.web.Application(specs)
     io_loop.run_sync(admin.shutdown)
@@ -347,7 +348,7 @@ def test_the_gate_is_kept_when_an_admin_ui_instrumented_first_is_undone(
 ) -> None:
     sio = socketio.AsyncServer(async_mode="tornado")
     admin = sio.instrument(auth=False)
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
     gate = socket_auth(sio).gate
     assert gate is not None
     admin.uninstrument()
@@ -359,7 +360,7 @@ def test_engineio_handler_re_registration_leaves_the_engine_room_in_front(
     settings: AuthSettings,
 ) -> None:
     sio = socketio.AsyncServer(async_mode="tornado")
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
     engine = engine_for(sio)
     sio.eio.on("connect", sio._handle_eio_connect)
     sio.eio.on("message", sio._handle_eio_message)

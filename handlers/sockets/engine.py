@@ -14,7 +14,8 @@ versions pinned in setup.cfg):
   ``.closing``/``.closed``/``.upgraded``/``.queue``; ``sio.environ`` (the WSGI
   environ python-socketio keeps per session) and its ``tornado.handler``
   (python-engineio's Tornado driver); ``sio.namespace_handlers``,
-  ``sio.not_handled``; ``sio.packet_class.json``.
+  ``sio.not_handled``; ``sio.packet_class.json``; ``eio.ping_interval`` and
+  ``eio.ping_timeout`` (set from ``AuthSettings.transport``).
 
 Why the Engine.IO side is wrapped at ``eio._trigger_event`` on the instance,
 and not through ``eio.on(...)``: ``eio.on`` keeps one handler per event, and
@@ -366,6 +367,18 @@ class Engine:
         self._tasks.spawn(work)
 
     # -- python-engineio's request side -----------------------------------
+
+    def set_heartbeat(
+        self, ping_interval: float | None, ping_timeout: float | None
+    ) -> None:
+        """Set python-engineio's ``ping_interval``/``ping_timeout`` (constructor
+        arguments it keeps as attributes, read for each session it opens: the
+        OPEN packet, the ping loop, the timeout check); ``None`` keeps the
+        server's own. Sessions already open keep theirs."""
+        if ping_interval is not None:
+            self.eio.ping_interval = ping_interval
+        if ping_timeout is not None:
+            self.eio.ping_timeout = ping_timeout
 
     @property
     def cors_allowed_origins(self) -> Any:

@@ -1,0 +1,100 @@
+"""The small groups nested in ``AuthSettings``: per-client limits and transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import SettingError
+
+__all__ = ["SocketLimits", "Transport", "DEFAULT_MAX_BUFFERED_BYTES"]
+
+# Above one full packet: 10 attachments of python-engineio's 1 MB message limit.
+DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SocketLimits:
+    """Per-client limits on the Socket.IO side; ``None`` means no limit.
+
+    :param max_connections_per_user: sockets (per namespace) one ``sub`` may
+                                     hold; more: ``too_many_connections``.
+                                     Default 50.
+    :param max_connections_per_address: Engine.IO sessions one address may
+                                        hold, connected to a namespace or
+                                        not; one more is refused at the
+                                        Engine.IO handshake: HTTP 401 with
+                                        ``too_many_connections`` (a WebSocket
+                                        before its upgrade). Default 200.
+    :param connect_timeout: seconds an Engine.IO session has to connect a
+                            namespace before it is closed. Default 10.
+    :param max_attachments: binary attachments one packet may announce.
+                            Default 10.
+    :param max_buffered_bytes: bytes of binary packets still waiting for
+                               their attachments (header and attachments
+                               received) that one address, and one
+                               authenticated user, may have the server
+                               buffer across all their sessions; past it the
+                               session that adds more is closed. Default
+                               16 MiB: above one full packet (10 attachments
+                               of python-engineio's 1 MB message limit).
+                               ``None``: no limit.
+
+    .. warning::
+       Behind a proxy every client shares the proxy's address: raise
+       ``max_connections_per_address`` or serve with ``xheaders=True``.
+    """
+
+    max_connections_per_user: int | None = 50
+    max_connections_per_address: int | None = 200
+    connect_timeout: float = 10.0
+    max_attachments: int = 10
+    max_buffered_bytes: int | None = DEFAULT_MAX_BUFFERED_BYTES
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_connections_per_user",
+            "max_connections_per_address",
+            "max_buffered_bytes",
+        ):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise SettingError(name, "must be a whole number >= 1, or None")
+        if not isinstance(self.max_attachments, int) or self.max_attachments < 0:
+            raise SettingError("max_attachments", "must be a whole number >= 0")
+        if not self.connect_timeout > 0:
+            raise SettingError("connect_timeout", "must be positive")
+
+
+@dataclass(frozen=True)
+class Transport:
+    """Engine.IO's heartbeat and WebSocket compression.
+
+    :param ping_interval: seconds between the server's pings. Default
+                          ``None``: the server's own (python-engineio's
+                          25 s unless ``socketio.AsyncServer`` was given one).
+    :param ping_timeout: seconds a client has to answer a ping before its
+                         session is closed. Default ``None``: the server's own
+                         (python-engineio's 20 s).
+    :param websocket_compression: offer permessage-deflate on the Socket.IO
+                                  route. Default off.
+
+    :func:`attach_jwt_auth` sets a heartbeat value that is not ``None`` on
+    the server's Engine.IO server, over what ``socketio.AsyncServer`` was
+    created with; sessions opened from then on use it.
+
+    .. warning::
+       ``websocket_compression=True`` costs about 150 KiB per connection, and
+       a 1 KB frame can inflate to 1 MB.
+    """
+
+    ping_interval: float | None = None
+    ping_timeout: float | None = None
+    websocket_compression: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("ping_interval", "ping_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise SettingError(name, "must be positive, or None")
+        if not isinstance(self.websocket_compression, bool):
+            raise TypeError("websocket_compression must be True or False")
