@@ -143,6 +143,25 @@ async def test_http_refresh_with_a_revoked_token_is_401_token_revoked(
 
 
 @pytest.mark.gen_test
+async def test_http_refresh_for_a_user_deleted_while_the_server_runs_is_refused(
+    http_server: Any, http_port: int, http_client: Any, users: Any, caplog: Any
+) -> None:
+    """``deluser`` on a running server: the user's token, still unexpired, gets
+    no successor (the revocation cut-off it writes is read at the next start)."""
+    capture_logs(caplog)
+    token = await login(http_client, http_port)
+    assert (await post_refresh(http_client, http_port, token)).code == 200
+    users.delete_user_sync(ALICE["username"])
+
+    response = await post_refresh(http_client, http_port, token)
+
+    assert (
+        response.code == 401 and json.loads(response.body)["error"] == "token_revoked"
+    )
+    assert_logged(caplog, "token refresh refused", "code=token_revoked")
+
+
+@pytest.mark.gen_test
 async def test_http_refresh_past_the_max_session_age_is_401_session_expired(
     http_server: Any,
     http_port: int,

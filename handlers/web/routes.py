@@ -45,7 +45,7 @@ def http_specs(
     table: dict[str, tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = {
         "login": ("/login", LoginHandler, dict(common, users=users, limits=limits)),
         "logout": ("/logout", LogoutHandler, bearer),
-        "refresh": ("/token/refresh", TokenRefreshHandler, bearer),
+        "refresh": ("/token/refresh", TokenRefreshHandler, dict(bearer, users=users)),
         "health": ("/healthz", HealthHandler, {}),
         "jwks": (JWKS_PATTERN, JWKSHandler, {"keys": authenticator.keys}),
         "metrics": (
