@@ -314,6 +314,25 @@ def test_a_pending_binary_packet_takes_the_next_message_whatever_it_is() -> None
     assert "pkt.add_attachment(data)" in source
 
 
+def test_the_pending_binary_packets_are_a_dict_by_session_dropped_on_disconnect() -> (
+    None
+):
+    """``Engine.holds_binary_packet`` reads ``_binary_packet``: keyed by the
+    Engine.IO sid, and emptied by a namespace disconnect on the server's side
+    (which the packet screen follows, not its own count)."""
+    sio = socketio.AsyncServer(async_mode="tornado")
+    assert sio._binary_packet == {}
+    assert engine_for(sio).holds_binary_packet("x") is False
+    sio._binary_packet["x"] = object()
+    assert engine_for(sio).holds_binary_packet("x") is True
+    for method in (
+        socketio.AsyncServer.disconnect,
+        socketio.AsyncServer._handle_disconnect,
+    ):
+        source = inspect.getsource(method)
+        assert "del self._binary_packet[eio_sid]" in source
+
+
 def test_the_manager_answers_the_engine_rooms_questions() -> None:
     manager = socketio.AsyncManager()
     for name in ("sid_from_eio_sid", "eio_sid_from_sid", "is_connected"):

@@ -308,6 +308,13 @@ class Engine:
         if socket is not None and socket.closed:
             self.eio.sockets.pop(eio_sid, None)
 
+    def holds_binary_packet(self, eio_sid: str) -> bool:
+        """Whether python-socketio holds an incomplete binary packet of the
+        session (``AsyncServer._binary_packet``): it takes the session's next
+        message as an attachment, and drops the packet on any namespace
+        disconnect, the server's own included."""
+        return eio_sid in self.sio._binary_packet
+
     def connected_anywhere(self, eio_sid: str) -> bool:
         """Whether the session has connected (or is connecting) any namespace."""
         manager = self.sio.manager
