@@ -308,6 +308,19 @@ class Engine:
         if socket is not None and socket.closed:
             self.eio.sockets.pop(eio_sid, None)
 
+    def eio_sid_of(self, sid: str, namespace: str) -> str | None:
+        """The Engine.IO session of socket ``sid`` on ``namespace``, if any."""
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, namespace)
+        return eio_sid if isinstance(eio_sid, str) else None
+
+    def forget_refused(self, sid: str) -> None:
+        """Forget what python-socketio's Admin UI noted of a socket on its
+        ``connect`` (``manager._timestamps``, set before the gate decides and
+        removed only on ``disconnect``, which a refused socket never gets)."""
+        timestamps = getattr(self.sio.manager, "_timestamps", None)
+        if isinstance(timestamps, dict):
+            timestamps.pop(sid, None)
+
     def holds_binary_packet(self, eio_sid: str) -> bool:
         """Whether python-socketio holds an incomplete binary packet of the
         session (``AsyncServer._binary_packet``): it takes the session's next

@@ -55,6 +55,7 @@ def install_socket_auth(
     )
     flow = flow_class(authenticator, state.rules, gate, sessions)
     gate.install(flow)
+    gate.left.append(sessions.namespace_left)
     screen.install()
     sessions.install()
     state.authenticator, state.gate = authenticator, gate

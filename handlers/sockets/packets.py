@@ -105,17 +105,16 @@ class PacketScreen:
 
     def screen(self, eio_sid: str, data: Any) -> str | None:
         """``None`` (deliver), :data:`DROP`, or why the session must be closed."""
+        awaiting = self.buffered.awaiting(eio_sid)
         if self.buffered.skipping(eio_sid) and isinstance(data, str):
-            self.buffered.release(
-                eio_sid
-            )  # the dropped packet's attachments never came
-        elif self.buffered.awaiting(eio_sid) and not self.buffered.skipping(eio_sid):
+            # The dropped packet's attachments never came.
+            self.buffered.release(eio_sid)
+        elif awaiting and not self.engine.holds_binary_packet(eio_sid):
             # What python-socketio holds decides what this message is: it drops
             # the packet when the server disconnects the socket (a kick, a
-            # refusal, the app's sio.disconnect), and the message is then read
-            # as a packet of its own, so it is screened as one.
-            if not self.engine.holds_binary_packet(eio_sid):
-                self.buffered.release(eio_sid)
+            # refusal, the app's sio.disconnect); the message is then a packet
+            # of its own, and is screened as one.
+            self.buffered.release(eio_sid)
         if self.buffered.awaiting(eio_sid):
             within, delivered = self.buffered.attachment(eio_sid, len(data))
             if not within:
