@@ -26,8 +26,9 @@ from .settings import REVOCATIONS_FILE, data_dir
 __all__ = ["adduser", "passwd", "deluser", "list_users", "genkey", "read_password"]
 
 LOGGED_OUT = (
-    "restart the server to refuse the tokens issued before now (it reads "
-    "revocations at start-up; with --redis-url they live in Redis instead)"
+    "restart the server to refuse the tokens of sessions begun before now, "
+    "refreshed ones included (it reads revocations at start-up; with "
+    "--redis-url they live in Redis instead)"
 )
 
 
