@@ -44,8 +44,7 @@ def install_socket_auth(
     screen = PacketScreen(
         engine_for(sio),
         authenticator.live,
-        limits.max_attachments,
-        limits.max_buffered_bytes,
+        limits,
         exempt,
     )
     sessions = SessionTracker(authenticator, limits, authenticator.clock)

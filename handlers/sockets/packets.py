@@ -30,20 +30,20 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from ..config import SocketLimits
 from ..credentials import remote_address
 from ..live import LiveSockets
-from .buffered import DEFAULT_MAX_BUFFERED_BYTES, BufferedBinary
+from .buffered import BufferedBinary
 from .engine import DROP, Engine
 
-__all__ = ["PacketScreen", "DEFAULT_MAX_ATTACHMENTS", "read_header"]
+__all__ = ["PacketScreen", "read_header"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
-DEFAULT_MAX_ATTACHMENTS = 10
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK = "0123456"
 BINARY = frozenset((BINARY_EVENT, BINARY_ACK))
 AFTER_CONNECT = frozenset((EVENT, ACK)) | BINARY
-FROM_CLIENTS = frozenset((CONNECT, DISCONNECT)) | AFTER_CONNECT
+SOCKETIO_FROM_CLIENTS = frozenset((CONNECT, DISCONNECT)) | AFTER_CONNECT
 OVER_BUDGET = "too many bytes of binary attachments buffered"
 
 
@@ -67,9 +67,8 @@ class PacketScreen:
     :param engine: the server's engine room.
     :param live: the authenticated sockets (who may start a binary packet,
                  and whose budget it counts against).
-    :param max_attachments: the most binary attachments one packet may carry.
-    :param max_buffered_bytes: bytes of incomplete binary packets one address,
-                               and one user, may have buffered; ``None``: no limit.
+    :param limits: ``max_attachments`` (per packet) and ``max_buffered_bytes``
+                   (per address and per user), checked where they are made.
     :param exempt: namespaces that authenticate their own sockets.
     """
 
@@ -77,17 +76,14 @@ class PacketScreen:
         self,
         engine: Engine,
         live: LiveSockets,
-        max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
-        max_buffered_bytes: int | None = DEFAULT_MAX_BUFFERED_BYTES,
+        limits: SocketLimits,
         exempt: Iterable[str] = (),
     ):
-        if not isinstance(max_attachments, int) or max_attachments < 0:
-            raise ValueError("max_attachments must be a whole number >= 0")
         self.engine = engine
         self.live = live
-        self.max_attachments = max_attachments
+        self.max_attachments = limits.max_attachments
         self.exempt = frozenset(exempt)
-        self.buffered = BufferedBinary(max_buffered_bytes)
+        self.buffered = BufferedBinary(limits.max_buffered_bytes)
 
     def install(self) -> None:
         """Screen every message of the server from now on."""
@@ -123,7 +119,7 @@ class PacketScreen:
         if not isinstance(data, str):
             return "binary data with no packet awaiting it"
         kind, attachments, namespace = read_header(data)
-        if kind not in FROM_CLIENTS:
+        if kind not in SOCKETIO_FROM_CLIENTS:
             return "unexpected packet type"
         if attachments < 0 or attachments > self.max_attachments:
             return "too many attachments"
