@@ -294,7 +294,7 @@ async def test_no_authenticate_within_the_timeout_disconnects(
 ) -> None:
     seen = await one(http_port, options={"forceNew": True}, until=["disconnect"])
     assert names(seen)[-1] == "disconnect"
-    assert 900 <= seen[-1]["at"]  # timeout: 1000 ms after the connect
+    assert seen[-1]["at"] >= 900  # timeout: 1000 ms after the connect
 
 
 # authorizer_noqs.test.js "... should not respond echo".
