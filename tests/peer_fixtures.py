@@ -119,6 +119,9 @@ def auth0_index(peer: Peer, sio: Any, keys: Any = None) -> list[Any]:
     }
     if peer.options.get("auth_header_required"):
         fields["token_sources"] = ("header",)
+    if "callback" in peer.options:  # socketio-jwt's callback: false, or N ms
+        callback = peer.options["callback"]
+        fields["unauthorized_ack_timeout"] = 0 if callback is False else callback / 1000
     _echo(sio, to_all=handshake)
     return attach_jwt_auth(sio, _settings(**fields), keys=keys)
 
@@ -211,6 +214,16 @@ def thream_secret(peer: Peer) -> str:
 AUTH0_INDEX = Peer("auth0 index", auth0_index)
 AUTH0_INDEX_NOQS = Peer(
     "auth0 index, handshake false", auth0_index, {"handshake": False}
+)
+AUTH0_CALLBACK_FALSE = Peer(
+    "auth0 index, handshake false, callback false",
+    auth0_index,
+    {"handshake": False, "callback": False},
+)
+AUTH0_CALLBACK_MS = Peer(
+    "auth0 index, handshake false, callback 1000",
+    auth0_index,
+    {"handshake": False, "callback": 1000},
 )
 AUTH0_HEADER_REQUIRED = Peer(
     "auth0 index, auth_header_required", auth0_index, {"auth_header_required": True}

@@ -474,3 +474,40 @@ async def test_thream_user_validation_fails(
     assert error["message"] == "Check Field validation failed"
     assert error["data"]["code"] == "check_field_failed"
     assert peer.seen == []
+
+
+# --- socketio-jwt's ``callback`` option (its README; no upstream test) -----
+
+
+# callback: false: disconnect at once, whether or not the client acks.
+@uses(peers.AUTH0_CALLBACK_FALSE)
+@pytest.mark.gen_test(timeout=30)
+async def test_callback_false_disconnects_without_waiting_for_the_ack(
+    http_server: Any, http_port: int, peer: Peer
+) -> None:
+    seen = await one(
+        http_port,
+        options={"forceNew": True},
+        emits=[["authenticate", {"token": "not a jwt"}]],
+        until=["disconnect"],
+        quietMs=4000,
+    )
+    assert names(seen) == ["connect", "unauthorized", "disconnect"]
+
+
+# callback: 1000 with a client that never acknowledges: disconnected after
+# the 1000 ms, not before and not never (a hostile client cannot hold it).
+@uses(peers.AUTH0_CALLBACK_MS)
+@pytest.mark.gen_test(timeout=30)
+async def test_callback_ms_bounds_the_wait_for_a_client_that_never_acks(
+    http_server: Any, http_port: int, peer: Peer
+) -> None:
+    seen = await one(
+        http_port,
+        options={"forceNew": True},
+        emits=[["authenticate", {"token": "not a jwt"}], ["echo", "meanwhile"]],
+        until=["disconnect"],
+        quietMs=6000,
+    )
+    assert names(seen) == ["connect", "unauthorized", "disconnect"]
+    assert seen[2]["at"] - seen[1]["at"] >= 900
