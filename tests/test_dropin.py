@@ -136,7 +136,7 @@ def test_the_command_line_sets_namespace_policies(tmp_path: Path) -> None:
         "--token-sources",
         "header",
     )
-    assert {ns: p.flow for ns, p in settings.namespace_policies.items()} == {
+    assert {ns: settings.policy_for(ns).flow for ns in settings.namespace_policies} == {
         "/news": "public",
         "/feeds": "public",
         "/legacy": "event",

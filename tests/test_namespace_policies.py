@@ -24,7 +24,7 @@ from tornado_socketio_jwt import (
 )
 
 EVENT_TIMEOUT = 0.5
-POLICIES = {
+POLICIES: dict[str, NamespacePolicy | str] = {
     "/news": "public",
     "/legacy": NamespacePolicy("event", auth_timeout=EVENT_TIMEOUT),
     "/chat": "handshake",

@@ -150,7 +150,7 @@ class AuthSettings:
     token_sources: tuple[str, ...] = TOKEN_SOURCES
     auth_flow: str = "handshake"
     auth_timeout: float = 5.0
-    namespace_policies: Mapping[str, NamespacePolicy] = field(
+    namespace_policies: Mapping[str, NamespacePolicy | str] = field(
         default_factory=lambda: MappingProxyType({})
     )
     unauthorized_ack_timeout: float = 5.0
@@ -195,7 +195,7 @@ class AuthSettings:
         ``namespace_policies``, ``"public"`` when in ``exempt_namespaces``,
         else ``auth_flow`` (fail closed: never public by default)."""
         policy = self.namespace_policies.get(namespace)
-        if policy is not None:
+        if isinstance(policy, NamespacePolicy):  # always, once constructed
             return policy
         if namespace in self.exempt_namespaces:
             return NamespacePolicy("public")
@@ -257,7 +257,7 @@ class AuthSettings:
         policies = _policies(self.namespace_policies)
         object.__setattr__(self, "namespace_policies", policies)
         for namespace in self.exempt_namespaces:
-            if policies.get(namespace, NamespacePolicy("public")).flow != "public":
+            if self.policy_for(namespace).flow != "public":
                 raise SettingError(
                     "exempt_namespaces",
                     f"{namespace} is also in namespace_policies, not as public",

@@ -76,8 +76,7 @@ def log_policies(authenticator: Authenticator) -> None:
             "it must authenticate its own sockets",
             namespace,
         )
-    for namespace, policy in settings.namespace_policies.items():
-        if policy.flow != "public":
-            log.info(
-                "namespace %s authenticates with the %s flow", namespace, policy.flow
-            )
+    for namespace in settings.namespace_policies:
+        flow = settings.policy_for(namespace).flow
+        if flow != "public":
+            log.info("namespace %s authenticates with the %s flow", namespace, flow)
