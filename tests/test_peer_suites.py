@@ -14,23 +14,16 @@ except under CI (``CI=true``), where that is a failure.
 
 from __future__ import annotations
 
-import asyncio
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import tornado.web
 
 from tests import peer_fixtures as peers
+from tests.peer_client import first, names, one, run
 from tests.peer_fixtures import Peer, login
-from tests.requirements import NODE, node_client_missing, require
-from tests.support import server_url
+from tests.requirements import node_client_missing, require
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "tests" / "node" / "peers.mjs"
-RUN_TIMEOUT_S = 15
-PROCESS_TIMEOUT_S = RUN_TIMEOUT_S + 5
 UNAUTHORIZED = "UnauthorizedError"
 
 require(node_client_missing(), "the peers' suites")
@@ -49,49 +42,6 @@ def app(sio: Any, peer: Peer) -> tornado.web.Application:
 def uses(*fixtures: Peer) -> Any:
     """Run the test against these upstream fixtures."""
     return pytest.mark.parametrize("peer", fixtures, ids=str)
-
-
-async def run(port: int, *sessions: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """Run peers.mjs; what each session saw. A session's ``path`` (the
-    namespace, and a query string as upstream writes it) follows the URL."""
-    base = server_url(port)
-    specs = [{**s, "url": base + s.pop("path", "")} for s in map(dict, sessions)]
-    scenario = {"sessions": specs, "timeoutMs": RUN_TIMEOUT_S * 1000}
-    assert NODE is not None
-    process = await asyncio.create_subprocess_exec(
-        NODE,
-        str(SCRIPT),
-        cwd=str(ROOT),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(
-            process.communicate(json.dumps(scenario).encode()), PROCESS_TIMEOUT_S
-        )
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode(errors="replace")
-    result: list[list[dict[str, Any]]] = json.loads(stdout)["sessions"]
-    return result
-
-
-async def one(port: int, **session: Any) -> list[dict[str, Any]]:
-    return (await run(port, session))[0]
-
-
-def names(seen: list[dict[str, Any]]) -> list[str]:
-    return [item["event"] for item in seen]
-
-
-def first(seen: list[dict[str, Any]], event: str) -> list[Any]:
-    """The arguments of the first ``event`` seen."""
-    found = [item["args"] for item in seen if item["event"] == event]
-    assert found, (event, seen)
-    return found[0]
 
 
 def connect_error(seen: list[dict[str, Any]]) -> dict[str, Any]:
