@@ -216,3 +216,17 @@ def test_policies_are_checked_and_the_default_stays_closed(secret: str) -> None:
         namespace_policies={"/n": "public"},
     )
     assert both.public_namespaces == ("/admin", "/n")
+
+
+def test_settings_with_policies_stay_hashable_and_picklable(secret: str) -> None:
+    import pickle
+
+    settings = AuthSettings(secret=secret, namespace_policies=POLICIES)
+    again = AuthSettings(secret=secret, namespace_policies=dict(POLICIES))
+    assert settings == again and hash(settings) == hash(again)
+    assert pickle.loads(pickle.dumps(settings)) == settings
+    assert (
+        replace(settings, auth_flow="handshake").policy_for("/legacy").flow == "event"
+    )
+    with pytest.raises(TypeError):
+        settings.namespace_policies["/x"] = "public"  # type: ignore[index]

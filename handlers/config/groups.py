@@ -3,6 +3,7 @@ and how one namespace authenticates its sockets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from .errors import SettingError
@@ -11,6 +12,7 @@ __all__ = [
     "SocketLimits",
     "Transport",
     "NamespacePolicy",
+    "PolicyTable",
     "NAMESPACE_FLOWS",
     "DEFAULT_MAX_BUFFERED_BYTES",
 ]
@@ -141,3 +143,26 @@ class NamespacePolicy:
                 raise SettingError(
                     "namespace_policies", "auth_timeout must be positive"
                 )
+
+
+class PolicyTable(Mapping[str, NamespacePolicy]):
+    """``AuthSettings.namespace_policies`` once checked: read-only, and hashable
+    and picklable like every other settings value."""
+
+    def __init__(self, policies: Mapping[str, NamespacePolicy]) -> None:
+        self._policies = dict(policies)
+
+    def __getitem__(self, namespace: str) -> NamespacePolicy:
+        return self._policies[namespace]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._policies)
+
+    def __len__(self) -> int:
+        return len(self._policies)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._policies.items()))
+
+    def __repr__(self) -> str:
+        return f"PolicyTable({self._policies!r})"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from ..origins import engineio_origins
@@ -24,7 +23,7 @@ from .checks import (
     normalized_origins,
 )
 from .errors import SettingError
-from .groups import NamespacePolicy, SocketLimits, Transport
+from .groups import NamespacePolicy, PolicyTable, SocketLimits, Transport
 
 __all__ = ["AuthSettings", "DEFAULT_ISSUER"]
 
@@ -151,7 +150,7 @@ class AuthSettings:
     auth_flow: str = "handshake"
     auth_timeout: float = 5.0
     namespace_policies: Mapping[str, NamespacePolicy | str] = field(
-        default_factory=lambda: MappingProxyType({})
+        default_factory=lambda: PolicyTable({})
     )
     unauthorized_ack_timeout: float = 5.0
     cors_allowed_origins: tuple[str, ...] | None = None
@@ -298,4 +297,4 @@ def _policies(given: Any) -> Mapping[str, NamespacePolicy]:
         if not isinstance(policy, NamespacePolicy):
             raise TypeError("namespace_policies values must be NamespacePolicy")
         policies[namespace] = policy
-    return MappingProxyType(policies)
+    return PolicyTable(policies)
