@@ -30,7 +30,13 @@ Only ``sockets/`` (and ``app``) import python-socketio, and only
 from ._version import __version__
 from .app import attach_jwt_auth
 from .authenticator import Authenticator
-from .config import AuthSettings, SettingError, SocketLimits, Transport
+from .config import (
+    AuthSettings,
+    NamespacePolicy,
+    SettingError,
+    SocketLimits,
+    Transport,
+)
 from .errors import (
     AlreadyAuthenticatedError,
     AuthError,
@@ -39,6 +45,7 @@ from .errors import (
     CredentialsRequiredError,
     ForbiddenError,
     InvalidCredentialsError,
+    MissingAuthorizationHeaderError,
     SessionExpiredError,
     TokenExpiredError,
     TokenInvalidError,
@@ -50,7 +57,13 @@ from .errors import (
 )
 from .fast_json import socketio_json
 from .grants import Requirement
-from .keys import JWKSKeySource, KeyRing, KeySource, SharedSecretKey
+from .keys import (
+    JWKSKeySource,
+    KeyRing,
+    KeySource,
+    SecretCallback,
+    SharedSecretKey,
+)
 from .revocation import RevocationList
 from .sockets.authorization import authorize_event, authorize_namespace, requires
 from .sockets.extension import authenticator_for
@@ -66,6 +79,7 @@ __all__ = [
     "AuthSettings",
     "SocketLimits",
     "Transport",
+    "NamespacePolicy",
     "SettingError",
     "attach_jwt_auth",
     "socketio_json",
@@ -82,6 +96,7 @@ __all__ = [
     "SharedSecretKey",
     "KeyRing",
     "JWKSKeySource",
+    "SecretCallback",
     "Requirement",
     "authorize_namespace",
     "authorize_event",
@@ -96,6 +111,7 @@ __all__ = [
     "UnauthorizedError",
     "CredentialsRequiredError",
     "CredentialsBadFormatError",
+    "MissingAuthorizationHeaderError",
     "TokenInvalidError",
     "TokenExpiredError",
     "TokenRevokedError",

@@ -9,7 +9,7 @@ import tornado.web
 
 from .authenticator import Authenticator
 from .config import EVENTS, ROUTES, AuthSettings
-from .hooks import FailureHook, SuccessHook
+from .hooks import AdditionalAuth, FailureHook, SuccessHook
 from .keys import KeySource, SharedSecretKey, can_sign, signing_algorithm
 from .moved_keywords import settings_with_moved_keywords
 from .revocation import RevocationList
@@ -42,6 +42,7 @@ def attach_jwt_auth(
     revocation_store: RevocationStore | None = None,
     on_failure: FailureHook | None = None,
     on_success: SuccessHook | None = None,
+    additional_auth: AdditionalAuth | None = None,
     **moved: Any,
 ) -> list[tornado.web.URLSpec]:
     """Install JWT authentication on ``sio`` and return the URL specs to serve.
@@ -72,6 +73,13 @@ def attach_jwt_auth(
                        refusal (handshake, ``authenticate``, its timeout,
                        ``refresh``); never given the token.
     :param on_success: hook ``(sid, claims)`` on each admitted socket.
+    :param additional_auth: socketio-jwt's ``additional_auth``: awaited as
+                            ``(claims, environ)`` once the token is verified,
+                            before the socket is admitted (e.g. a database
+                            lookup); it refuses by raising an
+                            :class:`UnauthorizedError` (its ``code`` and
+                            ``message`` reach the client). Any other exception
+                            refuses the socket too, and is logged.
     :param moved: deprecated: ``routes``, ``prefix``, ``namespaces``,
                   ``events``, ``exempt_namespaces``, ``limits``,
                   ``metrics_allowed`` and ``websocket_compression`` are
@@ -113,7 +121,7 @@ def attach_jwt_auth(
         store=revocation_store,
         shared=None if shared is None else shared.revocations,
     )
-    install_socket_auth(authenticator, settings.exempt_namespaces, settings.limits)
+    install_socket_auth(authenticator, settings.limits, additional_auth)
     transport = settings.transport
     engine_for(sio).set_heartbeat(transport.ping_interval, transport.ping_timeout)
     for namespace in settings.namespaces:

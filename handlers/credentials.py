@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from .errors import (
     CredentialsBadFormatError,
     CredentialsRequiredError,
+    MissingAuthorizationHeaderError,
     TokenInvalidError,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 BEARER = "bearer"
+HEADER_ONLY = ("header",)
 TOO_LARGE = "The token is larger than this server accepts ({} bytes)."
 
 
@@ -32,6 +34,10 @@ def extract_token(
 
     Its size is checked once, by verification, before anything decodes it.
 
+    :raises MissingAuthorizationHeaderError: only the header is read
+                                             (socketio-jwt's
+                                             ``auth_header_required``) and
+                                             the token came another way.
     :raises CredentialsRequiredError: no source has a token.
     :raises CredentialsBadFormatError: a source has something that is not one.
     """
@@ -39,7 +45,17 @@ def extract_token(
         token = _READERS[source](environ, auth)
         if token is not None:
             return token
+    if tuple(sources) == HEADER_ONLY and _sent_elsewhere(environ, auth):
+        raise MissingAuthorizationHeaderError()
     raise CredentialsRequiredError()
+
+
+def _sent_elsewhere(environ: Mapping[str, Any], auth: object) -> bool:
+    """Whether the client put something in ``auth`` or ``?token=``: it is
+    not read, but tells the client why it is refused."""
+    has_auth = isinstance(auth, dict) and auth.get("token") is not None
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return has_auth or bool(query.get("token"))
 
 
 def check_token_size(token: str, max_bytes: int) -> str:

@@ -13,6 +13,7 @@ __all__ = [
     "UnauthorizedError",
     "CredentialsRequiredError",
     "CredentialsBadFormatError",
+    "MissingAuthorizationHeaderError",
     "TokenInvalidError",
     "TokenExpiredError",
     "TokenRevokedError",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 REFUSAL_TYPE = "UnauthorizedError"
+# Where socketio-jwt (and jsonwebtoken under it) refuse with the same code,
+# the message is theirs too: clients written for it display or match these.
+# The table lives in docs/migration.md.
 
 
 class AuthError(Exception):
@@ -62,7 +66,7 @@ class CredentialsRequiredError(UnauthorizedError):
     """No token in any of the configured sources (``auth``, query, header)."""
 
     code = "credentials_required"
-    message = "No authorization token was found."
+    message = "no token provided"
 
 
 class CredentialsBadFormatError(UnauthorizedError):
@@ -70,9 +74,16 @@ class CredentialsBadFormatError(UnauthorizedError):
     that is not ``Bearer <token>``."""
 
     code = "credentials_bad_format"
-    message = (
-        "The token is not in a valid format (expected a string or 'Bearer <token>')."
-    )
+    message = "Format is Authorization: Bearer [token]"
+
+
+class MissingAuthorizationHeaderError(CredentialsRequiredError):
+    """The server reads the token only from the ``Authorization`` header
+    (``token_sources=("header",)``, socketio-jwt's ``auth_header_required``)
+    and the client sent it another way (``auth`` or the query string)."""
+
+    code = "missing_authorization_header"
+    message = "Server requires Authorization Header"
 
 
 class TokenInvalidError(UnauthorizedError):
@@ -87,7 +98,7 @@ class TokenExpiredError(TokenInvalidError):
     """A token past its ``exp`` (plus the configured leeway)."""
 
     code = "token_expired"
-    message = "The token has expired."
+    message = "jwt expired"
 
 
 class TokenRevokedError(TokenInvalidError):

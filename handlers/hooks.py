@@ -10,15 +10,47 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from .credentials import remote_address
-from .errors import AuthError
+from .errors import AuthError, UnauthorizedError
 from .metrics import Metrics
 
-__all__ = ["FailureHook", "SuccessHook", "Outcomes", "run_hook", "call_app"]
+__all__ = [
+    "FailureHook",
+    "SuccessHook",
+    "AdditionalAuth",
+    "Outcomes",
+    "run_hook",
+    "call_app",
+    "run_additional_auth",
+]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
 FailureHook = Callable[[str, str, "str | None"], "Awaitable[None] | None"]
 SuccessHook = Callable[[str, Mapping[str, Any]], "Awaitable[None] | None"]
+AdditionalAuth = Callable[
+    [Mapping[str, Any], Mapping[str, Any]], "Awaitable[None] | None"
+]
+"""socketio-jwt's ``additional_auth``: ``(claims, environ)``, after the token
+is verified and before the socket is admitted; raise an
+:class:`UnauthorizedError` (a subclass with its own ``code``) to refuse."""
+CHECK_FAILED = "The server could not complete authentication."
+
+
+async def run_additional_auth(
+    check: AdditionalAuth, claims: Mapping[str, Any], environ: Mapping[str, Any]
+) -> None:
+    """Run the application's check on verified ``claims``; fail closed.
+
+    :raises UnauthorizedError: the check's own refusal, or, when the check
+                               itself fails, a plain one (the fault is logged).
+    """
+    try:
+        await call_app(check, dict(claims), environ)
+    except UnauthorizedError:
+        raise
+    except Exception:
+        log.exception("additional_auth %r failed: the socket is refused", check)
+        raise UnauthorizedError(CHECK_FAILED) from None
 
 
 async def call_app(fn: Callable[..., Any], *args: Any) -> Any:

@@ -35,13 +35,19 @@ __all__ = [
 
 log = logging.getLogger("tornado_socketio_jwt")
 
-# Each claim-policy refusal names the failed check; a bad signature, a
-# malformed token or a refused alg keep the plain "The token is invalid."
+# Each claim-policy refusal names the failed check. A malformed token, an
+# unsigned one and a bad signature say what Node's jsonwebtoken says (what
+# socketio-jwt's clients match on); a refused alg keeps "The token is invalid."
+# Order matters: InvalidSignatureError is a DecodeError.
+MALFORMED = "jwt malformed"
+SIGNATURE_REQUIRED = "jwt signature is required"
 REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
     (jwt.InvalidAudienceError, "The token's audience (aud) is not accepted."),
     (jwt.InvalidIssuerError, "The token's issuer (iss) is not accepted."),
     (jwt.ImmatureSignatureError, "The token is not valid yet (nbf/iat)."),
     (jwt.InvalidIssuedAtError, "The token's issue time (iat) is invalid."),
+    (jwt.InvalidSignatureError, "invalid signature"),
+    (jwt.DecodeError, MALFORMED),
 )
 UNVERIFIABLE = "The token cannot be verified right now."
 AUTH_TIME = "auth_time"
@@ -107,10 +113,15 @@ def read_header(token: str, max_bytes: int | None = None) -> dict[str, Any]:
     """
     if max_bytes is not None:
         check_token_size(token, max_bytes)
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise TokenInvalidError(MALFORMED)
+    if not segments[2]:
+        raise TokenInvalidError(SIGNATURE_REQUIRED)  # alg "none", or cut off
     try:
         return jwt.get_unverified_header(token)
     except jwt.InvalidTokenError as exc:
-        raise TokenInvalidError() from exc
+        raise TokenInvalidError(MALFORMED) from exc
 
 
 def verify_token(

@@ -87,8 +87,8 @@ def test_token_not_valid_yet_is_refused_naming_nbf() -> None:
         verify_token(token, settings(), KEYS)
 
 
-def test_bad_signature_keeps_the_plain_invalid_token_message() -> None:
-    with pytest.raises(TokenInvalidError, match=r"^The token is invalid\.$"):
+def test_bad_signature_says_what_jsonwebtoken_says() -> None:
+    with pytest.raises(TokenInvalidError, match=r"^invalid signature$"):
         verify_token(sign("t" * 40), settings(), KEYS)
 
 

@@ -155,7 +155,12 @@ async def test_authenticate_with_a_bad_token_answers_unauthorized_and_disconnect
         payload = await result.next_event("unauthorized")
         await result.until_disconnected(timeout=1)
 
-    assert payload == {**refusal(TokenExpiredError), "data": refusal(TokenExpiredError)}
+    # socketio-jwt's serialised UnauthorizedError, code and type also at the top.
+    assert payload == {
+        **refusal(TokenExpiredError),
+        "inner": {"message": "jwt expired"},
+        "data": refusal(TokenExpiredError),
+    }
     assert app_handlers.failures == [("token_expired", sid, "127.0.0.1")]
     assert app_handlers.names() == []  # neither connect nor disconnect ran
     assert_logged(caplog, "socket refused", f"sid={sid}", "code=token_expired")
@@ -175,7 +180,7 @@ async def test_silence_past_auth_timeout_answers_unauthorized_and_disconnects(
 
     assert time.time() - started >= AUTH_TIMEOUT
     late = refusal(CredentialsRequiredError, "No token was presented in time.")
-    assert payload == {**late, "data": late}
+    assert payload == {**late, "inner": {"message": late["message"]}, "data": late}
     assert app_handlers.failures == [("credentials_required", sid, "127.0.0.1")]
     assert_logged(caplog, "socket refused", f"sid={sid}", "code=credentials_required")
 
@@ -336,7 +341,7 @@ async def test_a_connect_handler_refusal_answers_unauthorized_forbidden(
         await wait_until(lambda: not result.client.namespaces)
 
     picky = refusal(ForbiddenError, "Not on this namespace.")
-    assert payload == {**picky, "data": picky}
+    assert payload == {**picky, "inner": {"message": picky["message"]}, "data": picky}
     assert len(authenticator_for(sio).live) == 0
 
 

@@ -335,7 +335,7 @@ async def test_refresh_to_a_newer_token_that_expires_earlier_is_accepted(
         (None, CredentialsRequiredError),
         ({}, CredentialsRequiredError),
         ({"token": 42}, CredentialsBadFormatError),
-        ({"token": "not.a.jwt"}, TokenInvalidError),
+        ({"token": "not.a.jwt"}, TokenInvalidError("jwt malformed")),
     ],
 )
 @pytest.mark.gen_test

@@ -30,9 +30,9 @@ async def test_refused_handshake_is_an_exact_connect_error_frame(
         conn.close()
     assert frame == "44" + json.dumps(
         {
-            "message": "The token is invalid.",
+            "message": "jwt malformed",
             "data": {
-                "message": "The token is invalid.",
+                "message": "jwt malformed",
                 "code": "invalid_token",
                 "type": "UnauthorizedError",
             },
@@ -50,8 +50,8 @@ async def test_missing_token_frame_says_credentials_required(http_server, http_p
     finally:
         conn.close()
     assert frame == (
-        '44{"message":"No authorization token was found.",'
-        '"data":{"message":"No authorization token was found.",'
+        '44{"message":"no token provided",'
+        '"data":{"message":"no token provided",'
         '"code":"credentials_required","type":"UnauthorizedError"}}'
     )
 

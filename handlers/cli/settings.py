@@ -108,6 +108,7 @@ def build_settings(
     values.update(
         algorithms=algorithms,
         secret=secret,
+        namespace_policies=_namespace_policies(options, server, environ),
         events=STANDALONE_EVENTS,
         cors_allowed_origins=values["cors_allowed_origins"] or None,
         required_claims=values["required_claims"]
@@ -143,13 +144,44 @@ def _keys(
         raise option_error(options, flag, environ, f"is refused: {exc}") from exc
 
 
+POLICY_OPTIONS = (
+    ("--public-namespaces", "public_namespaces", "public"),
+    ("--event-namespaces", "event_namespaces", "event"),
+    ("--handshake-namespaces", "handshake_namespaces", "handshake"),
+)
+
+
+def _namespace_policies(
+    options: argparse.Namespace, server: ServerOptions, environ: Mapping[str, str]
+) -> dict[str, str]:
+    """``AuthSettings.namespace_policies`` from the three namespace lists.
+
+    :raises ConfigurationError: a name without its leading '/', or one
+                                namespace in two lists.
+    """
+    policies: dict[str, str] = {}
+    for flag, name, flow in POLICY_OPTIONS:
+        for namespace in getattr(server, name):
+            if not namespace.startswith("/"):
+                problem = f"has {namespace!r}"
+                fix = "a namespace starts with '/', e.g. /news"
+                raise option_error(options, flag, environ, problem, fix)
+            if policies.setdefault(namespace, flow) != flow:
+                problem = f"names {namespace}, already {policies[namespace]}"
+                raise option_error(options, flag, environ, problem, "name it once")
+    return policies
+
+
 def _settings(values: dict[str, Any]) -> AuthSettings:
     """``AuthSettings`` with its groups built from their nested dicts."""
     for item in dataclasses.fields(AuthSettings):
         if isinstance(values.get(item.name), dict):
-            group = item.default_factory()  # type: ignore[misc,operator]
+            group: Any = item.default_factory()  # type: ignore[misc,operator]
+            if not dataclasses.is_dataclass(group):
+                continue  # a mapping field (namespace_policies), not a group
+            group_class: Any = type(group)
             try:
-                values[item.name] = type(group)(**values[item.name])
+                values[item.name] = group_class(**values[item.name])
             except SettingError as exc:
                 raise SettingError(f"{item.name}.{exc.field}", exc.problem) from exc
     return AuthSettings(**values)

@@ -52,6 +52,9 @@ class ServerOptions:
     jwks_refresh_interval: float = 30.0
     redis_url: str | None = None
     trusted_proxies: tuple[str, ...] = ()
+    public_namespaces: tuple[str, ...] = ()
+    event_namespaces: tuple[str, ...] = ()
+    handshake_namespaces: tuple[str, ...] = ()
     event_loop: str = "auto"
     json_library: str = "auto"
     log_level: str = "info"
@@ -126,7 +129,16 @@ OPTIONS: tuple[Option, ...] = (
          "exp,iat,sub(,jti)"),
         ("--token-sources", "TOKEN_SOURCES", "auth,query,header",
          v.names, "auth.token_sources", "LIST",
-         "socket token from"),
+         "socket token from; header: only it"),
+        ("--public-namespaces", "PUBLIC_NAMESPACES", "",
+         v.names, "server.public_namespaces", "LIST",
+         "no JWT there (logged)"),
+        ("--event-namespaces", "EVENT_NAMESPACES", "",
+         v.names, "server.event_namespaces", "LIST",
+         "authenticate event there"),
+        ("--handshake-namespaces", "HANDSHAKE_NAMESPACES", "",
+         v.names, "server.handshake_namespaces", "LIST",
+         "token at connect there"),
         ("--max-token-bytes", "MAX_TOKEN_BYTES", "8192",
          v.positive_int, "auth.max_token_bytes", "N",
          "largest token accepted"),
@@ -147,6 +159,9 @@ OPTIONS: tuple[Option, ...] = (
         ("--auth-timeout", "AUTH_TIMEOUT", "5",
          v.positive_float, "auth.auth_timeout", "S",
          "to authenticate, event flow"),
+        ("--unauthorized-ack-timeout", "UNAUTHORIZED_ACK_TIMEOUT", "5",
+         v.non_negative_float, "auth.unauthorized_ack_timeout", "S",
+         "wait for unauthorized's ack; 0: none"),
         ("--connect-timeout", "CONNECT_TIMEOUT", "10",
          v.positive_float, "auth.limits.connect_timeout", "S",
          "for a session to CONNECT"),
@@ -231,6 +246,8 @@ NOT_ON_CLI = {
     "auth.namespaces": "the demo events are on '/'",
     "auth.events": "the demo: whoami and message",
     "auth.exempt_namespaces": "the standalone server has no namespace of its own",
+    "auth.namespace_policies": "built from --public-namespaces, --event-namespaces "
+    "and --handshake-namespaces (a per-namespace auth timeout: the library only)",
 }
 
 

@@ -6,13 +6,21 @@ behaviour from one ``AuthSettings``.
 
 from .checks import AUTH_FLOWS, EVENTS, LOOPBACK, ROUTES, TOKEN_SOURCES
 from .errors import SettingError
-from .groups import DEFAULT_MAX_BUFFERED_BYTES, SocketLimits, Transport
+from .groups import (
+    DEFAULT_MAX_BUFFERED_BYTES,
+    NAMESPACE_FLOWS,
+    NamespacePolicy,
+    SocketLimits,
+    Transport,
+)
 from .settings import DEFAULT_ISSUER, AuthSettings
 
 __all__ = [
     "AuthSettings",
     "SocketLimits",
     "Transport",
+    "NamespacePolicy",
+    "NAMESPACE_FLOWS",
     "SettingError",
     "DEFAULT_ISSUER",
     "TOKEN_SOURCES",

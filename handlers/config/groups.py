@@ -1,12 +1,24 @@
-"""The small groups nested in ``AuthSettings``: per-client limits and transport."""
+"""The small groups nested in ``AuthSettings``: per-client limits, transport,
+and how one namespace authenticates its sockets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from .errors import SettingError
 
-__all__ = ["SocketLimits", "Transport", "DEFAULT_MAX_BUFFERED_BYTES"]
+__all__ = [
+    "SocketLimits",
+    "Transport",
+    "NamespacePolicy",
+    "PolicyTable",
+    "NAMESPACE_FLOWS",
+    "DEFAULT_MAX_BUFFERED_BYTES",
+]
+
+# How a namespace admits sockets: the two flows, or not at all ("public").
+NAMESPACE_FLOWS = ("handshake", "event", "public")
 
 # Above one full packet: 10 attachments of python-engineio's 1 MB message limit.
 DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
@@ -98,3 +110,59 @@ class Transport:
                 raise SettingError(name, "must be positive, or None")
         if not isinstance(self.websocket_compression, bool):
             raise TypeError("websocket_compression must be True or False")
+
+
+@dataclass(frozen=True)
+class NamespacePolicy:
+    """How one namespace admits sockets (``AuthSettings.namespace_policies``).
+
+    :param flow: ``"handshake"`` (the token in the connect request),
+                 ``"event"`` (socketio-jwt's ``authenticate`` event) or
+                 ``"public"`` (no JWT authentication: the namespace's own
+                 ``connect`` handler decides; logged as a warning at start-up).
+    :param auth_timeout: seconds to send ``authenticate`` in an ``"event"``
+                         namespace; ``None`` (default): the settings'
+                         ``auth_timeout``. Only for ``"event"``.
+    """
+
+    flow: str
+    auth_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.flow not in NAMESPACE_FLOWS:
+            raise SettingError(
+                "namespace_policies",
+                f"flow must be one of {', '.join(NAMESPACE_FLOWS)}",
+            )
+        if self.auth_timeout is not None:
+            if self.flow != "event":
+                raise SettingError(
+                    "namespace_policies", "auth_timeout is only for the event flow"
+                )
+            if not self.auth_timeout > 0:
+                raise SettingError(
+                    "namespace_policies", "auth_timeout must be positive"
+                )
+
+
+class PolicyTable(Mapping[str, NamespacePolicy]):
+    """``AuthSettings.namespace_policies`` once checked: read-only, and hashable
+    and picklable like every other settings value."""
+
+    def __init__(self, policies: Mapping[str, NamespacePolicy]) -> None:
+        self._policies = dict(policies)
+
+    def __getitem__(self, namespace: str) -> NamespacePolicy:
+        return self._policies[namespace]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._policies)
+
+    def __len__(self) -> int:
+        return len(self._policies)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._policies.items()))
+
+    def __repr__(self) -> str:
+        return f"PolicyTable({self._policies!r})"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..origins import engineio_origins
 from .checks import (
@@ -21,7 +23,7 @@ from .checks import (
     normalized_origins,
 )
 from .errors import SettingError
-from .groups import SocketLimits, Transport
+from .groups import NamespacePolicy, PolicyTable, SocketLimits, Transport
 
 __all__ = ["AuthSettings", "DEFAULT_ISSUER"]
 
@@ -73,6 +75,19 @@ class AuthSettings:
     :param auth_flow: ``"handshake"`` (default: the token in the connect
                       request) or ``"event"`` (socketio-jwt's ``authenticate``).
     :param auth_timeout: seconds to authenticate in the event flow. Default 5.
+    :param namespace_policies: namespace -> :class:`NamespacePolicy` (or its
+                               flow name, ``"handshake"``, ``"event"``,
+                               ``"public"``): how that namespace admits
+                               sockets; one server may mix all three.
+                               Every namespace not named follows
+                               ``auth_flow``. Public ones are logged as a
+                               warning at start-up. Default none.
+    :param unauthorized_ack_timeout: in the event flow, how long a refused
+                                     socket is kept after ``unauthorized``,
+                                     waiting for the client's ack
+                                     (socketio-jwt's ``callback``): it is
+                                     disconnected on the ack or after this
+                                     many seconds; ``0``: at once. Default 5.
     :param cors_allowed_origins: origins allowed to open sockets, normalised
                                  (``https://A.example/`` is
                                  ``https://a.example``); ``"*"``: any;
@@ -94,7 +109,8 @@ class AuthSettings:
                    ``"message"``.
     :param exempt_namespaces: namespaces that authenticate their own sockets,
                               e.g. ``("/admin",)`` for python-socketio's Admin
-                              UI; logged as a warning. Default none.
+                              UI: a shorthand for a ``"public"`` entry of
+                              ``namespace_policies``. Default none.
     :param static_dir: directory of the browser client; ``None``: the bundled one.
     :param metrics_allowed: networks (CIDR) that may read ``GET /metrics``;
                             empty (default): no ``/metrics`` route.
@@ -133,6 +149,10 @@ class AuthSettings:
     token_sources: tuple[str, ...] = TOKEN_SOURCES
     auth_flow: str = "handshake"
     auth_timeout: float = 5.0
+    namespace_policies: Mapping[str, NamespacePolicy | str] = field(
+        default_factory=lambda: PolicyTable({})
+    )
+    unauthorized_ack_timeout: float = 5.0
     cors_allowed_origins: tuple[str, ...] | None = None
     static_dir: str | None = None
     max_login_body: int = 4096
@@ -168,6 +188,29 @@ class AuthSettings:
     def socketio_cors_allowed_origins(self) -> str | list[str] | None:
         """``cors_allowed_origins`` in the form ``socketio.AsyncServer`` takes."""
         return engineio_origins(self.cors_allowed_origins)
+
+    def policy_for(self, namespace: str) -> NamespacePolicy:
+        """How ``namespace`` admits sockets: its entry in
+        ``namespace_policies``, ``"public"`` when in ``exempt_namespaces``,
+        else ``auth_flow`` (fail closed: never public by default)."""
+        policy = self.namespace_policies.get(namespace)
+        if isinstance(policy, NamespacePolicy):  # always, once constructed
+            return policy
+        if namespace in self.exempt_namespaces:
+            return NamespacePolicy("public")
+        return NamespacePolicy(self.auth_flow)
+
+    def auth_timeout_for(self, namespace: str) -> float:
+        """Seconds a socket of ``namespace`` has to send ``authenticate``."""
+        return self.policy_for(namespace).auth_timeout or self.auth_timeout
+
+    @property
+    def public_namespaces(self) -> tuple[str, ...]:
+        """The namespaces with no JWT authentication, named explicitly."""
+        named = (*self.exempt_namespaces, *self.namespace_policies)
+        return tuple(
+            ns for ns in dict.fromkeys(named) if self.policy_for(ns).flow == "public"
+        )
 
     @property
     def secret_bytes(self) -> bytes | None:
@@ -210,6 +253,14 @@ class AuthSettings:
         check_names("exempt_namespaces", self.exempt_namespaces)
         check_prefix(self.prefix)
         check_networks("metrics_allowed", self.metrics_allowed)
+        policies = _policies(self.namespace_policies)
+        object.__setattr__(self, "namespace_policies", policies)
+        for namespace in self.exempt_namespaces:
+            if self.policy_for(namespace).flow != "public":
+                raise SettingError(
+                    "exempt_namespaces",
+                    f"{namespace} is also in namespace_policies, not as public",
+                )
 
     def _check_numbers(self) -> None:
         for name in POSITIVE_FIELDS:
@@ -217,6 +268,8 @@ class AuthSettings:
                 raise SettingError(name, "must be positive")
         if self.leeway < 0:
             raise SettingError("leeway", "must not be negative")
+        if not self.unauthorized_ack_timeout >= 0:
+            raise SettingError("unauthorized_ack_timeout", "must not be negative")
         if self.login_queue < 0:
             raise SettingError("login_queue", "must not be negative")
         if self.login_max_failures < 1:
@@ -227,3 +280,21 @@ class AuthSettings:
             raise TypeError("limits must be a SocketLimits")
         if not isinstance(self.transport, Transport):
             raise TypeError("transport must be a Transport")
+
+
+def _policies(given: Any) -> Mapping[str, NamespacePolicy]:
+    """``namespace_policies`` checked, flow names made policies, read-only."""
+    if not isinstance(given, Mapping):
+        raise TypeError("namespace_policies must be a mapping of namespace to policy")
+    policies: dict[str, NamespacePolicy] = {}
+    for namespace, policy in given.items():
+        if not isinstance(namespace, str) or not namespace.startswith("/"):
+            raise SettingError(
+                "namespace_policies", f"must start with '/': {namespace!r}"
+            )
+        if isinstance(policy, str):
+            policy = NamespacePolicy(policy)
+        if not isinstance(policy, NamespacePolicy):
+            raise TypeError("namespace_policies values must be NamespacePolicy")
+        policies[namespace] = policy
+    return PolicyTable(policies)

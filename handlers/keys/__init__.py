@@ -1,4 +1,5 @@
-"""Key sources: a shared secret, PEM key rings (rotation), a remote JWKS."""
+"""Key sources: a shared secret, PEM key rings (rotation), a remote JWKS, a
+secret looked up per token."""
 
 from .base import (
     KeySource,
@@ -9,6 +10,7 @@ from .base import (
     select_key,
     signing_algorithm,
 )
+from .callback import SecretCallback
 from .remote import JWKSKeySource
 from .ring import KeyRing
 
@@ -17,6 +19,7 @@ __all__ = [
     "SharedSecretKey",
     "KeyRing",
     "JWKSKeySource",
+    "SecretCallback",
     "can_sign",
     "prepare_keys",
     "public_jwks",

@@ -1,8 +1,12 @@
-"""socketio-jwt's ``authenticate`` event flow (``AuthSettings(auth_flow="event")``).
+"""socketio-jwt's ``authenticate`` event flow (``auth_flow="event"``, or an
+``"event"`` namespace policy).
 
-The socket connects without a token and has ``auth_timeout`` seconds to emit
-``authenticate`` ``{"token"}``. The server answers ``authenticated``, or
-``unauthorized`` (:func:`unauthorized_payload`) and disconnects at once. Until then
+The socket connects without a token and has its namespace's auth timeout to
+emit ``authenticate`` ``{"token"}``. The server answers ``authenticated``, or
+``unauthorized`` (:func:`unauthorized_payload`) and disconnects when the client
+acknowledges it, or ``unauthorized_ack_timeout`` seconds later, whichever
+comes first (socketio-jwt's ``callback``). A socket that never authenticates
+is told ``unauthorized`` and disconnected at once when its time is up. Until then
 no application handler runs, on any namespace however its handlers were
 registered (the gate routes every dispatch here), and the socket is in none
 of our rooms. Verification and refusals are the handshake's:
@@ -11,6 +15,7 @@ of our rooms. Verification and refusals are the handshake's:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -27,6 +32,7 @@ from ..errors import (
     UnauthorizedError,
     refusal_data,
 )
+from ..hooks import AdditionalAuth
 from ..live import SocketKey
 from ..task_set import TaskSet
 from .engine import engine_for
@@ -54,9 +60,12 @@ TIMEOUT_MESSAGE = "No token was presented in time."
 
 
 def unauthorized_payload(err: UnauthorizedError) -> dict[str, Any]:
-    """``unauthorized``'s payload: :func:`~..errors.refusal_data`, and the same
-    again under ``data``, where socketio-jwt's clients read it."""
-    return {**refusal_data(err), "data": refusal_data(err)}
+    """``unauthorized``'s payload, socketio-jwt's serialised UnauthorizedError
+    ``{message, inner: {message}, data: {message, code, type}}``, with ``code``
+    and ``type`` also beside ``message``, where this library's earlier clients
+    read them."""
+    data = refusal_data(err)
+    return {**data, "inner": {"message": err.message}, "data": data}
 
 
 def _failed(err: UnauthorizedError) -> dict[str, Any]:
@@ -64,7 +73,7 @@ def _failed(err: UnauthorizedError) -> dict[str, Any]:
 
 
 class EventFlow(FlowBase):
-    """The ``authenticate`` flow of one server, on every namespace."""
+    """The ``authenticate`` flow, on every namespace whose policy is ``"event"``."""
 
     def __init__(
         self,
@@ -72,22 +81,24 @@ class EventFlow(FlowBase):
         rules: NamespaceRules,
         gate: Gate,
         sessions: SessionTracker,
+        additional_auth: AdditionalAuth | None = None,
     ) -> None:
-        super().__init__(authenticator, rules, gate, sessions)
+        super().__init__(authenticator, rules, gate, sessions, additional_auth)
         self.admitted: set[SocketKey] = set()
         self._pending: dict[SocketKey, tuple[dict[str, Any], object]] = {}
         self._admitting: set[SocketKey] = set()
         self._timeouts: DeadlineScheduler[SocketKey] = DeadlineScheduler(
             self._timed_out, authenticator.clock
         )
-        self._late = TaskSet("authenticate timeouts")
+        self._late = TaskSet("authenticate timeouts and refusals")
 
     async def connect(
         self, namespace: str, sid: str, environ: dict[str, Any], auth: object = None
     ) -> bool:
         """Accept the transport and start the ``auth_timeout`` clock."""
         self._pending[(sid, namespace)] = (environ, auth)
-        deadline = self.authenticator.clock() + self.authenticator.settings.auth_timeout
+        timeout = self.authenticator.settings.auth_timeout_for(namespace)
+        deadline = self.authenticator.clock() + timeout
         self._timeouts.schedule((sid, namespace), deadline)
         log.info("socket awaiting authenticate sid=%s", sid)
         return True
@@ -185,13 +196,42 @@ class EventFlow(FlowBase):
         namespace: str,
         environ: Mapping[str, Any],
         err: UnauthorizedError,
+        wait: float | None = None,
     ) -> None:
+        """Tell the client ``unauthorized``; disconnect on its ack or after
+        ``wait`` seconds (default ``unauthorized_ack_timeout``; 0: at once).
+
+        The socket is out of the flow already (never admitted, its
+        ``authenticate`` spent), so nothing it sends meanwhile is dispatched.
+        """
         await self.authenticator.outcomes.refused(err, sid, environ)
+        if wait is None:
+            wait = self.authenticator.settings.unauthorized_ack_timeout
         sio = self.authenticator.sio
+        acked = asyncio.get_running_loop().create_future()
+
+        def ack(*args: Any) -> None:
+            if not acked.done():
+                acked.set_result(None)
+
         await sio.emit(
-            UNAUTHORIZED, unauthorized_payload(err), to=sid, namespace=namespace
+            UNAUTHORIZED,
+            unauthorized_payload(err),
+            to=sid,
+            namespace=namespace,
+            callback=ack if wait > 0 else None,
         )
-        await sio.disconnect(sid, namespace=namespace)
+        self._late.spawn(self._disconnect_after(sid, namespace, acked, wait))
+
+    async def _disconnect_after(
+        self, sid: str, namespace: str, acked: asyncio.Future[None], wait: float
+    ) -> None:
+        if wait > 0:
+            try:
+                await asyncio.wait_for(acked, wait)
+            except asyncio.TimeoutError:
+                log.debug("unauthorized not acknowledged in time sid=%s", sid)
+        await self.authenticator.sio.disconnect(sid, namespace=namespace)
 
     def _timed_out(self, sockets: list[SocketKey]) -> None:
         self._late.spawn(self._refuse_late(sockets))
@@ -201,4 +241,4 @@ class EventFlow(FlowBase):
             pending = self._pending.pop((sid, namespace), None)
             if pending is not None:
                 err = CredentialsRequiredError(TIMEOUT_MESSAGE)
-                await self._refuse(sid, namespace, pending[0], err)
+                await self._refuse(sid, namespace, pending[0], err, wait=0)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..authenticator import Authenticator
 from ..credentials import extract_token
+from ..hooks import AdditionalAuth, run_additional_auth
 from ..live import departing
 from .gate import Gate
 from .limits import SessionTracker
@@ -22,6 +23,7 @@ class FlowBase:
     :param rules: the namespace rules checked at admission and refresh.
     :param gate: whose ``dispatch`` runs the application's handlers.
     :param sessions: per-client limits checked at admission.
+    :param additional_auth: the application's check after verification.
     """
 
     def __init__(
@@ -30,11 +32,13 @@ class FlowBase:
         rules: NamespaceRules,
         gate: Gate,
         sessions: SessionTracker,
+        additional_auth: AdditionalAuth | None = None,
     ) -> None:
         self.authenticator = authenticator
         self.rules = rules
         self.gate = gate
         self.sessions = sessions
+        self.additional_auth = additional_auth
 
     async def admissible_claims(
         self,
@@ -45,7 +49,8 @@ class FlowBase:
     ) -> dict[str, Any]:
         """The claims of the token presented to join ``namespace``, once they
         pass every check: extract, verify (size, signature, dates, revocation),
-        the namespace's rules, then the per-client limits.
+        the namespace's rules, the per-client limits, then the application's
+        ``additional_auth``.
 
         :param auth: the ``auth`` payload (CONNECT's, or ``authenticate``'s).
         :param sources: where to look for the token, in order.
@@ -55,6 +60,8 @@ class FlowBase:
         claims = await self.authenticator.verify(token)
         self.rules.check(self.authenticator.sio, namespace, claims)
         self.sessions.check(environ, claims)
+        if self.additional_auth is not None:
+            await run_additional_auth(self.additional_auth, claims, environ)
         return claims
 
     async def app_disconnect(

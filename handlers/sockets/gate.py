@@ -9,7 +9,9 @@ Its own Admin UI instrumentation wraps that method the same way.
 :meth:`Gate.install` puts the gate in front of it (through the engine room,
 :mod:`.engine`, which keeps it in the chain whatever wraps before or after),
 so no application handler runs before the flow (handshake or
-``authenticate`` event) says so.
+``authenticate`` event) says so. The flow is chosen per namespace (the
+settings' ``namespace_policies``); a public namespace has none, and its
+dispatches go to the application untouched.
 
 That method cannot tell the transport's ``connect`` from a client's EVENT
 packet named ``connect``, so client packets are screened one step earlier, in
@@ -24,14 +26,14 @@ front of both, :mod:`.packets` screens raw packets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import socketio
 
 from .engine import check_dispatch_hooks, engine_for
 
-__all__ = ["Gate", "Flow", "RESERVED_EVENTS"]
+__all__ = ["Gate", "Flow", "Route", "RESERVED_EVENTS"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -68,28 +70,34 @@ class Flow(Protocol):
     ) -> None: ...
 
 
+Route = Callable[[str], "Flow | None"]
+"""The flow of a namespace; ``None`` for a public one."""
+
+
+def _not_routed(namespace: str) -> Flow | None:
+    raise RuntimeError("the gate is not installed")
+
+
 class Gate:
     """Wraps one server's dispatch; ``dispatch`` calls the application behind it.
 
-    :param exempt: namespaces that authenticate their own sockets (e.g. the
-                   Admin UI's ``"/admin"``); dispatched untouched.
     :raises RuntimeError: the installed python-socketio lacks the hooks.
     """
 
-    def __init__(self, sio: Any, exempt: Iterable[str] = ()) -> None:
+    def __init__(self, sio: Any) -> None:
         check_dispatch_hooks(sio)
         self.sio = sio
-        self.exempt = frozenset(exempt)
         self.dispatch: Dispatch = _not_installed
         self._handle_event: Dispatch = _not_installed
-        self.flow: Flow | None = None
+        self.route: Route = _not_routed
         # Told ``(sid, namespace)`` whenever a socket leaves a namespace or is
         # refused one (the CONNECT deadline starts again from there).
         self.left: list[Callable[[str, str], None]] = []
 
-    def install(self, flow: Flow) -> None:
-        """From now on, every dispatch of the server goes through ``flow``."""
-        self.flow = flow
+    def install(self, route: Route) -> None:
+        """From now on, every dispatch of the server goes through the flow
+        ``route`` names for its namespace (none: a public namespace)."""
+        self.route = route
         self.dispatch, self._handle_event = engine_for(self.sio).wrap_dispatch(
             self.trigger_event, self.handle_event
         )
@@ -106,24 +114,24 @@ class Gate:
 
     async def trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
         """python-socketio's dispatch, with the flow in front of the application."""
-        flow = self.flow
+        flow = self.route(namespace)
         if event == "connect":
             return await self._connect(flow, namespace, *args)
         if event == "disconnect":
             try:
-                if flow is None or namespace in self.exempt:
+                if flow is None:
                     return await self.dispatch(event, namespace, *args)
                 return await flow.disconnect(namespace, *args)
             finally:
                 self._left(args[0], namespace)
-        if flow is None or namespace in self.exempt:
+        if flow is None:
             return await self.dispatch(event, namespace, *args)
         return await flow.event(event, namespace, args[0], args[1:])
 
     async def _connect(self, flow: Flow | None, namespace: str, *args: Any) -> Any:
         sid = args[0]
         try:
-            if flow is None or namespace in self.exempt:
+            if flow is None:
                 result = await self.dispatch("connect", namespace, *args)
             else:
                 result = await flow.connect(namespace, *args)

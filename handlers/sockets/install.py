@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 from ..authenticator import Authenticator
+from ..hooks import AdditionalAuth
 from .engine import engine_for
 from .event_flow import EventFlow
 from .extension import SocketAuth, socket_auth
-from .gate import Gate
+from .gate import Flow, Gate
 from .handshake import HandshakeFlow
 from .limits import SessionTracker, SocketLimits
 from .packets import PacketScreen
@@ -22,46 +22,61 @@ log = logging.getLogger("tornado_socketio_jwt")
 
 def install_socket_auth(
     authenticator: Authenticator,
-    exempt: Iterable[str] = (),
     limits: SocketLimits | None = None,
+    additional_auth: AdditionalAuth | None = None,
 ) -> SocketAuth:
-    """Gate every namespace of ``authenticator.sio`` with the configured flow,
-    behind the packet screen.
+    """Gate every namespace of ``authenticator.sio`` behind the packet screen,
+    each with the flow its policy names (``settings.policy_for``).
 
-    :param exempt: namespaces that authenticate their own sockets; logged.
     :param limits: per-client limits; default :class:`SocketLimits()`.
-    :raises ValueError: the server already has a gate, or a bad namespace.
+    :param additional_auth: the application's check after verification.
+    :raises ValueError: the server already has a gate.
     """
     sio: Any = authenticator.sio
+    settings = authenticator.settings
     state = socket_auth(sio)
     if state.gate is not None:
         raise ValueError("attach_jwt_auth() was already called on this server")
-    exempt = tuple(exempt)
-    for namespace in exempt:
-        if not isinstance(namespace, str) or not namespace.startswith("/"):
-            raise ValueError(f"exempt namespace must start with '/': {namespace!r}")
+    public = settings.public_namespaces
     limits = limits or SocketLimits()
     screen = PacketScreen(
         engine_for(sio),
         authenticator.live,
         limits,
-        exempt,
+        public,
     )
     sessions = SessionTracker(authenticator, limits, authenticator.clock)
-    gate = Gate(sio, exempt)
-    flow_class = (
-        EventFlow if authenticator.settings.auth_flow == "event" else HandshakeFlow
-    )
-    flow = flow_class(authenticator, state.rules, gate, sessions)
-    gate.install(flow)
+    gate = Gate(sio)
+    parts = (authenticator, state.rules, gate, sessions, additional_auth)
+    flows: dict[str, Flow | None] = {
+        "handshake": HandshakeFlow(*parts),
+        "event": EventFlow(*parts),
+        "public": None,
+    }
+
+    def route(namespace: str) -> Flow | None:
+        return flows[settings.policy_for(namespace).flow]
+
+    gate.install(route)
     gate.left.append(sessions.namespace_left)
     screen.install()
     sessions.install()
     state.authenticator, state.gate = authenticator, gate
-    for namespace in exempt:
+    log_policies(authenticator)
+    return state
+
+
+def log_policies(authenticator: Authenticator) -> None:
+    """Say at start-up which namespaces are public and which differ from the
+    default flow: a public namespace is never a surprise."""
+    settings = authenticator.settings
+    for namespace in settings.public_namespaces:
         log.warning(
-            "namespace %s is exempt from JWT authentication: "
+            "namespace %s is exempt from JWT authentication (public): "
             "it must authenticate its own sockets",
             namespace,
         )
-    return state
+    for namespace in settings.namespace_policies:
+        flow = settings.policy_for(namespace).flow
+        if flow != "public":
+            log.info("namespace %s authenticates with the %s flow", namespace, flow)
