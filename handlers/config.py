@@ -24,6 +24,11 @@ POSITIVE_FIELDS = [
     "refresh_max_per_user",
     "logout_max_per_user",
     "bearer_window",
+    "recovery_max_missed_packets",
+    "recovery_max_missed_bytes",
+    "recovery_buffer_packets",
+    "recovery_buffer_bytes",
+    "recovery_max_sessions",
 ]
 SUPPORTED_ALGORITHMS = frozenset(
     {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
@@ -82,6 +87,24 @@ class AuthSettings:
     :param bearer_window: seconds over which those are counted. Default 60.
     :param max_token_bytes: the largest token accepted, checked before any
                             decoding (``invalid_token`` past it). Default 8 KiB.
+    :param recovery: connection state recovery (socket.io 4.6+): a client
+                     that lost its transport gets its socket back (same sid,
+                     rooms, session data) and the events it missed, after its
+                     token is verified again. Off by default for embedders: it
+                     appends an offset argument to every event sent without an
+                     ack, which clients other than socket.io-client 4.6+ see.
+                     Handshake flow only. The standalone server turns it on.
+    :param max_disconnection_duration: seconds a disconnected socket stays
+                                       recoverable; 0 turns recovery off.
+                                       Default 120, as Node's.
+    :param recovery_max_missed_packets: events one recovery may replay, and
+    :param recovery_max_missed_bytes: their estimated size; more: a fresh
+                                      session. Default 1,000 and 1 MiB.
+    :param recovery_buffer_packets: events kept for replay in all, and
+    :param recovery_buffer_bytes: their estimated size; the oldest fall out.
+                                  Default 50,000 and 32 MiB.
+    :param recovery_max_sessions: disconnected sockets kept recoverable at
+                                  once; the oldest go first. Default 10,000.
 
     .. warning::
        ``cors_allowed_origins="*"`` lets any web page open authenticated
@@ -110,6 +133,13 @@ class AuthSettings:
     refresh_max_per_user: int = 10
     logout_max_per_user: int = 10
     bearer_window: int = 60
+    recovery: bool = False
+    max_disconnection_duration: float = 120.0
+    recovery_max_missed_packets: int = 1000
+    recovery_max_missed_bytes: int = 1 << 20
+    recovery_buffer_packets: int = 50_000
+    recovery_buffer_bytes: int = 32 << 20
+    recovery_max_sessions: int = 10_000
 
     def __post_init__(self) -> None:
         self._check_algorithms()
@@ -130,6 +160,15 @@ class AuthSettings:
         if isinstance(self.secret, str):
             return self.secret.encode("utf-8")
         return self.secret
+
+    @property
+    def recovers(self) -> bool:
+        """Whether connection state recovery is on (it needs the handshake flow)."""
+        return (
+            self.recovery
+            and self.max_disconnection_duration > 0
+            and self.auth_flow == "handshake"
+        )
 
     @property
     def symmetric(self) -> bool:
@@ -198,6 +237,8 @@ class AuthSettings:
         for name in POSITIVE_FIELDS:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        if self.max_disconnection_duration < 0:
+            raise ValueError("max_disconnection_duration must not be negative")
         if self.leeway < 0:
             raise ValueError("leeway must not be negative")
         if self.login_queue < 0:

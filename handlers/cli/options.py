@@ -190,8 +190,25 @@ SERVE_OPTIONS: tuple[tuple[str, str, Any, Any, str], ...] = (
         "Socket.IO packets through auto (orjson when it is installed, else json) "
         "or json (the standard library)",
     ),
+    (
+        "--recovery",
+        "RECOVERY",
+        str,
+        "on",
+        "connection state recovery: on or off (--no-recovery); a client that "
+        "lost its connection gets its socket and the events it missed back, "
+        "after its token is verified again",
+    ),
+    (
+        "--max-disconnection-duration",
+        "MAX_DISCONNECTION_DURATION",
+        float,
+        120.0,
+        "seconds a disconnected client stays recoverable; 0: recovery off",
+    ),
     ("--log-level", "LOG_LEVEL", str, "info", "debug, info, warning, error or none"),
 )
+SWITCHES = ("on", "off")
 EVENT_LOOPS = ("auto", "asyncio")
 JSON_LIBRARIES = ("auto", "json")
 CHOICES = {
@@ -199,6 +216,7 @@ CHOICES = {
     "--log-level": LOG_LEVELS,
     "--event-loop": EVENT_LOOPS,
     "--json-library": JSON_LIBRARIES,
+    "--recovery": SWITCHES,
 }
 
 

@@ -112,6 +112,15 @@ def _add_options(
             ),
             help=f"{text} [env {variable}]",
         )
+    if any(flag == "--recovery" for flag, *_ in options):
+        parser.add_argument(
+            "--no-recovery",
+            dest="recovery",
+            action="store_const",
+            const="off",
+            default=argparse.SUPPRESS,
+            help="connection state recovery off: the same as --recovery off",
+        )
     if any(flag == "--log-level" for flag, *_ in options):
         # Tornado's own name for it, still accepted (hidden: it is not ours).
         parser.add_argument(

@@ -114,4 +114,6 @@ def _settings(
         static_dir=options.static_dir or None,
         auth_flow=options.auth_flow,
         auth_timeout=options.auth_timeout,
+        recovery=options.recovery == "on",
+        max_disconnection_duration=options.max_disconnection_duration,
     )

@@ -14,6 +14,8 @@ from .gate import Gate
 from .handshake import HandshakeFlow
 from .limits import SessionTracker, SocketLimits
 from .packets import PacketScreen
+from .recovery import Recovery
+from .recovery_store import MemoryRecoveryStore, RecoveryBounds
 
 __all__ = ["install_socket_auth"]
 
@@ -55,6 +57,8 @@ def install_socket_auth(
     )
     flow = flow_class(authenticator, state.rules, gate, sessions)
     gate.install(flow)
+    if authenticator.settings.recovers:
+        install_recovery(authenticator, frozenset(exempt))
     screen.install()
     sessions.install()
     state.authenticator, state.gate = authenticator, gate
@@ -65,3 +69,19 @@ def install_socket_auth(
             namespace,
         )
     return state
+
+
+def install_recovery(authenticator: Authenticator, exempt: frozenset[str]) -> Recovery:
+    """Turn connection state recovery on, bounded by the settings."""
+    settings = authenticator.settings
+    bounds = RecoveryBounds(
+        max_disconnection_duration=settings.max_disconnection_duration,
+        max_missed_packets=settings.recovery_max_missed_packets,
+        max_missed_bytes=settings.recovery_max_missed_bytes,
+        buffer_packets=settings.recovery_buffer_packets,
+        buffer_bytes=settings.recovery_buffer_bytes,
+        max_saved_sessions=settings.recovery_max_sessions,
+    )
+    recovery = Recovery(authenticator, MemoryRecoveryStore(bounds), exempt)
+    recovery.install()
+    return recovery
