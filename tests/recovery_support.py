@@ -149,7 +149,9 @@ class NodeSocket:
 
 
 @contextlib.asynccontextmanager
-async def node_socket(url: str, token: str, **scenario: Any) -> AsyncIterator[NodeSocket]:
+async def node_socket(
+    url: str, token: str, **scenario: Any
+) -> AsyncIterator[NodeSocket]:
     assert NODE is not None
     process = await asyncio.create_subprocess_exec(
         NODE,

@@ -51,9 +51,7 @@ async def cut(socket: NodeSocket, proxy: CuttableProxy, how: str) -> None:
     await socket.next("disconnect")
 
 
-async def connected(
-    socket: NodeSocket, sio: Any, first: range
-) -> dict[str, Any]:
+async def connected(socket: NodeSocket, sio: Any, first: range) -> dict[str, Any]:
     """Wait for the first connect, then for ``first`` to arrive."""
     line = await socket.next("connect")
     await emit_numbers(sio, first)
@@ -73,9 +71,10 @@ async def test_official_client_recovers_its_socket_and_every_missed_event_once_i
     how: str,
 ) -> None:
     token = make_token(sub=SUB)
-    async with proxy_to(http_port) as proxy, node_socket(
-        proxy.url, token, transports=[transport]
-    ) as socket:
+    async with (
+        proxy_to(http_port) as proxy,
+        node_socket(proxy.url, token, transports=[transport]) as socket,
+    ):
         first = await connected(socket, sio, range(1, 4))
         assert first["recovered"] is False and first["pid"]
         await cut(socket, proxy, how)
@@ -91,7 +90,9 @@ async def test_official_client_recovers_its_socket_and_every_missed_event_once_i
     assert (again["id"], again["pid"]) == (first["id"], first["pid"])
     assert numbers(socket) == list(range(1, 13))
     # Each event carried its offset as its last argument, as Node's server does.
-    assert all(isinstance(args[-1], str) and len(args) == 2 for args in socket.messages())
+    assert all(
+        isinstance(args[-1], str) and len(args) == 2 for args in socket.messages()
+    )
     assert whoami["claims"]["sub"] == SUB
     metrics = authenticator_for(sio).metrics
     assert metrics.recoveries.labels("recovered")._value.get() == 1
@@ -181,9 +182,10 @@ async def test_another_users_token_gets_a_fresh_session_and_none_of_the_missed_e
     assert again["id"] != first["id"] and again["pid"] != first["pid"]
     assert whoami["claims"]["sub"] == OTHER_SUB
     assert numbers(socket) == [1, 2]
-    assert authenticator_for(sio).metrics.recoveries.labels(
-        "foreign_session"
-    )._value.get() == 1
+    assert (
+        authenticator_for(sio).metrics.recoveries.labels("foreign_session")._value.get()
+        == 1
+    )
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -191,9 +193,11 @@ async def test_someone_elses_pid_with_ones_own_token_restores_nothing_of_theirs(
     http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
 ) -> None:
     victim_token, token = make_token(sub=SUB), make_token(sub=OTHER_SUB)
-    async with proxy_to(http_port) as proxy, node_socket(
-        proxy.url, victim_token
-    ) as victim, node_socket(proxy.url, token) as mallory:
+    async with (
+        proxy_to(http_port) as proxy,
+        node_socket(proxy.url, victim_token) as victim,
+        node_socket(proxy.url, token) as mallory,
+    ):
         stolen = await victim.next("connect")
         await mallory.next("connect")
         await emit_numbers(sio, range(1, 2))
@@ -211,3 +215,45 @@ async def test_someone_elses_pid_with_ones_own_token_restores_nothing_of_theirs(
     assert again["recovered"] is False and again["id"] != stolen["id"]
     assert numbers(mallory) == [1]
     assert numbers(victim) == [1, 2]  # the victim still recovers its own
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_token_refreshed_during_the_disconnection_recovers_with_its_claims(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    token = make_token(sub=SUB, email="old@example.com")
+    fresh_exp = int(time.time()) + 600
+    fresh = make_token(sub=SUB, email="new@example.com", exp=fresh_exp)
+    async with proxy_to(http_port) as proxy, node_socket(proxy.url, token) as socket:
+        first = await connected(socket, sio, range(1, 3))
+        await cut(socket, proxy, "proxy")
+        await socket.command("token", token=fresh)
+        await emit_numbers(sio, range(3, 5))
+        proxy.heal()
+        again = await socket.next("connect")
+        await socket.command("whoami")
+        whoami = await socket.next("whoami")
+        # The expiry timer follows the new token too.
+        deadline = authenticator_for(sio).expiry.deadline((again["id"], "/"))
+        await socket.finish()
+    assert again["recovered"] is True and again["id"] == first["id"]
+    assert numbers(socket) == [1, 2, 3, 4]
+    assert whoami["claims"]["email"] == "new@example.com"
+    assert deadline == fresh_exp
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_logout_of_all_tokens_during_the_disconnection_is_refused(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    token = make_token(sub=SUB)
+    async with proxy_to(http_port) as proxy, node_socket(proxy.url, token) as socket:
+
+        async def logout_all() -> None:
+            now = time.time() + 1
+            await authenticator_for(sio).revoke_user(SUB, before=now, until=now + 60)
+
+        refusal = await refused_after_cut(sio, socket, proxy, logout_all)
+        await socket.finish()
+    assert refusal["data"]["code"] == "token_revoked"
+    assert numbers(socket) == [1, 2]

@@ -236,7 +236,9 @@ class Engine:
             return await self._connect(*args, **kwargs)
         if event == "disconnect":
             if self.recovery is not None:
-                self.recovery.transport_ended(args[0], args[1] if len(args) > 1 else None)
+                self.recovery.transport_ended(
+                    args[0], args[1] if len(args) > 1 else None
+                )
             try:
                 return await self._behind(event, *args, **kwargs)
             finally:
@@ -438,7 +440,6 @@ class Engine:
         handlers = self.sio.namespace_handlers
         return handlers.get(namespace) or handlers.get("*")
 
-
     # -- connection state recovery ----------------------------------------
     #
     # The hooks :mod:`.recovery` needs (socket.io 4.8's wire: the CONNECT ack
@@ -462,7 +463,7 @@ class Engine:
     #   queue), so missed packets are queued before any new one.
 
     def install_recovery(self, hooks: RecoveryHooks) -> None:
-        """Route the CONNECTs, CONNECT acks and emits of the server through ``hooks``."""
+        """Route the server's CONNECTs, CONNECT acks and emits through ``hooks``."""
         if self.recovery is not None:
             raise ValueError("connection state recovery is already installed")
         self.recovery = hooks

@@ -280,9 +280,7 @@ class Recovery:
         """Save the sockets of an Engine.IO session that ended for a reason
         the client can recover from."""
         pids = self._by_eio.pop(eio_sid, set())
-        keep = eio_sid in self._taking_over or not self.engine.reason_is_server(
-            reason
-        )
+        keep = eio_sid in self._taking_over or not self.engine.reason_is_server(reason)
         engine = self.engine
         for pid in pids:
             live = self._live.pop(pid, None)

@@ -186,9 +186,7 @@ class MemoryRecoveryStore:
         """Keep a disconnected socket's session under its ``pid``."""
         now = self.clock()
         self._sessions.pop(session.pid, None)
-        self._sessions[session.pid] = SavedSession(
-            **{**vars(session), "saved_at": now}
-        )
+        self._sessions[session.pid] = SavedSession(**{**vars(session), "saved_at": now})
         self._expire(now)
         while len(self._sessions) > self.bounds.max_saved_sessions:
             self._sessions.popitem(last=False)
