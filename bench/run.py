@@ -6,9 +6,10 @@ hand-written tornado + python-socketio + PyJWT server, and (when Node and
 node_modules are there) Node express + socket.io 4.8 + jsonwebtoken. One
 Node load process with the official socket.io-client, pinned to the other
 core, drives each on 127.0.0.1. Server CPU comes from /proc/PID/stat,
-memory from /proc/PID/status. Then the expiry-timer, login-timing and
-JSON-codec sections. Prints a markdown report; writes bench/results/report.{md,json}
-and chart.png (git-ignored).
+memory from /proc/PID/status. Then the expiry-timer, login-timing,
+JSON-codec and connection-state-recovery (beside Node's) sections. Prints a
+markdown report; writes bench/results/report.{md,json} and chart.png
+(git-ignored).
 
 ``python bench/run.py [--quick] [--runs N] [--only KEYS] [--no-profile]``
 """
@@ -34,6 +35,7 @@ import json_codec
 import jwt
 import login_timing
 import profile_summary
+import recovery
 import report
 import scale_out
 import timers
@@ -127,7 +129,7 @@ def main() -> None:
     parser.add_argument(
         "--no-sections",
         action="store_true",
-        help="skip the expiry-timer, login-timing and JSON-codec sections",
+        help="skip the expiry-timer, login-timing, JSON-codec and recovery sections",
     )
     parser.add_argument(
         "--no-scale",
@@ -223,6 +225,12 @@ def main() -> None:
         codec = json_codec.measure()
         document["json_codec"] = codec
         sections.append("## Socket.IO JSON\n\n" + json_codec.report(codec))
+        if node_ready() is None:  # alone: python bench/recovery.py
+            recovered = recovery.measure(args.quick)
+            document["recovery"] = recovered
+            sections.append(
+                "## Connection state recovery\n\n" + recovery.report(recovered)
+            )
     if not args.no_scale:  # alone: python bench/scale_out.py
         scale_plan = (
             scale_out.ScalePlan.quick() if args.quick else scale_out.ScalePlan()

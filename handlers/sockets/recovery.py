@@ -159,11 +159,13 @@ class Recovery:
                 self._count("not_recoverable")
                 return None
             await self._take_over(live.eio_sid)
+        # No await from here to python-socketio's pre_connect: the checks hold.
         saved = self.store.peek(pid)
         after = self._after(saved, offset) if saved is not None else None
         if (
             saved is None
             or after is None
+            or self.engine.eio_sid_of(saved.sid, namespace) is not None  # a twin won
             or self.store.missed(namespace, after, saved.rooms, saved.sid) is None
         ):
             self._count("not_recoverable")
