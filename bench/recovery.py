@@ -6,9 +6,11 @@ bench/recovery_load.mjs) behind a TCP proxy, one sender emitting a burst of
 chat messages; during the burst the proxy drops every receiver and refuses
 it for 3 s. Reported: the share of messages delivered (exactly once, in
 order), how many sockets came back recovered, the recovery latency (from the
-proxy letting them back to the recovered ``connect``), and the server's RSS
-growth while the receivers were away, per receiver (the buffer and the saved
-sessions; a rough figure: it includes whatever else the server allocated).
+proxy letting them back to the recovered ``connect``; it includes the
+client's 100 ms reconnection delay), and the server's RSS growth from the cut
+to the moment the receivers are let back, per receiver (the buffer and the
+saved sessions; a rough figure: it includes whatever else the server
+allocated, and a shared machine's noise).
 One section of ``make bench``; alone: ``python bench/recovery.py [--quick]``.
 """
 
@@ -90,7 +92,7 @@ def run_one(argv: list[str], plan: dict[str, Any], workdir: Path, name: str) -> 
                 line = json.loads(raw)
                 if line["phase"] == "cut":
                     figures["rss_at_cut_kib"] = rss_kib(server.pid)
-                elif line["phase"] == "burst_done":
+                elif line["phase"] == "healed":  # just before they come back
                     figures["rss_away_kib"] = rss_kib(server.pid)
                 elif line["phase"] == "result":
                     figures.update(line)
