@@ -58,6 +58,10 @@ class CuttableProxy:
         except OSError:
             writer.transport.abort()
             return
+        if self.down:  # cut while the upstream connection was being opened
+            writer.transport.abort()
+            up_writer.transport.abort()
+            return
         link = (writer, up_writer)
         self._links.add(link)
         pipes = [

@@ -96,6 +96,8 @@ async def test_official_client_recovers_its_socket_and_every_missed_event_once_i
     assert whoami["claims"]["sub"] == SUB
     metrics = authenticator_for(sio).metrics
     assert metrics.recoveries.labels("recovered")._value.get() == 1
+    if how == "silent":  # the server still held the old session: taken over
+        assert metrics.recoveries.labels("taken_over")._value.get() == 1
 
 
 async def refused_after_cut(

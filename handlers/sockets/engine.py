@@ -236,9 +236,11 @@ class Engine:
             return await self._connect(*args, **kwargs)
         if event == "disconnect":
             if self.recovery is not None:
-                self.recovery.transport_ended(
-                    args[0], args[1] if len(args) > 1 else None
-                )
+                try:
+                    reason = args[1] if len(args) > 1 else None
+                    self.recovery.transport_ended(args[0], reason)
+                except Exception:  # not saved is safe; the disconnect must run
+                    log.exception("saving a session for recovery failed")
             try:
                 return await self._behind(event, *args, **kwargs)
             finally:

@@ -151,6 +151,10 @@ class Recovery:
         except UnauthorizedError:
             self._count("refused")  # the handshake refuses it, with its code
             return None
+        except Exception:  # e.g. a key source failing: the handshake decides
+            log.exception("verifying a recovery failed")
+            self._count("refused")
+            return None
         if str(claims.get("sub")) != owner.sub:
             self._count("foreign_session")
             return None
