@@ -96,7 +96,9 @@ async def test_official_client_recovers_its_socket_and_every_missed_event_once_i
     assert whoami["claims"]["sub"] == SUB
     metrics = authenticator_for(sio).metrics
     assert metrics.recoveries.labels("recovered")._value.get() == 1
-    if how == "silent":  # the server still held the old session: taken over
+    if how == "silent" and transport == "websocket":
+        # The server still held the old WebSocket open: taken over. (A cut
+        # long-poll may or may not be noticed first, depending on timing.)
         assert metrics.recoveries.labels("taken_over")._value.get() == 1
 
 

@@ -234,3 +234,21 @@ class TestEventFlow:
         self, settings: AuthSettings
     ) -> None:
         assert settings.recovery and not settings.recovers
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_why_a_socket_is_cut_and_the_shutdown_notice_carry_no_offset(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    """They end the socket (not recoverable) or the process (the buffer goes
+    with it); clients with fixed-arity handlers see them unchanged."""
+    token = make_token(sub=SUB)
+    raw = await RawSocket.open(http_port)
+    ack_of(await raw.connect({"token": token}))
+    await sio.emit("server_shutdown", {"message": "bye"})
+    shutdown = event_of(await raw.read())
+    await authenticator_for(sio).revoke(await authenticator_for(sio).verify(token))
+    revoked = event_of(await raw.read_until("42"))
+    raw.close()
+    assert shutdown == ["server_shutdown", {"message": "bye"}]
+    assert revoked[0] == "token_revoked" and len(revoked) == 2

@@ -551,6 +551,10 @@ class Engine:
             if isinstance(room, str) and room != sid
         ]
 
+    def is_socket_room(self, namespace: str, room: str) -> bool:
+        """Whether ``room`` is a socket's own room (its sid)."""
+        return bool(self.sio.manager.is_sid_room(namespace, room))
+
     def join_now(self, sid: str, namespace: str, rooms: Iterable[str]) -> None:
         """Put socket ``sid`` in ``rooms`` at once (no await: nothing is emitted
         between two joins). Another socket's sid room is never joined."""

@@ -62,6 +62,7 @@ from ..credentials import extract_token
 from ..errors import UnauthorizedError
 from .engine import Engine, engine_for
 from .recovery_store import MemoryRecoveryStore, SavedSession
+from .shutdown import SHUTDOWN_EVENT
 
 __all__ = ["Recovery", "restore_session", "PID_BYTES"]
 
@@ -274,8 +275,20 @@ class Recovery:
         event: str,
         args: list[Any],
     ) -> str | None:
-        """Keep an event for replay; return its offset."""
-        if namespace in self.exempt:
+        """Keep an event for replay; return its offset.
+
+        Not kept, and so sent without an offset: the server's shutdown notice
+        (the buffer goes with the process), and anything sent to one socket
+        that is no longer authenticated (the server is cutting it: why it
+        was cut, e.g. ``token_expired``; such a socket is not recoverable).
+        """
+        if namespace in self.exempt or event == SHUTDOWN_EVENT:
+            return None
+        if (
+            isinstance(room, str)
+            and self.engine.is_socket_room(namespace, room)
+            and self.authenticator.live.claims(room, namespace) is None
+        ):
             return None
         rooms = _names(room)
         return self.store.append(
