@@ -59,6 +59,8 @@ def install_socket_auth(
     gate.install(flow)
     if authenticator.settings.recovers:
         install_recovery(authenticator, frozenset(exempt))
+    elif authenticator.settings.recovery:
+        log.info("connection state recovery is off: it needs the handshake flow")
     screen.install()
     sessions.install()
     state.authenticator, state.gate = authenticator, gate
