@@ -1,5 +1,7 @@
-# make run: set up what running needs, then serve on http://127.0.0.1:9000.
-# make test: set up with the test extras, then test.
+# make run: set up what running needs, then serve on http://127.0.0.1:9000 (no Node:
+#   the socket.io-client bundle is vendored in static/vendor/).
+# make test: set up with the test extras (and npm ci, to check the vendored bundle), then test.
+# make docs: build the documentation site into build/site, in strict mode.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,7 +15,7 @@ BUNDLE := socket.io.esm.min.js socket.io.esm.min.js.map
 NODE_DIST := node_modules/socket.io-client/dist
 VENDOR_DIR := static/vendor
 
-.PHONY: setup run test bench lint clean vendor vendor-check
+.PHONY: setup run test bench lint docs clean vendor vendor-check
 
 setup: $(TEST_STAMP) vendor-check
 
@@ -44,7 +46,7 @@ vendor-check: $(NODE_STAMP)
 vendor: $(NODE_STAMP)
 	cp $(addprefix $(NODE_DIST)/,$(BUNDLE)) $(VENDOR_DIR)/
 
-run: $(RUN_STAMP) vendor-check
+run: $(RUN_STAMP)
 	$(PY) server.py
 
 test: setup
@@ -65,7 +67,7 @@ bench: setup $(BENCH_STAMP)
 # mypy needs the import name on disk: a link named tornado_socketio_jwt.
 LINT_STAMP := $(VENV)/.lint-installed
 LINT_PATH := build/lint
-LINTED := handlers server.py tests bench
+LINTED := handlers server.py tests bench docs
 
 $(LINT_STAMP): $(TEST_STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,lint,bench,speed]"
@@ -76,8 +78,22 @@ lint: setup $(LINT_STAMP)
 	$(PY) -m ruff format --check $(LINTED)
 	$(PY) -m ruff check $(LINTED)
 	MYPYPATH=$(LINT_PATH) $(PY) -m mypy -p tornado_socketio_jwt -p tests
-	MYPYPATH=$(LINT_PATH) $(PY) -m mypy server.py bench
+	MYPYPATH=$(LINT_PATH) $(PY) -m mypy server.py bench docs/generate.py docs/hooks.py
 	$(VENV)/bin/lint-imports
+
+# The site: MkDocs + Material + mkdocstrings; docs/hooks.py generates the
+# configuration, API and performance pages from the code and the bench's results.
+# mkdocstrings reads the sources under the import name: a link, as for lint.
+DOCS_STAMP := $(VENV)/.docs-installed
+DOCS_PATH := build/docs-src
+
+$(DOCS_STAMP): setup.cfg pyproject.toml | $(PY)
+	$(PIP) -e ".[docs,speed]"
+	touch $@
+
+docs: $(DOCS_STAMP)
+	mkdir -p $(DOCS_PATH) && ln -sfn ../../handlers $(DOCS_PATH)/tornado_socketio_jwt
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache *.egg-info build dist

@@ -6,10 +6,12 @@ hand-written tornado + python-socketio + PyJWT server, and (when Node and
 node_modules are there) Node express + socket.io 4.8 + jsonwebtoken. One
 Node load process with the official socket.io-client, pinned to the other
 core, drives each on 127.0.0.1. Server CPU comes from /proc/PID/stat,
-memory from /proc/PID/status. Then the expiry-timer, login-timing,
-JSON-codec and connection-state-recovery (beside Node's) sections. Prints a
-markdown report; writes bench/results/report.{md,json} and chart.png
-(git-ignored).
+memory from /proc/PID/status. Then the expiry-timer, login-timing, JSON-codec
+and connection-state-recovery (beside Node's) sections. Prints a markdown report;
+writes bench/results/report.{md,json} and chart.png (git-ignored), and a run of
+every server publishes its report.json and chart as docs/performance/latest.json
+and chart.png, which the documentation's performance page is generated from
+(commit them).
 
 ``python bench/run.py [--quick] [--runs N] [--only KEYS] [--no-profile]``
 """
@@ -44,6 +46,7 @@ from processes import cores
 from servers import ROOT, SPECS, ServerSpec
 
 RESULTS = ROOT / "bench" / "results"
+PUBLISHED = ROOT / "docs" / "performance"
 USERS = 100  # distinct subs among the bench's tokens
 
 
@@ -250,10 +253,21 @@ def main() -> None:
     print("\n" + text)
     (RESULTS / "report.md").write_text(text + "\n")
     report.write_json(RESULTS / "report.json", document)
+    if not args.only:
+        publish(document)
     print(
         f"\nwrote {RESULTS.relative_to(ROOT)}/report.md, report.json "
         f"in {document['seconds']:.0f} s"
     )
+
+
+def publish(document: dict[str, Any]) -> None:
+    """The run the documentation's performance page shows (docs/generate.py)."""
+    report.write_json(PUBLISHED / "latest.json", document)
+    chart = RESULTS / "chart.png"
+    if chart.is_file():
+        shutil.copyfile(chart, PUBLISHED / "chart.png")
+    print(f"published to {PUBLISHED.relative_to(ROOT)}/ for the docs (make docs)")
 
 
 if __name__ == "__main__":

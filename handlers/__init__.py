@@ -11,15 +11,17 @@ with import-linter; see ``[importlinter]`` in setup.cfg)::
                         refresh, JWKS, health, the page, the access log) | several
                         processes over Redis (shared denylist, login limits,
                         trusted proxies); none imports another
-    authenticator       verify + live sockets, one object per server, with
-    cutting             revoke tokens and kick the sockets that use them
+    authenticator       verify, live sockets, revoke tokens and cut the sockets
+                        that use them: one object per server
     storage/            SQLite users and revocations, off the IOLoop
-    tokens, grants, hooks, live, deadlines, revocation
-                        the token rules, scopes and roles, the app's hooks, the
-                        live index, the expiry heap, the in-memory denylist
+    tokens, grants, hooks, live, deadlines, revocation, limiter, task_set
+                        the token rules, scopes and roles, the app's callables,
+                        the live index, the expiry heap, the in-memory denylist,
+                        attempts per key, background tasks
     credentials | keys/ where tokens (and the client's address) are found | key
                         sources: shared secret, PEM key ring, remote JWKS
-    config, errors      AuthSettings; the error tree
+    config/, errors     AuthSettings and its groups (SocketLimits, Transport,
+                        StateRecovery); the error tree
 
 Only ``sockets/`` (and ``app``) import python-socketio, and only
 ``sockets/gate.py`` touches its internals.
@@ -28,7 +30,7 @@ Only ``sockets/`` (and ``app``) import python-socketio, and only
 from ._version import __version__
 from .app import attach_jwt_auth
 from .authenticator import Authenticator
-from .config import AuthSettings
+from .config import AuthSettings, SettingError, SocketLimits, StateRecovery, Transport
 from .errors import (
     AlreadyAuthenticatedError,
     AuthError,
@@ -52,7 +54,6 @@ from .keys import JWKSKeySource, KeyRing, KeySource, SharedSecretKey
 from .revocation import RevocationList
 from .sockets.authorization import authorize_event, authorize_namespace, requires
 from .sockets.extension import authenticator_for
-from .sockets.limits import SocketLimits
 from .sockets.namespace import AuthNamespace
 from .sockets.sessions import AUTHENTICATED_ROOM, current_user, user_room
 from .storage.revocations import RevocationStore, SQLiteRevocationStore
@@ -63,6 +64,10 @@ from .web.access_log import redacting_log_function
 __all__ = [
     "__version__",
     "AuthSettings",
+    "SocketLimits",
+    "Transport",
+    "StateRecovery",
+    "SettingError",
     "attach_jwt_auth",
     "socketio_json",
     "current_user",
@@ -103,5 +108,4 @@ __all__ = [
     "BadRequestError",
     "TooManyAttemptsError",
     "TooManyConnectionsError",
-    "SocketLimits",
 ]

@@ -25,32 +25,28 @@ TOO_LARGE = "The token is larger than this server accepts ({} bytes)."
 
 
 def extract_token(
-    environ: Mapping[str, Any],
-    auth: object,
-    sources: tuple[str, ...],
-    *,
-    max_bytes: int | None = None,
+    environ: Mapping[str, Any], auth: object, sources: tuple[str, ...]
 ) -> str:
     """Find the token in the handshake, trying ``sources`` in order.
 
-    :param max_bytes: refuse a larger token here, before anything decodes it
-                      (pass ``settings.max_token_bytes``); default no check.
+    Its size is checked once, by verification, before anything decodes it.
+
     :raises CredentialsRequiredError: no source has a token.
     :raises CredentialsBadFormatError: a source has something that is not one.
-    :raises TokenInvalidError: the token is over ``max_bytes``.
     """
     for source in sources:
         token = _READERS[source](environ, auth)
         if token is not None:
-            return token if max_bytes is None else check_token_size(token, max_bytes)
+            return token
     raise CredentialsRequiredError()
 
 
 def check_token_size(token: str, max_bytes: int) -> str:
     """``token`` itself, when it is at most ``max_bytes`` long in UTF-8.
 
-    Cheap and first: nothing has been decoded yet (a JWS is ASCII, so its
-    length in characters is its length in bytes).
+    Cheap and first: :func:`~.tokens.read_header` calls it before anything is
+    decoded (a JWS is ASCII, so its length in characters is its length in
+    bytes).
 
     :raises TokenInvalidError: the token is longer.
     """

@@ -25,7 +25,10 @@ __all__ = [
     "BadRequestError",
     "TooManyAttemptsError",
     "RevocationNotPersistedError",
+    "refusal_data",
 ]
+
+REFUSAL_TYPE = "UnauthorizedError"
 
 
 class AuthError(Exception):
@@ -45,23 +48,27 @@ class AuthError(Exception):
 
 
 class UnauthorizedError(AuthError):
-    """A Socket.IO handshake, ``authenticate`` or ``refresh`` refusal.
+    """A Socket.IO handshake, ``authenticate``, ``refresh`` or event refusal.
 
-    Its wire form is ``{"code": ..., "type": "UnauthorizedError"}``, the tag
-    used by auth0's socketio-jwt.
+    Its wire form is :func:`refusal_data`.
     """
 
     code = "unauthorized"
     message = "Unauthorized."
-    type = "UnauthorizedError"
+    type = REFUSAL_TYPE
 
 
 class CredentialsRequiredError(UnauthorizedError):
+    """No token in any of the configured sources (``auth``, query, header)."""
+
     code = "credentials_required"
     message = "No authorization token was found."
 
 
 class CredentialsBadFormatError(UnauthorizedError):
+    """A token that is not a string, is empty, or an ``Authorization`` header
+    that is not ``Bearer <token>``."""
+
     code = "credentials_bad_format"
     message = (
         "The token is not in a valid format (expected a string or 'Bearer <token>')."
@@ -69,16 +76,23 @@ class CredentialsBadFormatError(UnauthorizedError):
 
 
 class TokenInvalidError(UnauthorizedError):
+    """A token that does not verify: signature, algorithm, ``kid``, issuer,
+    audience, a missing required claim, not yet valid, too large, not a JWT."""
+
     code = "invalid_token"
     message = "The token is invalid."
 
 
 class TokenExpiredError(TokenInvalidError):
+    """A token past its ``exp`` (plus the configured leeway)."""
+
     code = "token_expired"
     message = "The token has expired."
 
 
 class TokenRevokedError(TokenInvalidError):
+    """A token whose ``jti`` (or its user, since a cut-off) was revoked by a logout."""
+
     code = "token_revoked"
     message = "The token has been revoked."
 
@@ -129,6 +143,8 @@ class InvalidCredentialsError(AuthError):
 
 
 class BadRequestError(AuthError):
+    """HTTP 400: a login, logout or refresh request whose body cannot be read."""
+
     code = "bad_request"
     message = "The request is malformed."
     status = 400
@@ -159,3 +175,11 @@ class RevocationNotPersistedError(AuthError):
     )
     status = 503
     retry_after = 1
+
+
+def refusal_data(err: AuthError) -> dict[str, str]:
+    """What a socket is told of a refusal, wherever it happens (``connect_error``
+    data, the events that cut it, ``unauthorized``, a failed ack):
+    ``{"message", "code", "type": "UnauthorizedError"}``, auth0 socketio-jwt's
+    ``data`` shape. HTTP answers keep ``{"error", "message"}``."""
+    return {"message": err.message, "code": err.code, "type": REFUSAL_TYPE}

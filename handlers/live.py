@@ -1,14 +1,46 @@
-"""The live index: which authenticated sockets are open, by token id and by user."""
+"""The live index: which authenticated sockets are open, by token id and by user.
+
+It holds the one copy of each socket's verified claims. A socket leaves it
+before its ``disconnect`` handler runs (no event of it is handled from then
+on); while that handler runs, :func:`departing` still tells who it was.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["LiveSockets", "SocketKey"]
+__all__ = ["LiveSockets", "SocketKey", "departing", "departed_claims"]
 
 SocketKey = tuple[str, str]  # (sid, namespace)
+
+# The socket whose disconnect is being dispatched in this task, and its claims.
+_DEPARTING: ContextVar[tuple[SocketKey, dict[str, Any]] | None] = ContextVar(
+    "tsj_departing", default=None
+)
+
+
+@contextmanager
+def departing(key: SocketKey, claims: dict[str, Any] | None) -> Iterator[None]:
+    """While the body runs (the socket's disconnect being dispatched),
+    :func:`departed_claims` answers ``claims`` for ``key``; no-op without them."""
+    if claims is None:
+        yield
+        return
+    token = _DEPARTING.set((key, claims))
+    try:
+        yield
+    finally:
+        _DEPARTING.reset(token)
+
+
+def departed_claims(key: SocketKey) -> dict[str, Any] | None:
+    """The claims socket ``key`` had, while its disconnect is being dispatched."""
+    entry = _DEPARTING.get()
+    return entry[1] if entry is not None and entry[0] == key else None
 
 
 class LiveSockets:

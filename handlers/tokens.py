@@ -24,7 +24,14 @@ from .errors import (
 )
 from .keys.base import KeySource, signing_algorithm
 
-__all__ = ["issue_token", "verify_token", "reissue_token"]
+__all__ = [
+    "issue_token",
+    "verify_token",
+    "reissue_token",
+    "read_header",
+    "expires_at",
+    "is_expired",
+]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -118,24 +125,27 @@ def verify_token(
     The algorithm list comes from ``settings``, never from the token header.
 
     :param header: the token's unverified header when the caller already
-                   read it (to prepare the key source); read here otherwise.
+                   read it with :func:`read_header` and the size limit (to
+                   prepare the key source); read here otherwise.
     :raises CredentialsBadFormatError: ``token`` is not a non-empty string.
     :raises TokenInvalidError: over ``settings.max_token_bytes``, checked
                                before anything is decoded.
-    :raises TokenExpiredError: ``exp`` is past (with leeway).
+    :raises TokenExpiredError: past :func:`expires_at`.
     :raises TokenInvalidError: any other reason the token is not acceptable.
     """
     if not isinstance(token, str) or not token:
         raise CredentialsBadFormatError()
-    check_token_size(token, settings.max_token_bytes)
     try:
-        key = keys.verification_key(header or read_header(token))
+        header = header or read_header(token, settings.max_token_bytes)
+        key = keys.verification_key(header)
         return jwt.decode(
             token,
             key,
             algorithms=list(settings.algorithms),
             issuer=settings.issuer,
             audience=settings.audience,
+            # PyJWT's expiry check is expires_at's rule: refused once
+            # int(exp) <= now - leeway.
             leeway=settings.leeway,
             # verify_aud stays on: with no audience configured, a token that
             # carries one (meant for another service) is refused.
@@ -150,6 +160,22 @@ def verify_token(
         # the client's: log it, and refuse without blaming the token.
         log.error("verification key unusable: %s", exc)
         raise TokenInvalidError(UNVERIFIABLE) from exc
+
+
+def expires_at(claims: Mapping[str, Any], leeway: float) -> float:
+    """The instant verified ``claims`` stop being accepted: ``exp`` plus
+    ``leeway``, as PyJWT reads it (whole seconds); ``math.inf`` without ``exp``.
+
+    The one expiry rule: verification (through PyJWT, given the same leeway),
+    the expiry timer of a live socket, and how long a revocation is kept.
+    """
+    exp = claims.get("exp")
+    return math.inf if exp is None else int(exp) + leeway
+
+
+def is_expired(claims: Mapping[str, Any], leeway: float, now: float) -> bool:
+    """Whether verified ``claims`` are past :func:`expires_at` at ``now``."""
+    return now >= expires_at(claims, leeway)
 
 
 def _reason(exc: jwt.InvalidTokenError) -> str | None:

@@ -31,6 +31,28 @@ const REFRESH_LEAD_S = 60;
 const REFRESH_FRACTION = 0.75;
 const IAT_ROUNDING_S = 1;
 const REFRESH_RETRY_MS = 5000;
+// A chat message not acknowledged in this time is reported as not delivered.
+const SEND_TIMEOUT_MS = 5000;
+
+// What each refusal code means for the person at the keyboard; the code itself is
+// shown in small print beside it. Unknown codes fall back to the server's message.
+const CODE_TEXT = {
+  credentials_required: "No sign-in token reached the server. Sign in again.",
+  credentials_bad_format: "The sign-in token was malformed. Sign in again.",
+  invalid_token: "Your sign-in is not valid on this server. Sign in again.",
+  token_expired: "Your session has expired. Sign in again.",
+  token_revoked: "This session was logged out. Sign in again.",
+  session_expired: "Your session is too old to renew. Sign in again.",
+  token_mismatch: "The renewed sign-in did not match this session.",
+  already_authenticated: "This connection is already signed in.",
+  forbidden: "Your account is not allowed to use this.",
+  too_many_connections: "Too many open connections for your account or network. Close a tab and try again.",
+  too_many_attempts: "Too many requests. Wait a moment and try again.",
+  service_unavailable: "The server is busy or restarting. Try again in a moment.",
+  server_shutdown: "The server is restarting; reconnecting when it is back.",
+  unauthorized: "You are not signed in. Sign in again.",
+  bad_request: "The server did not understand the request.",
+};
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -48,6 +70,8 @@ const ui = {
   chatForm: $("chat-form"),
   chatInput: $("chat-input"),
   chatSend: $("chat-send"),
+  chatError: $("chat-error"),
+  sessionWarning: $("session-warning"),
 };
 
 // The bearer token, in memory only. A token refresh replaces this variable; the `auth`
@@ -57,18 +81,44 @@ let token = null;
 let socket = null;
 // The pending token refresh (a setTimeout id), if any.
 let refreshTimer = null;
+// When the current token expires (ms since the epoch), for the refresh warning.
+let tokenExpiresAt = null;
 
 // ---- small view helpers -------------------------------------------------------------
 
+const STATUS_TEXT = {
+  "signed-out": "signed out",
+  connecting: "connecting",
+  connected: "connected",
+};
+
 function setStatus(state) {
-  ui.status.textContent = state;
+  ui.status.textContent = STATUS_TEXT[state];
   ui.status.dataset.state = state;
   ui.chatSend.disabled = state !== "connected";
 }
 
-function showMessage(el, text) {
-  el.textContent = text || "";
+// `text` in words, and the machine `code` (if any) in small print after it.
+function showMessage(el, text, code) {
+  const words = document.createElement("span");
+  words.textContent = text || "";
+  el.replaceChildren(words);
+  if (text && code) {
+    const small = document.createElement("small");
+    small.className = "code";
+    small.textContent = code;
+    el.append(" ", small);
+  }
   el.hidden = !text;
+}
+
+// A refusal's words: ours for a known code, else the server's message.
+function explain(code, serverMessage) {
+  return CODE_TEXT[code] || serverMessage || "The server refused the connection.";
+}
+
+function showRefusal(el, code, serverMessage) {
+  showMessage(el, explain(code, serverMessage), code);
 }
 
 function showLogin() {
@@ -78,6 +128,7 @@ function showLogin() {
   ui.logout.disabled = false;
   ui.whoami.textContent = "";
   ui.messages.replaceChildren();
+  showMessage(ui.chatError, "");
   ui.password.value = "";
   ui.username.focus();
 }
@@ -93,11 +144,6 @@ function showChat() {
   const wasHidden = ui.chat.hidden;
   ui.chat.hidden = false;
   if (wasHidden) ui.chatInput.focus();
-}
-
-function describeError(message, code) {
-  const words = message || "Connection refused";
-  return code ? `${words} (${code})` : words;
 }
 
 // ---- login --------------------------------------------------------------------------
@@ -135,6 +181,7 @@ async function login(event) {
   showMessage(ui.loginError, "");
   showMessage(ui.connectError, "");
   ui.loginButton.disabled = true;
+  showMessage(ui.sessionWarning, "");
   try {
     let response;
     try {
@@ -174,10 +221,11 @@ function endSession() {
   socket = null;
   token = null;
   cancelRefresh();
+  showMessage(ui.sessionWarning, "");
   if (old) {
     old.disconnect();
   }
-  setStatus("disconnected");
+  setStatus("signed-out");
   showLogin();
 }
 
@@ -238,7 +286,7 @@ function connect() {
 
   sock.on("connect_error", (err) => {
     if (!current()) return;
-    showMessage(ui.connectError, describeError(err && err.message, err && err.data && err.data.code));
+    showRefusal(ui.connectError, err && err.data && err.data.code, err && err.message);
     if (sock.active) {
       // A transport problem: the client retries on its own.
       setStatus("connecting");
@@ -266,12 +314,15 @@ function connect() {
   const onTokenEnd = (payload) => {
     if (!current()) return;
     const p = payload && typeof payload === "object" ? payload : {};
-    showMessage(ui.connectError, describeError(p.message || "Your session ended", p.code));
+    showRefusal(ui.connectError, p.code, p.message || "Your session ended.");
     endSession();
   };
   sock.on("token_expired", onTokenEnd);
   sock.on("token_revoked", onTokenEnd);
   sock.on("unauthorized", onTokenEnd);
+  sock.on("server_shutdown", () => {
+    if (current()) showRefusal(ui.connectError, "server_shutdown");
+  });
 
   // A message carries its offset as a second argument while recovery is on.
   sock.on("message", (msg) => {
@@ -292,6 +343,7 @@ function cancelRefresh() {
 function scheduleRefresh(expiresIn) {
   cancelRefresh();
   if (typeof expiresIn !== "number" || !Number.isFinite(expiresIn) || expiresIn <= 0) return;
+  tokenExpiresAt = Date.now() + (expiresIn - IAT_ROUNDING_S) * 1000;
   const lifetime = expiresIn - IAT_ROUNDING_S;
   const seconds = Math.max(lifetime - REFRESH_LEAD_S, lifetime * REFRESH_FRACTION, 0);
   refreshTimer = setTimeout(refreshToken, seconds * 1000);
@@ -312,27 +364,42 @@ async function refreshToken() {
       cache: "no-store",
     });
   } catch {
-    // Offline for now: try again (the server still ends the socket at expiry).
-    if (token === old) refreshTimer = setTimeout(refreshToken, REFRESH_RETRY_MS);
+    // Offline for now: say so, and try again (the server still ends the socket
+    // at expiry).
+    if (token !== old) return;
+    warnSessionEnding("Cannot reach the server to renew your session; retrying.", "");
+    refreshTimer = setTimeout(refreshToken, REFRESH_RETRY_MS);
     return;
   }
   const body = await readJson(response);
   if (token !== old) return; // logged out (or refreshed) meanwhile
   if (!response.ok || !body || typeof body.token !== "string") {
-    // session_expired or token_revoked: no new token. The server sends
-    // token_expired at expiry, which ends the session like a logout.
+    // session_expired, token_revoked, too many refreshes: no new token. Warn now;
+    // the server sends token_expired at expiry, which ends the session.
+    const code = body && typeof body.error === "string" ? body.error : `HTTP ${response.status}`;
+    warnSessionEnding(`Your session could not be renewed: ${explain(code, "")}`, code);
     return;
   }
   token = body.token;
+  showMessage(ui.sessionWarning, "");
   scheduleRefresh(body.expires_in);
   const sock = socket;
   if (sock && sock.connected) {
     sock.timeout(REFRESH_ACK_TIMEOUT_MS).emit("refresh", { token }, (err, ack) => {
-      if (sock !== socket || err || (ack && ack.ok)) return;
-      // Refused (e.g. token_mismatch): the socket keeps its old token until it expires.
-      showMessage(ui.connectError, describeError("Token refresh refused", ack && ack.code));
+      if (sock !== socket || (ack && ack.ok)) return;
+      // Refused (e.g. token_mismatch) or unanswered: the socket keeps its old token
+      // until it expires.
+      const code = err ? "" : ack && ack.code;
+      const why = err ? "the server did not answer." : explain(code, ack && ack.message);
+      warnSessionEnding(`Your session could not be renewed: ${why}`, code);
     });
   }
+}
+
+// Shown while the session still runs: when it will be cut, and why.
+function warnSessionEnding(why, code) {
+  const at = tokenExpiresAt ? new Date(tokenExpiresAt).toLocaleTimeString() : "soon";
+  showMessage(ui.sessionWarning, `${why} It ends at ${at} unless renewed; sign in again then.`, code);
 }
 
 // ---- chat ---------------------------------------------------------------------------
@@ -367,11 +434,23 @@ function appendMessage(msg) {
   }
 }
 
+// Every message waits for the server's acknowledgement; one refused or unanswered
+// is reported and put back in the box, never silently lost.
 function sendMessage(event) {
   event.preventDefault();
   const text = ui.chatInput.value.trim();
-  if (!text || !socket || !socket.connected) return;
-  socket.emit("message", { text });
+  const sock = socket;
+  if (!text || !sock || !sock.connected) return;
+  showMessage(ui.chatError, "");
+  sock.timeout(SEND_TIMEOUT_MS).emit("message", { text }, (err, ack) => {
+    if (sock !== socket || (!err && ack && ack.ok === true)) return;
+    const code = err ? "" : (ack && (ack.code || ack.error)) || "";
+    const why = err
+      ? "the server did not answer in time."
+      : explain(code, ack && ack.message || "the server refused it.");
+    showMessage(ui.chatError, `Not delivered: ${why}`, code);
+    if (!ui.chatInput.value) ui.chatInput.value = text;
+  });
   ui.chatInput.value = "";
   ui.chatInput.focus();
 }
@@ -402,7 +481,9 @@ async function logout() {
   }
   token = null;
   showMessage(ui.connectError, "");
-  setStatus("disconnected");
+  showMessage(ui.sessionWarning, "");
+  showMessage(ui.chatError, "");
+  setStatus("signed-out");
   showLogin();
 }
 
@@ -411,5 +492,5 @@ async function logout() {
 ui.loginForm.addEventListener("submit", login);
 ui.chatForm.addEventListener("submit", sendMessage);
 ui.logout.addEventListener("click", logout);
-setStatus("disconnected");
+setStatus("signed-out");
 showLogin();

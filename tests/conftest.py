@@ -12,11 +12,10 @@ import pytest
 import socketio
 import tornado.web
 
-from tests.support import ALICE, BOB, sign
+from tests.support import ALICE, BOB, attach_with, sign
 from tornado_socketio_jwt import (
     AuthSettings,
     SQLiteUserStore,
-    attach_jwt_auth,
     redacting_log_function,
 )
 from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
@@ -91,7 +90,8 @@ async def stop(server: Any) -> None:
 
 @pytest.fixture
 def attach_options() -> dict[str, Any]:
-    """Extra keyword arguments for attach_jwt_auth; override in a test module."""
+    """Extra settings fields (routes, namespaces, ...) and attach_jwt_auth
+    keywords (keys, users, ...) for ``app``; override in a test module."""
     return {}
 
 
@@ -100,7 +100,7 @@ def app(
     sio: Any, settings: AuthSettings, users: Any, attach_options: dict[str, Any]
 ) -> tornado.web.Application:
     options = {"users": users, "events": ("whoami", "message"), **attach_options}
-    specs = attach_jwt_auth(sio, settings, **options)
+    specs = attach_with(sio, settings, options)
     return tornado.web.Application(specs, log_function=redacting_log_function())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import socketio
@@ -45,8 +46,7 @@ def restarted(
     sio = socketio.AsyncServer(async_mode="tornado")
     attach_jwt_auth(
         sio,
-        settings,
-        routes=("socketio",),
+        replace(settings, routes=("socketio",)),
         revocations=RevocationList(clock=clock),
         revocation_store=store,
     )

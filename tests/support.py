@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jwt
 import socketio
+
+from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
 
 ALICE = {
     "username": "alice",
@@ -27,6 +30,17 @@ BOB = {
     "first_name": "Bob",
     "last_name": "Builder",
 }
+
+
+def refusal(error: Any, message: str | None = None) -> dict[str, str]:
+    """The object every socket refusal carries, written out here as the
+    README states it: ``error``'s (an ``AuthError`` class or instance) message
+    (or ``message``) and code, typed ``UnauthorizedError``."""
+    return {
+        "message": error.message if message is None else message,
+        "code": error.code,
+        "type": "UnauthorizedError",
+    }
 
 
 def server_url(port: int) -> str:
@@ -129,3 +143,14 @@ def _recorder(result: ClientResult, name: str) -> Any:
         result.events.setdefault(name, []).append(args[1] if len(args) > 1 else None)
 
     return record
+
+
+def attach_with(
+    sio: Any, settings: AuthSettings, options: dict[str, Any], **fields: Any
+) -> list[Any]:
+    """attach_jwt_auth: the settings fields of ``options`` and ``fields`` go
+    into ``settings``, the rest of ``options`` are its keyword arguments."""
+    names = {item.name for item in dataclasses.fields(AuthSettings)}
+    changes = {k: v for k, v in options.items() if k in names} | fields
+    keywords = {k: v for k, v in options.items() if k not in names}
+    return attach_jwt_auth(sio, replace(settings, **changes), **keywords)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -49,13 +50,10 @@ def app(
     admin = None
     if instrumented == "before":
         admin = sio.instrument(auth=ADMIN)
-    specs = attach_jwt_auth(
-        sio,
-        settings,
-        routes=("socketio",),
-        exempt_namespaces=("/admin",),
-        limits=LIMITS,
+    settings = replace(
+        settings, routes=("socketio",), exempt_namespaces=("/admin",), limits=LIMITS
     )
+    specs = attach_jwt_auth(sio, settings)
     if admin is None:
         admin = sio.instrument(auth=ADMIN)
     if uninstrumented:

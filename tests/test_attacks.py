@@ -89,9 +89,14 @@ def forge(header: dict[str, Any], secret: bytes | None, rsa_key: Any = None) -> 
 
 
 async def refusal(port: int, token: str) -> Any:
+    """The refusal's code and type (its message, which names the failed check,
+    is the ``connect_error``'s own)."""
     async with connected_client(server_url(port), auth={"token": token}) as result:
         assert not result.connected
-        return result.connect_errors[0]["data"]
+        error = result.connect_errors[0]
+    data = dict(error["data"])
+    assert data.pop("message") == error["message"]
+    return data
 
 
 @pytest.mark.gen_test

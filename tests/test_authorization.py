@@ -11,10 +11,11 @@ import socketio
 import tornado.web
 
 from tests.conftest import stop
-from tests.support import connected_client, server_url
+from tests.support import connected_client, refusal, server_url
 from tornado_socketio_jwt import (
     AuthNamespace,
     AuthSettings,
+    ForbiddenError,
     Requirement,
     attach_jwt_auth,
     authorize_event,
@@ -23,7 +24,7 @@ from tornado_socketio_jwt import (
 )
 from tornado_socketio_jwt.grants import roles_of, scopes_of
 
-FORBIDDEN = {"code": "forbidden", "type": "UnauthorizedError"}
+FORBIDDEN = refusal(ForbiddenError)
 ROLES_CLAIM = "https://example.com/roles"
 
 
@@ -99,9 +100,7 @@ def app(secret: str, io_loop: Any, ran: list[Any]) -> Any:
     sio.register_namespace(ModerationNamespace("/moderation", ran))
     specs = attach_jwt_auth(
         sio,
-        AuthSettings(secret=secret),
-        namespaces=("/", "/admin"),
-        routes=("socketio",),
+        AuthSettings(secret=secret, namespaces=("/", "/admin"), routes=("socketio",)),
     )
     yield tornado.web.Application(specs)
     io_loop.run_sync(lambda: stop(sio))
@@ -150,7 +149,7 @@ async def test_event_without_the_scope_gets_a_forbidden_ack_and_never_runs(
     token = make_token(scope="read:messages")
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
         answer = await c.client.call("purge", {"room": "r"}, timeout=5)
-    assert (answer, ran) == ({"error": "forbidden"}, [])
+    assert (answer, ran) == ({"ok": False, **FORBIDDEN}, [])
 
 
 # -- class-based namespaces --------------------------------------------------
@@ -199,4 +198,4 @@ async def test_class_namespace_event_without_the_scope_is_forbidden_and_never_ru
         answer = await c.client.call(
             "ban", {"user": "7"}, namespace="/moderation", timeout=5
         )
-    assert (answer, ran) == ({"error": "forbidden"}, [])
+    assert (answer, ran) == ({"ok": False, **FORBIDDEN}, [])

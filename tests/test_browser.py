@@ -8,9 +8,11 @@ downloaded: this uses the system Chromium.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,6 +46,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDORED_CLIENT = STATIC_DIR / "vendor" / "socket.io.esm.min.js"
 # Every wait is bounded by playwright's timeouts (milliseconds); no sleeps.
 WAIT_MS = 15_000
+SIGNED_OUT = "signed out"
 
 
 def _missing() -> str | None:
@@ -90,12 +93,19 @@ async def client_page(browser: Any, url: str) -> AsyncIterator[Any]:
         page.socketio_requests = []
         page.on("pageerror", lambda error: page.script_errors.append(str(error)))
         page.on("request", lambda request: _record_socketio(page, request))
+        page.failed_responses = []
+        page.on("response", lambda response: _record_failure(page, response))
         await page.goto(url)
         status = page.locator("#status")
-        await expect(status).to_have_text("disconnected", timeout=WAIT_MS)
+        await expect(status).to_have_text(SIGNED_OUT, timeout=WAIT_MS)
         yield page
     finally:
         await context.close()
+
+
+def _record_failure(page: Any, response: Any) -> None:
+    if response.status >= 400:
+        page.failed_responses.append((response.status, response.url))
 
 
 def _record_socketio(page: Any, request: Any) -> None:
@@ -165,7 +175,7 @@ async def test_wrong_password_shows_invalid_credentials_and_opens_no_socket(
             await expect(page.locator("#login-error")).to_have_text(
                 "Invalid username or password.", timeout=WAIT_MS
             )
-            await expect(page.locator("#status")).to_have_text("disconnected")
+            await expect(page.locator("#status")).to_have_text(SIGNED_OUT)
             await expect(page.locator("#chat")).to_be_hidden()
             await expect(page.locator("#login-form")).to_be_visible()
             assert page.socketio_requests == []
@@ -224,7 +234,7 @@ async def test_logout_disconnects_and_shows_the_login_form(
             assert (await logout.value).status == 204
 
             await expect(page.locator("#status")).to_have_text(
-                "disconnected", timeout=WAIT_MS
+                SIGNED_OUT, timeout=WAIT_MS
             )
             await expect(page.locator("#login-form")).to_be_visible()
             await expect(page.locator("#chat")).to_be_hidden()
@@ -307,3 +317,140 @@ async def test_page_opened_for_the_event_flow_authenticates_with_the_event(
         await send_chat(page, "hello from the event flow")
         assert not any("token=" in url for url in page.socketio_requests)
         assert page.script_errors == []
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_before_sign_in_the_page_is_neutral_hints_at_demo_and_loads_cleanly(
+    http_server: Any, http_port: int
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            status = page.locator("#status")
+            await expect(status).to_have_attribute("data-state", "signed-out")
+            # Muted, as the hint's text is: not the red of an error.
+            colour = "e => getComputedStyle(e).color"
+            hint, error = page.locator(".hint"), page.locator("#login-error")
+            assert await status.evaluate(colour) == await hint.evaluate(colour)
+            assert await status.evaluate(colour) != await error.evaluate(colour)
+            await expect(page.locator(".hint")).to_contain_text("demo")
+            for alert in ("#connect-error", "#login-error", "#session-warning"):
+                await expect(page.locator(alert)).to_be_hidden()
+            icon = await page.evaluate(
+                "fetch(document.querySelector('link[rel=icon]').href)"
+                ".then(r => r.status)"
+            )
+            favicon = await page.evaluate("fetch('/favicon.ico').then(r => r.status)")
+            assert (icon, favicon) == (200, 200)
+            assert page.failed_responses == [] and page.script_errors == []
+
+
+async def log_out_everywhere(http_client: Any, http_port: int) -> None:
+    """Log ALICE out of every session from outside the page."""
+    body = urllib.parse.urlencode(
+        {"username": ALICE["username"], "password": ALICE["password"]}
+    )
+    login = await http_client.fetch(
+        server_url(http_port) + "/login", method="POST", body=body
+    )
+    token = json.loads(login.body)["token"]
+    response = await http_client.fetch(
+        server_url(http_port) + "/logout",
+        method="POST",
+        body=json.dumps({"all": True}),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.code == 204
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_cut_session_is_explained_in_words_with_the_code_in_small_print(
+    http_server: Any, http_port: int, http_client: Any
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            await log_in(page, ALICE)
+            await until_connected(page)
+
+            await log_out_everywhere(http_client, http_port)
+
+            banner = page.locator("#connect-error")
+            await expect(banner).to_contain_text(
+                "This session was logged out. Sign in again.", timeout=WAIT_MS
+            )
+            await expect(banner.locator("small.code")).to_have_text("token_revoked")
+            await expect(page.locator("#login-form")).to_be_visible()
+            await expect(page.locator("#status")).to_have_text(SIGNED_OUT)
+            assert page.script_errors == []
+
+
+REFUSE_REFRESH = json.dumps({"error": "session_expired", "message": "too old"})
+
+
+@pytest.mark.parametrize("settings", [SHORT_TTL_SETTINGS])
+@pytest.mark.gen_test(timeout=60)
+async def test_a_failed_refresh_is_a_visible_warning_before_the_session_is_cut(
+    http_server: Any, http_port: int, settings: AuthSettings
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            await page.route(
+                "**/token/refresh",
+                lambda route: route.fulfill(
+                    status=401, content_type="application/json", body=REFUSE_REFRESH
+                ),
+            )
+            await log_in(page, ALICE)
+            await until_connected(page)
+
+            warning = page.locator("#session-warning")
+            await expect(warning).to_contain_text(
+                "Your session is too old to renew", timeout=WAIT_MS
+            )
+            await expect(warning.locator("small.code")).to_have_text("session_expired")
+            # Warned while the session still runs...
+            await expect(page.locator("#status")).to_have_text("connected")
+            await expect(page.locator("#chat")).to_be_visible()
+            # ...and then cut at exp, as the warning said.
+            await expect(page.locator("#connect-error")).to_contain_text(
+                "Your session has expired.", timeout=WAIT_MS
+            )
+            await expect(page.locator("#login-form")).to_be_visible()
+            await expect(warning).to_be_hidden()
+            assert page.script_errors == []
+
+
+@pytest.mark.parametrize("attach_options", [{"events": ("whoami",)}])
+@pytest.mark.gen_test(timeout=60)
+async def test_a_chat_message_nobody_acknowledges_is_reported_and_kept(
+    http_server: Any, http_port: int, attach_options: dict[str, Any]
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            await log_in(page, ALICE)
+            await until_connected(page)
+
+            await page.fill("#chat-input", "into the void")
+            await page.press("#chat-input", "Enter")
+
+            await expect(page.locator("#chat-error")).to_have_text(
+                "Not delivered: the server did not answer in time.", timeout=WAIT_MS
+            )
+            await expect(page.locator("#chat-input")).to_have_value("into the void")
+            await expect(page.locator("#messages li")).to_have_count(0)
+            assert page.script_errors == []
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_delivered_chat_message_shows_no_error(
+    http_server: Any, http_port: int
+) -> None:
+    async with chromium() as browser:
+        async with client_page(browser, page_url(http_port)) as page:
+            await log_in(page, ALICE)
+            await until_connected(page)
+            await send_chat(page, "delivered")
+            await expect(page.locator("#chat-error")).to_be_hidden()
+            await expect(page.locator("#chat-input")).to_have_value("")

@@ -8,6 +8,7 @@ client with many sockets could make the server hold ten attachments of up to
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -128,6 +129,36 @@ async def test_a_session_closed_mid_packet_frees_what_it_buffered(
         raw.close()
     await until(lambda: len(screen.buffered) == 0)
     assert screen.buffered.held() == 0
+
+
+@pytest.mark.gen_test
+async def test_a_packet_the_server_dropped_by_disconnecting_is_not_counted_on(
+    sio: Any,
+    app: Any,
+    http_server: Any,
+    http_port: int,
+    make_token: Callable[..., str],
+) -> None:
+    """python-socketio drops a socket's incomplete binary packet when the server
+    disconnects it (a logout's kick, a refusal, the app's ``sio.disconnect``):
+    the next messages are packets again, screened as such, so a header
+    announcing too many attachments still closes the session (the screen once
+    took them for the dropped packet's attachments and let them through)."""
+    screen = screen_of(sio)
+    raw = await RawSocket.open(http_port)
+    try:
+        answer = await raw.connect({"token": make_token()})
+        sid = json.loads(answer[2:])["sid"]
+        await raw.send(TWO_ATTACHMENTS)
+        await until(lambda: screen.buffered.held() > 0)
+        await sio.disconnect(sid)  # the server's side: python-socketio drops it
+        assert (await raw.read_until("41")).startswith("41")
+        assert (await raw.connect({"token": make_token()})).startswith('40{"sid"')
+        assert screen.buffered.held() == 0 and len(screen.buffered) == 0
+        await raw.send('45999-["upload"]')
+        assert await closed(raw)
+    finally:
+        raw.close()
 
 
 class TestEventFlow:

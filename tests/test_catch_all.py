@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import socketio
 import tornado.httpserver
@@ -52,7 +54,9 @@ def app(secret, io_loop, flow):
     authorize_namespace(sio, "/roles", roles=("admin",))
     sio.on("hello", lambda sid: "hi", namespace="/roles")
     settings = AuthSettings(secret=secret, auth_flow=flow)
-    yield tornado.web.Application(attach_jwt_auth(sio, settings, routes=("socketio",)))
+    yield tornado.web.Application(
+        attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
+    )
     io_loop.run_sync(lambda: stop(sio))
 
 
@@ -104,7 +108,7 @@ def plain_app(secret, io_loop):
     sio = socketio.AsyncServer(async_mode="tornado")
     sio.register_namespace(PlainNamespace("/plain"))
     yield tornado.web.Application(
-        attach_jwt_auth(sio, AuthSettings(secret=secret), routes=("socketio",))
+        attach_jwt_auth(sio, AuthSettings(secret=secret, routes=("socketio",)))
     )
     io_loop.run_sync(lambda: stop(sio))
 

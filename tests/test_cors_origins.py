@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -41,7 +42,9 @@ def sio(io_loop: Any, cors_value: Any) -> Any:
 
 @pytest.fixture
 def app(sio: Any, settings: AuthSettings) -> tornado.web.Application:
-    return tornado.web.Application(attach_jwt_auth(sio, settings, routes=("socketio",)))
+    return tornado.web.Application(
+        attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
+    )
 
 
 async def websocket_from(port: int, origin: str) -> str:

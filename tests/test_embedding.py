@@ -130,7 +130,7 @@ async def test_url_specs_are_named_and_prefixed(
     http_server, http_port, example, secret, users, servers
 ):
     sio = example["socketio"].AsyncServer(async_mode="tornado")
-    specs = attach_jwt_auth(sio, AuthSettings(secret=secret), users=users, prefix="/x")
+    specs = attach_jwt_auth(sio, AuthSettings(secret=secret, prefix="/x"), users=users)
     names = {spec.name: spec.regex.pattern for spec in specs}
     assert (
         names["tsj.login"] == "/x/login$" and names["tsj.socketio"] == "/x/socket.io/$"
@@ -143,25 +143,27 @@ async def test_url_specs_are_named_and_prefixed(
         "tsj.health",
         "tsj.client",
         "tsj.client_assets",
+        "tsj.client_redirect",
+        "tsj.favicon",
     }
 
 
 def test_routes_left_out_are_not_returned(secret):
     sio = socketio.AsyncServer(async_mode="tornado")
-    specs = attach_jwt_auth(sio, AuthSettings(secret=secret), routes=("socketio",))
+    specs = attach_jwt_auth(sio, AuthSettings(secret=secret, routes=("socketio",)))
     assert [spec.name for spec in specs] == ["tsj.socketio"]
 
 
 def test_attach_refuses_always_connect(secret):
     sio = socketio.AsyncServer(async_mode="tornado", always_connect=True)
     with pytest.raises(ValueError, match="always_connect"):
-        attach_jwt_auth(sio, AuthSettings(secret=secret), routes=())
+        attach_jwt_auth(sio, AuthSettings(secret=secret, routes=()))
 
 
 def test_attach_refuses_another_async_mode(secret):
     sio = socketio.AsyncServer(async_mode="asgi")
     with pytest.raises(ValueError, match="tornado"):
-        attach_jwt_auth(sio, AuthSettings(secret=secret), routes=())
+        attach_jwt_auth(sio, AuthSettings(secret=secret, routes=()))
 
 
 def test_attach_refuses_login_without_a_user_store(secret):

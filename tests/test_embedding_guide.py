@@ -17,6 +17,7 @@ from typing import Any
 
 import jwt
 import pytest
+import socketio
 
 from tests.conftest import stop
 from tests.server_process import free_port
@@ -98,6 +99,15 @@ async def test_the_apps_own_login_issues_a_token_with_its_roles(
         http_client, url + "/app/login", username="carol", password="x"
     )
     assert wrong.code == 401
+
+
+@pytest.mark.gen_test
+async def test_the_python_client_tells_an_unreachable_server_from_a_refusal(
+    guide: dict[str, Any],
+) -> None:
+    with pytest.raises(socketio.exceptions.ConnectionError) as failed:
+        await guide["connect_python_client"](f"http://127.0.0.1:{free_port()}", "t")
+    assert not isinstance(failed.value, guide["Refused"])
 
 
 @pytest.mark.gen_test

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ def app(request: Any, sio: Any, settings: AuthSettings, users: Any) -> Any:
         [
             (r"/socket.io/", handler),
             (r"/boom", redacted_handler(BoomHandler)),
-            *attach_jwt_auth(sio, settings, users=users, routes=routes),
+            *attach_jwt_auth(sio, replace(settings, routes=routes), users=users),
         ]
     )
 

@@ -18,8 +18,17 @@ from tests.lifecycle_support import (
     stays_connected_until,
     wait_until,
 )
-from tests.support import ClientResult, connected_client, server_url
-from tornado_socketio_jwt import AuthNamespace, AuthSettings, authenticator_for
+from tests.support import ClientResult, connected_client, refusal, server_url
+from tornado_socketio_jwt import (
+    AlreadyAuthenticatedError,
+    AuthNamespace,
+    AuthSettings,
+    CredentialsRequiredError,
+    ForbiddenError,
+    TokenExpiredError,
+    authenticator_for,
+    current_user,
+)
 
 AUTH_TIMEOUT = 0.5
 EVENTS = ("authenticated", "unauthorized", "message", "token_expired")
@@ -146,7 +155,7 @@ async def test_authenticate_with_a_bad_token_answers_unauthorized_and_disconnect
         payload = await result.next_event("unauthorized")
         await result.until_disconnected(timeout=1)
 
-    assert payload == {"message": "The token has expired.", "code": "token_expired"}
+    assert payload == {**refusal(TokenExpiredError), "data": refusal(TokenExpiredError)}
     assert app_handlers.failures == [("token_expired", sid, "127.0.0.1")]
     assert app_handlers.names() == []  # neither connect nor disconnect ran
     assert_logged(caplog, "socket refused", f"sid={sid}", "code=token_expired")
@@ -165,10 +174,8 @@ async def test_silence_past_auth_timeout_answers_unauthorized_and_disconnects(
         await result.until_disconnected(timeout=1)
 
     assert time.time() - started >= AUTH_TIMEOUT
-    assert payload == {
-        "message": "No token was presented in time.",
-        "code": "credentials_required",
-    }
+    late = refusal(CredentialsRequiredError, "No token was presented in time.")
+    assert payload == {**late, "data": late}
     assert app_handlers.failures == [("credentials_required", sid, "127.0.0.1")]
     assert_logged(caplog, "socket refused", f"sid={sid}", "code=credentials_required")
 
@@ -250,7 +257,7 @@ async def test_a_second_authenticate_is_refused_and_changes_nothing(
         assert result.connected
         sid = result.client.get_sid()
 
-    assert ack == {"ok": False, "code": "already_authenticated"}
+    assert ack == {"ok": False, **refusal(AlreadyAuthenticatedError)}
     assert after == before
     assert app_handlers.failures == [("already_authenticated", sid, "127.0.0.1")]
     assert_logged(caplog, "authenticate refused", "code=already_authenticated")
@@ -270,7 +277,7 @@ async def test_a_hosts_own_authenticate_handler_never_runs(
     async with client(http_port) as result:
         await authenticate(result, make_token())
         ack = await call(result, "authenticate", {"token": make_token()})
-    assert ack == {"ok": False, "code": "already_authenticated"}
+    assert ack == {"ok": False, **refusal(AlreadyAuthenticatedError)}
     assert "mine" not in app_handlers.names()
 
 
@@ -328,7 +335,8 @@ async def test_a_connect_handler_refusal_answers_unauthorized_forbidden(
         payload = await result.next_event("unauthorized")
         await wait_until(lambda: not result.client.namespaces)
 
-    assert payload == {"message": "Not on this namespace.", "code": "forbidden"}
+    picky = refusal(ForbiddenError, "Not on this namespace.")
+    assert payload == {**picky, "data": picky}
     assert len(authenticator_for(sio).live) == 0
 
 
@@ -371,3 +379,19 @@ async def test_a_hosts_catch_all_event_handler_does_not_swallow_authenticate(
         await result.next_event("authenticated")
         sid = result.client.get_sid("/guarded")
     assert recorder.ran[0] == ("connect", sid)
+
+
+@pytest.mark.gen_test
+async def test_the_disconnect_handler_of_an_authenticated_socket_learns_who_it_was(
+    sio: Any, http_server: Any, http_port: int, make_token: Callable[..., str]
+) -> None:
+    seen: list[Any] = []
+
+    async def disconnect(sid: str, reason: Any) -> None:
+        seen.append(await current_user(sio, sid))
+
+    sio.on("disconnect", disconnect)
+    async with client(http_port) as result:
+        await authenticate(result, make_token(sub="9"))
+    await wait_until(lambda: seen != [])
+    assert [claims and claims["sub"] for claims in seen] == ["9"]

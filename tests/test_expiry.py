@@ -14,8 +14,8 @@ from tests.lifecycle_support import (
     capture_logs,
     wait_until,
 )
-from tests.support import connected_client, server_url
-from tornado_socketio_jwt import AuthSettings, authenticator_for
+from tests.support import connected_client, refusal, server_url
+from tornado_socketio_jwt import AuthSettings, TokenExpiredError, authenticator_for
 from tornado_socketio_jwt.deadlines import DeadlineScheduler
 
 
@@ -121,7 +121,7 @@ async def test_socket_gets_token_expired_and_is_disconnected_at_exp(
         await result.until_disconnected(timeout=2)
 
     assert time.time() >= exp
-    assert payload == {"message": "The token has expired.", "code": "token_expired"}
+    assert payload == refusal(TokenExpiredError)
     assert_logged(caplog, "socket disconnected", "code=token_expired")
     assert_no_token_logged(caplog, token)
 

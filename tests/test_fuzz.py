@@ -50,7 +50,7 @@ def test_token_extraction_returns_a_string_or_a_documented_refusal(
     if header is not None:
         environ["HTTP_AUTHORIZATION"] = header
     try:
-        token = extract_token(environ, auth, SOURCES, max_bytes=8192)
+        token = extract_token(environ, auth, SOURCES)
     except UnauthorizedError as err:
         assert err.code in (
             "credentials_required",

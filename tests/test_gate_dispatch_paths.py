@@ -10,6 +10,7 @@ of these fails.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -184,7 +185,7 @@ def namespace(
     settings = AuthSettings(secret=secret, auth_flow=flow, auth_timeout=5.0)
     if when == "before":
         name = PATHS[path](sio, ran)
-    specs = attach_jwt_auth(sio, settings, routes=("socketio",), events=())
+    specs = attach_jwt_auth(sio, replace(settings, routes=("socketio",), events=()))
     if when == "after":
         name = PATHS[path](sio, ran)
     return name, tornado.web.Application(specs)

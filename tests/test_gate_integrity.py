@@ -14,12 +14,12 @@ import tornado.web
 
 from tests.lifecycle_support import wait_until
 from tests.raw_socket import RawSocket
-from tests.support import connected_client, server_url
+from tests.support import attach_with, connected_client, refusal, server_url
 from tornado_socketio_jwt import (
     AuthNamespace,
     AuthSettings,
+    ForbiddenError,
     Requirement,
-    attach_jwt_auth,
     authenticator_for,
     authorize_namespace,
 )
@@ -134,7 +134,7 @@ async def test_refresh_to_a_token_that_fails_the_namespace_rule_is_refused(
         )
         sid = c.client.get_sid("/admin")
         kept = authenticator_for(sio).live.claims(sid, "/admin")
-    assert ack == {"ok": False, "code": "forbidden"}
+    assert ack == {"ok": False, **refusal(ForbiddenError)}
     assert kept is not None and kept["roles"] == ["admin"]
 
 
@@ -181,9 +181,9 @@ async def test_logout_while_the_apps_connect_handler_awaits_keeps_the_socket_out
 
 @pytest.fixture
 def app(sio, settings, users, attach_options):
-    options = {**attach_options, "routes": ("socketio", "logout")}
+    options = {"users": users, "events": ("whoami", "message"), **attach_options}
     return tornado.web.Application(
-        attach_jwt_auth(sio, settings, users=users, **options)
+        attach_with(sio, settings, options, routes=("socketio", "logout"))
     )
 
 
@@ -195,7 +195,9 @@ async def test_success_hook_is_not_called_for_a_socket_the_app_refuses(
     async def connect(sid, environ, auth):
         return False
 
-    authenticator_for(sio)._on_success = lambda sid, claims: ran.append("success")
+    authenticator_for(sio).outcomes._on_success = lambda sid, claims: ran.append(
+        "success"
+    )
     async with connected_client(
         server_url(http_port), auth={"token": make_token()}
     ) as c:
@@ -210,7 +212,7 @@ async def test_a_failing_hook_is_logged_and_does_not_strand_the_socket(
     def broken(sid, claims):
         raise RuntimeError("hook bug")
 
-    authenticator_for(sio)._on_success = broken
+    authenticator_for(sio).outcomes._on_success = broken
     async with connected_client(
         server_url(http_port), auth={"token": make_token()}
     ) as c:

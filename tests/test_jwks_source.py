@@ -94,7 +94,7 @@ def test_attach_refuses_a_key_ring_under_hs256_settings(
     ring = KeyRing(("RS256",), signing_key=key)
     with pytest.raises(ValueError, match="serves RS256"):
         attach_jwt_auth(
-            sio, AuthSettings(secret="s" * 40), keys=ring, routes=("socketio",)
+            sio, AuthSettings(secret="s" * 40, routes=("socketio",)), keys=ring
         )
 
 
@@ -105,6 +105,5 @@ def test_attach_refuses_a_signing_key_whose_algorithm_is_not_configured(
         signing_key=ec_key(), public_keys=[key.public_key()]
     )  # RS256 + ES256
     with pytest.raises(ValueError, match="ES256 is not configured"):
-        attach_jwt_auth(
-            sio, AuthSettings(algorithms=("RS256",)), keys=ring, routes=("socketio",)
-        )
+        settings = AuthSettings(algorithms=("RS256",), routes=("socketio",))
+        attach_jwt_auth(sio, settings, keys=ring)

@@ -42,11 +42,26 @@ from tornado.websocket import WebSocketClosedError
 from tests.raw_socket import RawSocket
 from tests.requirements import NODE, node_client_missing, require
 from tests.server_process import ROOT, free_port, wait_for_line
-from tests.support import sign
+from tests.support import refusal, sign
+from tornado_socketio_jwt import (
+    CredentialsBadFormatError,
+    CredentialsRequiredError,
+    TokenExpiredError,
+    TokenInvalidError,
+)
 
 LOAD_SCRIPT = ROOT / "tests" / "node" / "load.mjs"
 
 SECRET = secrets.token_urlsafe(40)
+REFUSALS = {
+    error.code: error
+    for error in (
+        CredentialsRequiredError,
+        CredentialsBadFormatError,
+        TokenInvalidError,
+        TokenExpiredError,
+    )
+}
 USERS = {"ann": "ann-load-password-1", "bob": "bob-load-password-2"}
 SOCKETS = 300
 MIN_ROUNDS = 5  # whoami per socket at least; more while the faults last
@@ -216,8 +231,9 @@ async def refuse(server: Server, kind: str, auth: Any, expected: str) -> str:
     finally:
         raw.close()
     assert answer.startswith("44"), (kind, answer)
-    data = json.loads(answer[2:])["data"]
-    assert data == {"code": expected, "type": "UnauthorizedError"}, kind
+    refused = json.loads(answer[2:])
+    data = refused["data"]
+    assert data == {**refusal(REFUSALS[expected]), "message": refused["message"]}, kind
     return str(data["code"])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,8 +13,8 @@ import tornado.web
 from tests.lifecycle_support import wait_until
 from tests.support import server_url
 from tornado_socketio_jwt import AuthSettings, User, attach_jwt_auth, authenticator_for
-from tornado_socketio_jwt.web.limits import WorkQueue
 from tornado_socketio_jwt.web.login import LoginHandler, LoginLimits
+from tornado_socketio_jwt.web.work_queue import WorkQueue
 
 JSON = {"Content-Type": "application/json"}
 
@@ -46,7 +47,7 @@ def slow_users() -> SlowUsers:
 
 @pytest.fixture
 def app(sio: Any, settings: AuthSettings, slow_users: SlowUsers) -> Any:
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
     kwargs = {
         "settings": settings,
         "authenticator": authenticator_for(sio),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,10 +23,9 @@ def allowed() -> tuple[str, ...]:
 
 @pytest.fixture
 def app(sio: Any, settings: AuthSettings, users: Any, allowed: Any) -> Any:
-    routes = ("socketio", "login", "logout", "metrics")
-    specs = attach_jwt_auth(
-        sio, settings, users=users, routes=routes, metrics_allowed=allowed
-    )
+    routes = ("socketio", "login", "logout")
+    settings = replace(settings, routes=routes, metrics_allowed=allowed)
+    specs = attach_jwt_auth(sio, settings, users=users)
     return tornado.web.Application(specs)
 
 
@@ -139,5 +139,5 @@ async def test_refusal_log_lines_carry_structured_fields_and_no_token(
 def test_without_the_route_there_is_no_metrics_url(
     sio: Any, settings: AuthSettings
 ) -> None:
-    specs = attach_jwt_auth(sio, settings, routes=("socketio",))
+    specs = attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
     assert "tsj.metrics" not in [spec.name for spec in specs]

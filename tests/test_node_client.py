@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.requirements import NODE, node_client_missing, require
-from tests.support import BOB, server_url
+from tests.support import BOB, refusal, server_url
 from tornado_socketio_jwt import CredentialsRequiredError, TokenExpiredError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,7 +146,7 @@ async def test_official_client_with_expired_token_gets_connect_error_token_expir
     assert result == {
         "connected": False,
         "message": TokenExpiredError.message,
-        "data": {"code": "token_expired", "type": "UnauthorizedError"},
+        "data": refusal(TokenExpiredError),
     }
     assert any("code=token_expired" in r.getMessage() for r in caplog.records)
     assert_token_not_logged(caplog, expired)
@@ -162,5 +162,5 @@ async def test_official_client_without_token_gets_connect_error_credentials_requ
     assert result == {
         "connected": False,
         "message": CredentialsRequiredError.message,
-        "data": {"code": "credentials_required", "type": "UnauthorizedError"},
+        "data": refusal(CredentialsRequiredError),
     }

@@ -20,14 +20,16 @@ from tests.test_browser import (
     page_url,
     until_connected,
 )
-from tornado_socketio_jwt import AuthSettings
+from tornado_socketio_jwt import AuthSettings, StateRecovery
 
 require(_missing(), "browser tests")
 
 
 @pytest.fixture
 def settings(secret: str) -> AuthSettings:
-    return AuthSettings(secret=secret, token_ttl=60, recovery=True)
+    return AuthSettings(
+        secret=secret, token_ttl=60, recovery=StateRecovery(enabled=True)
+    )
 
 
 async def say(page: Any, text: str) -> None:

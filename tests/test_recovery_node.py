@@ -18,7 +18,7 @@ import pytest
 
 from tests.recovery_support import CuttableProxy, NodeSocket, node_socket, proxy_to
 from tests.requirements import node_client_missing, require
-from tornado_socketio_jwt import AuthSettings
+from tornado_socketio_jwt import AuthSettings, StateRecovery
 from tornado_socketio_jwt.sockets.extension import authenticator_for
 
 require(node_client_missing(), "Node client tests")
@@ -29,7 +29,9 @@ CUTS = ["proxy", "silent", "engine_close"]
 
 @pytest.fixture
 def settings(secret: str) -> AuthSettings:
-    return AuthSettings(secret=secret, token_ttl=60, recovery=True)
+    return AuthSettings(
+        secret=secret, token_ttl=60, recovery=StateRecovery(enabled=True)
+    )
 
 
 def numbers(socket: NodeSocket) -> list[int]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.raw_socket import RawSocket
-from tornado_socketio_jwt import AuthSettings
+from tornado_socketio_jwt import AuthSettings, StateRecovery
 from tornado_socketio_jwt.sockets.extension import authenticator_for
 
 SUB = "7"
@@ -23,8 +23,7 @@ def settings(secret: str) -> AuthSettings:
     return AuthSettings(
         secret=secret,
         token_ttl=60,
-        recovery=True,
-        recovery_max_missed_packets=5,
+        recovery=StateRecovery(enabled=True, max_missed_packets=5),
     )
 
 
@@ -227,13 +226,16 @@ class TestEventFlow:
     @pytest.fixture
     def settings(self, secret: str) -> AuthSettings:
         return AuthSettings(
-            secret=secret, token_ttl=60, recovery=True, auth_flow="event"
+            secret=secret,
+            token_ttl=60,
+            recovery=StateRecovery(enabled=True),
+            auth_flow="event",
         )
 
     def test_recovery_is_not_offered_where_connect_carries_no_token(
         self, settings: AuthSettings
     ) -> None:
-        assert settings.recovery and not settings.recovers
+        assert settings.recovery.enabled and not settings.recovers
 
 
 @pytest.mark.gen_test(timeout=20)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tornado_socketio_jwt import SettingError, StateRecovery
 from tornado_socketio_jwt.sockets.recovery_store import (
     MemoryRecoveryStore,
-    RecoveryBounds,
     SavedSession,
     estimate_size,
 )
@@ -21,7 +21,7 @@ class Clock:
 
 
 def store(clock: Clock | None = None, **bounds: float) -> MemoryRecoveryStore:
-    return MemoryRecoveryStore(RecoveryBounds(**bounds), clock or Clock())  # type: ignore[arg-type]
+    return MemoryRecoveryStore(StateRecovery(**bounds), clock or Clock())  # type: ignore[arg-type]
 
 
 def session(
@@ -100,8 +100,8 @@ def test_a_session_is_given_back_once_and_the_oldest_go_past_the_cap() -> None:
 
 @pytest.mark.parametrize("field", ["max_missed_packets", "buffer_bytes"])
 def test_bounds_must_be_positive(field: str) -> None:
-    with pytest.raises(ValueError, match=field):
-        RecoveryBounds(**{field: 0})
+    with pytest.raises(SettingError, match=field):
+        StateRecovery(**{field: 0})
 
 
 def test_sizes_are_estimated_with_binary_at_its_length_and_depth_bounded() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from tornado_socketio_jwt import (
     attach_jwt_auth,
     authenticator_for,
 )
-from tornado_socketio_jwt.scale import SharedAuthenticator
+from tornado_socketio_jwt.scale import RedisRevocations
 
 URL = "redis://127.0.0.1:1/0"  # never contacted: clients connect on first use
 
@@ -21,16 +22,16 @@ URL = "redis://127.0.0.1:1/0"  # never contacted: clients connect on first use
 def test_without_a_redis_manager_the_authenticator_is_the_local_one(
     sio: Any, settings: AuthSettings
 ) -> None:
-    attach_jwt_auth(sio, settings, routes=("socketio",))
-    assert not isinstance(authenticator_for(sio), SharedAuthenticator)
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
+    assert authenticator_for(sio).shared is None
 
 
 def test_with_a_redis_manager_revocations_are_shared(settings: AuthSettings) -> None:
     sio = socketio.AsyncServer(
         async_mode="tornado", client_manager=socketio.AsyncRedisManager(URL)
     )
-    attach_jwt_auth(sio, settings, routes=("socketio",))
-    assert isinstance(authenticator_for(sio), SharedAuthenticator)
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
+    assert isinstance(authenticator_for(sio).shared, RedisRevocations)
 
 
 def test_with_a_redis_manager_a_local_revocation_store_is_refused(
@@ -42,6 +43,8 @@ def test_with_a_redis_manager_a_local_revocation_store_is_refused(
     store = SQLiteRevocationStore(str(tmp_path / "revocations.sqlite3"))
     try:
         with pytest.raises(ValueError, match="live in Redis"):
-            attach_jwt_auth(sio, settings, routes=("socketio",), revocation_store=store)
+            attach_jwt_auth(
+                sio, replace(settings, routes=("socketio",)), revocation_store=store
+            )
     finally:
         store.close()

@@ -38,22 +38,13 @@ def run(args, data_dir, stdin="", env=None, timeout=30):
     )
 
 
-def test_help_names_every_environment_variable(tmp_path):
-    result = run(["--help"], tmp_path)
+def test_help_names_every_environment_variable_not_named_like_its_option(tmp_path):
+    result = run(["serve", "--help"], tmp_path)
     text = " ".join((result.stdout + result.stderr).split())  # argparse wraps lines
-    for name in (
-        "HOST",
-        "PORT",
-        "DATA_DIR",
-        "TOKEN_TTL",
-        "JWT_ISSUER",
-        "CORS_ALLOWED_ORIGINS",
-        "STATIC_DIR",
-        "AUTH_FLOW",
-        "AUTH_TIMEOUT",
-    ):
-        assert f"[env {name}]" in text, name
-    assert "env JWT_SECRET" in text
+    for name in ("JWT_ISSUER", "CORS_ALLOWED_ORIGINS", "JWT_AUDIENCE"):
+        assert f"[{name}]" in text, name
+    assert "named" not in text or "capitals (TOKEN_TTL)" in text
+    assert "set JWT_SECRET" in text
 
 
 def test_option_values_may_follow_a_space_or_an_equals_sign():
@@ -82,14 +73,15 @@ def test_adduser_reads_a_piped_password_and_stores_an_argon2id_hash(tmp_path):
 
 
 def test_adduser_refuses_an_existing_name(tmp_path):
-    assert run(["adduser", "dave"], tmp_path, stdin="pw-one\n").returncode == 0
-    again = run(["adduser", "dave"], tmp_path, stdin="pw-two\n")
+    assert run(["adduser", "dave"], tmp_path, stdin="pw-one-long\n").returncode == 0
+    again = run(["adduser", "dave"], tmp_path, stdin="pw-two-long\n")
     assert again.returncode != 0 and "exists" in again.stderr
 
 
 def test_adduser_refuses_an_empty_password(tmp_path):
     result = run(["adduser", "erin"], tmp_path, stdin="\n")
-    assert result.returncode != 0 and "empty" in result.stderr
+    assert result.returncode == 1
+    assert "the password is 0 characters; it must be at least 8" in result.stderr
 
 
 def test_generated_secret_is_stored_with_mode_0600_and_reused(tmp_path):
@@ -112,7 +104,11 @@ def test_short_jwt_secret_is_refused_at_start_up(tmp_path):
         ["--port", str(free_port())], tmp_path, env={"JWT_SECRET": "too-short"}
     )
     assert result.returncode == 2
-    assert "at least 32 bytes" in result.stderr and "too-short" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "too-short" not in result.stderr
+    assert "JWT_SECRET (from the environment) is 9 bytes; it must be at least 32" in (
+        result.stderr
+    )
+    assert "secrets.token_urlsafe(48)" in result.stderr
 
 
 def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path):
@@ -120,6 +116,7 @@ def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path
     with running_server(tmp_path, env={"PORT": str(port)}) as lines:  # port from env
         password = demo_password(lines)
         assert http_login(port, "demo", password)["token_type"] == "Bearer"
+        assert any("(shown once; `server.py passwd demo` sets" in x for x in lines)
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/healthz", timeout=10
         ) as r:
@@ -132,7 +129,7 @@ def test_first_start_creates_a_demo_user_whose_password_is_printed_once(tmp_path
 def test_a_non_numeric_port_in_the_environment_is_a_clear_error(tmp_path):
     result = run([], tmp_path, env={"PORT": "abc", "JWT_SECRET": "x" * 40})
     assert result.returncode == 2
-    assert "PORT='abc' is not a valid port" in result.stderr
+    assert "PORT='abc' is not a TCP port number" in result.stderr
     assert len(result.stderr.splitlines()) == 1  # one line, no traceback
 
 
@@ -145,7 +142,7 @@ def test_documented_defaults_apply_when_the_environment_is_empty():
     )
     assert options.token_ttl == 5 * 3600
     assert options.issuer == "tornado-socketio-jwt"
-    assert (options.auth_flow, options.cors_origins) == ("handshake", "")
+    assert (options.auth_flow, options.cors_origins) == ("handshake", ())
     assert (options.command, options.log_level) == (None, "info")
 
 
@@ -160,3 +157,13 @@ def test_the_command_line_overrides_the_environment(monkeypatch):
     monkeypatch.setenv("PORT", "abc")  # never converted: the option wins
     options = make_parser().parse_args(["serve", "--port=9124"])
     assert options.port == 9124
+
+
+def test_the_heartbeat_options_reach_the_running_server(tmp_path):
+    port = free_port()
+    args = ("--port", str(port), "--ping-interval", "7", "--ping-timeout", "4")
+    with running_server(tmp_path, *args, env={"JWT_SECRET": "x" * 40}):
+        url = f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            opened = json.loads(response.read().decode()[1:])  # after "0", OPEN
+    assert (opened["pingInterval"], opened["pingTimeout"]) == (7000, 4000)

@@ -8,9 +8,20 @@ import time
 from typing import Any
 
 import pytest
+import socketio
 
+from tests.lifecycle_support import wait_until
 from tests.support import ALICE, BOB, connected_client, server_url
-from tornado_socketio_jwt import authenticator_for, user_room
+from tests.support import refusal as refusal_of
+from tornado_socketio_jwt import (
+    CredentialsBadFormatError,
+    TokenExpiredError,
+    TokenRevokedError,
+    UnauthorizedError,
+    authenticator_for,
+    current_user,
+    user_room,
+)
 
 UNAUTHORIZED = "UnauthorizedError"
 
@@ -66,7 +77,11 @@ async def test_handshake_without_token_is_refused_with_credentials_required(
         error = refusal(c)
     assert error == {
         "message": "No authorization token was found.",
-        "data": {"code": "credentials_required", "type": UNAUTHORIZED},
+        "data": {
+            "message": "No authorization token was found.",
+            "code": "credentials_required",
+            "type": UNAUTHORIZED,
+        },
     }
 
 
@@ -86,10 +101,7 @@ async def test_malformed_credentials_are_refused_with_credentials_bad_format(
     http_server, http_port, auth, headers
 ):
     async with connected_client(server_url(http_port), auth=auth, headers=headers) as c:
-        assert refusal(c)["data"] == {
-            "code": "credentials_bad_format",
-            "type": UNAUTHORIZED,
-        }
+        assert refusal(c)["data"] == refusal_of(CredentialsBadFormatError)
 
 
 @pytest.mark.gen_test
@@ -99,7 +111,11 @@ async def test_handshake_with_bad_signature_is_refused_with_invalid_token(
     token = make_token()[:-4] + "AAAA"
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
         error = refusal(c)
-    assert error["data"] == {"code": "invalid_token", "type": UNAUTHORIZED}
+    assert error["data"] == {
+        "message": "The token is invalid.",
+        "code": "invalid_token",
+        "type": UNAUTHORIZED,
+    }
     assert error["message"] == "The token is invalid."
 
 
@@ -110,7 +126,7 @@ async def test_handshake_with_expired_token_is_refused_with_token_expired(
     now = int(time.time())
     token = make_token(iat=now - 120, exp=now - 60)
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
-        assert refusal(c)["data"] == {"code": "token_expired", "type": UNAUTHORIZED}
+        assert refusal(c)["data"] == refusal_of(TokenExpiredError)
 
 
 @pytest.mark.gen_test
@@ -120,7 +136,7 @@ async def test_handshake_with_revoked_token_is_refused_with_token_revoked(
     token = make_token(jti="revoked-jti")
     authenticator_for(sio).revocations.revoke("revoked-jti", time.time() + 60)
     async with connected_client(server_url(http_port), auth={"token": token}) as c:
-        assert refusal(c)["data"] == {"code": "token_revoked", "type": UNAUTHORIZED}
+        assert refusal(c)["data"] == refusal_of(TokenRevokedError)
 
 
 @pytest.mark.gen_test
@@ -130,6 +146,86 @@ async def test_whoami_answers_the_verified_claims(http_server, http_port, make_t
         claims = await c.client.call("whoami", timeout=5)
     assert claims["sub"] == "2" and claims["email"] == BOB["email"]
     assert claims["iss"] == "tornado-socketio-jwt"
+
+
+@pytest.mark.gen_test
+async def test_claims_are_kept_once_and_current_user_hands_out_a_copy(
+    http_server, http_port, make_token, sio
+):
+    async with connected_client(
+        server_url(http_port), auth={"token": make_token(sub="2")}
+    ) as c:
+        sid = c.client.get_sid()
+        claims = await current_user(sio, sid)
+        assert claims is not None
+        claims["sub"] = "forged"
+        again = await current_user(sio, sid)
+        session = await sio.get_session(sid)
+    assert again is not None and again["sub"] == "2"
+    assert session == {}  # nothing of the token in the Socket.IO session
+    await wait_until(lambda: len(authenticator_for(sio).live) == 0)
+    assert await current_user(sio, sid) is None  # gone with the socket
+
+
+@pytest.mark.parametrize(
+    "attach_options",
+    [{"namespaces": ("/open",), "exempt_namespaces": ("/open",)}],
+)
+@pytest.mark.gen_test
+async def test_chat_in_an_exempt_namespace_refuses_an_unauthenticated_sender(
+    http_server, http_port, attach_options
+):
+    async with connected_client(server_url(http_port), namespaces=["/open"]) as c:
+        assert c.connected
+        ack = await c.client.call("message", {"text": "hi"}, namespace="/open")
+    assert ack == {"ok": False, **refusal_of(UnauthorizedError)}
+
+
+@pytest.mark.gen_test
+async def test_its_disconnect_handler_still_learns_who_the_socket_was(
+    http_server, http_port, make_token, sio
+):
+    seen: list[Any] = []
+
+    @sio.event
+    async def disconnect(sid, reason):
+        seen.append(await current_user(sio, sid))
+
+    async with connected_client(
+        server_url(http_port), auth={"token": make_token(sub="7")}
+    ):
+        pass
+    await wait_until(lambda: seen != [])
+    assert [claims and claims["sub"] for claims in seen] == ["7"]
+    assert len(authenticator_for(sio).live) == 0
+
+
+@pytest.mark.gen_test
+async def test_a_socket_cut_by_a_revocation_is_still_named_to_its_disconnect_handler(
+    http_server, http_port, make_token, sio
+):
+    seen: list[Any] = []
+
+    @sio.event
+    async def disconnect(sid, reason):
+        seen.append((await current_user(sio, sid), await current_user(sio, "other")))
+
+    authenticator = authenticator_for(sio)
+    token = make_token(sub="8")
+    async with connected_client(
+        server_url(http_port), auth={"token": token}, record=("token_revoked",)
+    ) as c:
+        await authenticator.revoke(await authenticator.verify(token))
+        await c.next_event("token_revoked")
+    await wait_until(lambda: seen != [])
+    [(claims, other)] = seen
+    assert claims is not None and claims["sub"] == "8" and other is None
+
+
+@pytest.mark.gen_test
+async def test_current_user_is_none_on_a_server_without_the_gate() -> None:
+    bare = socketio.AsyncServer(async_mode="tornado")
+    assert await current_user(bare, "any-sid") is None
 
 
 @pytest.mark.gen_test
@@ -242,11 +338,9 @@ async def test_failure_and_success_hooks_get_code_sid_and_address_never_the_toke
     http_server, http_port, make_token, sio
 ):
     seen: list[tuple[Any, ...]] = []
-    authenticator = authenticator_for(sio)
-    authenticator._on_failure = lambda code, sid, addr: seen.append(
-        ("fail", code, addr)
-    )
-    authenticator._on_success = lambda sid, claims: seen.append(("ok", claims["sub"]))
+    outcomes = authenticator_for(sio).outcomes
+    outcomes._on_failure = lambda code, sid, addr: seen.append(("fail", code, addr))
+    outcomes._on_success = lambda sid, claims: seen.append(("ok", claims["sub"]))
     async with connected_client(server_url(http_port), auth={"token": "bad"}):
         pass
     async with connected_client(

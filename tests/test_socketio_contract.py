@@ -17,6 +17,7 @@ import inspect
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from types import MethodType
@@ -99,9 +100,10 @@ def test_a_server_without_the_hooks_is_refused_at_start_up() -> None:
 
 
 def test_attaching_twice_is_an_error(settings: AuthSettings, sio: Any) -> None:
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    settings = replace(settings, routes=("socketio",))
+    attach_jwt_auth(sio, settings)
     with pytest.raises(ValueError, match="already"):
-        attach_jwt_auth(sio, settings, routes=("socketio",))
+        attach_jwt_auth(sio, settings)
 
 
 def test_the_package_is_loaded_under_one_name_only() -> None:
@@ -122,9 +124,8 @@ def app(
 ) -> Any:
     caplog.set_level(logging.WARNING, logger="tornado_socketio_jwt")
     sio = socketio.AsyncServer(async_mode="tornado")
-    specs = attach_jwt_auth(
-        sio, settings, routes=("socketio",), exempt_namespaces=exempt
-    )
+    settings = replace(settings, routes=("socketio",), exempt_namespaces=exempt)
+    specs = attach_jwt_auth(sio, settings)
     admin = sio.instrument(auth=ADMIN)  # after attach: it wraps the gate
     yield tornado.web.Application(specs)
     io_loop.run_sync(admin.shutdown)
@@ -313,6 +314,25 @@ def test_a_pending_binary_packet_takes_the_next_message_whatever_it_is() -> None
     assert "pkt.add_attachment(data)" in source
 
 
+def test_the_pending_binary_packets_are_a_dict_by_session_dropped_on_disconnect() -> (
+    None
+):
+    """``Engine.holds_binary_packet`` reads ``_binary_packet``: keyed by the
+    Engine.IO sid, and emptied by a namespace disconnect on the server's side
+    (which the packet screen follows, not its own count)."""
+    sio = socketio.AsyncServer(async_mode="tornado")
+    assert sio._binary_packet == {}
+    assert engine_for(sio).holds_binary_packet("x") is False
+    sio._binary_packet["x"] = object()
+    assert engine_for(sio).holds_binary_packet("x") is True
+    for method in (
+        socketio.AsyncServer.disconnect,
+        socketio.AsyncServer._handle_disconnect,
+    ):
+        source = inspect.getsource(method)
+        assert "del self._binary_packet[eio_sid]" in source
+
+
 def test_the_manager_answers_the_engine_rooms_questions() -> None:
     manager = socketio.AsyncManager()
     for name in ("sid_from_eio_sid", "eio_sid_from_sid", "is_connected"):
@@ -347,7 +367,7 @@ def test_the_gate_is_kept_when_an_admin_ui_instrumented_first_is_undone(
 ) -> None:
     sio = socketio.AsyncServer(async_mode="tornado")
     admin = sio.instrument(auth=False)
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
     gate = socket_auth(sio).gate
     assert gate is not None
     admin.uninstrument()
@@ -359,7 +379,7 @@ def test_engineio_handler_re_registration_leaves_the_engine_room_in_front(
     settings: AuthSettings,
 ) -> None:
     sio = socketio.AsyncServer(async_mode="tornado")
-    attach_jwt_auth(sio, settings, routes=("socketio",))
+    attach_jwt_auth(sio, replace(settings, routes=("socketio",)))
     engine = engine_for(sio)
     sio.eio.on("connect", sio._handle_eio_connect)
     sio.eio.on("message", sio._handle_eio_message)

@@ -10,12 +10,14 @@ import pytest
 
 from tests.support import connected_client, server_url, sign
 from tornado_socketio_jwt import (
+    Authenticator,
     AuthSettings,
     SharedSecretKey,
     TokenInvalidError,
+    tokens,
     verify_token,
 )
-from tornado_socketio_jwt.credentials import extract_token
+from tornado_socketio_jwt.credentials import check_token_size, extract_token
 from tornado_socketio_jwt.tokens import read_header
 
 SECRET = "s" * 32
@@ -54,13 +56,31 @@ def test_read_header_refuses_it_before_decoding(
         read_header(huge_token, max_bytes=8192)
 
 
-def test_extraction_refuses_it_before_decoding(
+def test_the_refusal_never_carries_the_token(
     huge_token: str, no_decoding: None
 ) -> None:
     with pytest.raises(TokenInvalidError) as refused:
-        extract_token({}, {"token": huge_token}, ("auth",), max_bytes=8192)
+        read_header(huge_token, max_bytes=8192)
     assert refused.value.code == "invalid_token"
     assert huge_token not in str(refused.value)
+
+
+@pytest.mark.gen_test
+async def test_a_handshake_checks_the_size_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+
+    def counted(token: str, max_bytes: int) -> str:
+        calls.append(max_bytes)
+        return check_token_size(token, max_bytes)
+
+    monkeypatch.setattr(tokens, "check_token_size", counted)
+    settings = AuthSettings(secret=SECRET)
+    authenticator = Authenticator(None, settings, SharedSecretKey(SECRET))
+    token = extract_token({}, {"token": sign(SECRET)}, ("auth",))
+    assert (await authenticator.verify(token))["sub"] == "1"
+    assert calls == [settings.max_token_bytes]
 
 
 def test_a_token_of_exactly_the_limit_is_accepted() -> None:
@@ -76,7 +96,8 @@ def test_a_token_of_exactly_the_limit_is_accepted() -> None:
 
 def test_non_ascii_characters_count_as_their_utf8_bytes() -> None:
     with pytest.raises(TokenInvalidError):
-        extract_token({}, {"token": "é" * 5}, ("auth",), max_bytes=8)
+        check_token_size("é" * 5, 8)
+    assert check_token_size("é" * 4, 8) == "é" * 4
 
 
 @pytest.mark.parametrize("value", [0, -1])

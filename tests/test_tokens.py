@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import jwt
@@ -17,6 +18,7 @@ from tornado_socketio_jwt import (
     issue_token,
     verify_token,
 )
+from tornado_socketio_jwt.tokens import expires_at, is_expired
 
 SECRET = "s" * 32
 OTHER_SECRET = "o" * 32
@@ -87,6 +89,37 @@ def test_expired_token_is_token_expired(settings, keys):
 def test_leeway_accepts_a_token_just_past_exp(keys):
     lenient = AuthSettings(secret=SECRET, leeway=30)
     assert verify_token(sign(SECRET, exp=int(time.time()) - 5), lenient, keys)
+
+
+@pytest.mark.parametrize("leeway, refused", [(30, False), (3, True)])
+def test_the_expiry_rule_is_the_one_verification_applies(keys, leeway, refused):
+    exp = int(time.time()) - 5
+    claims = {"exp": exp}
+    settings = AuthSettings(secret=SECRET, leeway=leeway)
+    assert expires_at(claims, leeway) == exp + leeway
+    assert is_expired(claims, leeway, time.time()) is refused
+    if refused:
+        with pytest.raises(TokenExpiredError):
+            verify_token(sign(SECRET, exp=exp), settings, keys)
+    else:
+        assert verify_token(sign(SECRET, exp=exp), settings, keys)["exp"] == exp
+
+
+def test_a_fractional_exp_expires_when_verification_says_so(keys):
+    # PyJWT reads exp as whole seconds; so does the timer that cuts live sockets.
+    now = int(time.time())
+    exp, leeway = now - 10 + 0.99, 10
+    with pytest.raises(TokenExpiredError):
+        verify_token(
+            sign(SECRET, exp=exp), AuthSettings(secret=SECRET, leeway=leeway), keys
+        )
+    assert expires_at({"exp": exp}, leeway) == now
+    assert is_expired({"exp": exp}, leeway, time.time())
+
+
+def test_without_exp_nothing_expires():
+    assert expires_at({"sub": "1"}, 30) == math.inf
+    assert not is_expired({"sub": "1"}, 30, time.time())
 
 
 @pytest.mark.parametrize("token", [None, "", 42, b"abc", ["a"]])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from tornado.websocket import websocket_connect
 
 from tests.conftest import stop
 from tests.support import connected_client, server_url
-from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
+from tornado_socketio_jwt import AuthSettings, Transport, attach_jwt_auth
 from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.transport import (
     origin_allowed,
@@ -41,9 +42,9 @@ def app(
     compression: bool,
 ) -> Any:
     sio = socketio.AsyncServer(async_mode="tornado", **server_options)
-    specs = attach_jwt_auth(
-        sio, settings, routes=("socketio",), websocket_compression=compression
-    )
+    transport = Transport(websocket_compression=compression)
+    settings = replace(settings, routes=("socketio",), transport=transport)
+    specs = attach_jwt_auth(sio, settings)
     yield tornado.web.Application(specs, sio=sio)  # settings["sio"] for the tests
     io_loop.run_sync(lambda: stop(sio))
 

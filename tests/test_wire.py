@@ -31,7 +31,11 @@ async def test_refused_handshake_is_an_exact_connect_error_frame(
     assert frame == "44" + json.dumps(
         {
             "message": "The token is invalid.",
-            "data": {"code": "invalid_token", "type": "UnauthorizedError"},
+            "data": {
+                "message": "The token is invalid.",
+                "code": "invalid_token",
+                "type": "UnauthorizedError",
+            },
         },
         separators=(",", ":"),
     )
@@ -47,7 +51,8 @@ async def test_missing_token_frame_says_credentials_required(http_server, http_p
         conn.close()
     assert frame == (
         '44{"message":"No authorization token was found.",'
-        '"data":{"code":"credentials_required","type":"UnauthorizedError"}}'
+        '"data":{"message":"No authorization token was found.",'
+        '"code":"credentials_required","type":"UnauthorizedError"}}'
     )
 
 

@@ -18,11 +18,10 @@ from pathlib import Path
 
 import tornado.log
 
-from tornado_socketio_jwt import AuthSettings, SQLiteUserStore
+from tornado_socketio_jwt import AuthSettings, SocketLimits, SQLiteUserStore
 from tornado_socketio_jwt.cli.loop import run
 from tornado_socketio_jwt.cli.serve import ensure_demo_user, make_app
 from tornado_socketio_jwt.cli.settings import REVOCATIONS_FILE, USERS_FILE
-from tornado_socketio_jwt.sockets.limits import SocketLimits
 from tornado_socketio_jwt.storage.revocations import SQLiteRevocationStore
 
 MAX_FAILURES = 10**9
@@ -30,15 +29,17 @@ MAX_FAILURES = 10**9
 
 async def main(port: int, data_dir: Path) -> None:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # All the load comes from 127.0.0.1: no socket limits, as server.py is run.
     settings = AuthSettings(
-        secret=os.environ["JWT_SECRET"], login_max_failures=MAX_FAILURES
+        secret=os.environ["JWT_SECRET"],
+        login_max_failures=MAX_FAILURES,
+        events=("whoami", "message"),
+        limits=SocketLimits(None, None),
     )
     users = SQLiteUserStore(str(data_dir / USERS_FILE))
     ensure_demo_user(users)
     revocations = SQLiteRevocationStore(str(data_dir / REVOCATIONS_FILE))
-    # All the load comes from 127.0.0.1: no socket limits, as server.py is run.
-    no_limits = SocketLimits(None, None)
-    app, sio = make_app(settings, users, None, revocations, limits=no_limits)
+    app, sio = make_app(settings, users, None, revocations)
     http = app.listen(port, address="127.0.0.1")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

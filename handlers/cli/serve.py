@@ -14,7 +14,7 @@ import tornado.web
 from engineio import json as engineio_json
 from tornado.netutil import bind_sockets
 
-from ..app import ROUTES, attach_jwt_auth
+from ..app import attach_jwt_auth
 from ..config import AuthSettings
 from ..errors import AuthError
 from ..fast_json import socketio_json
@@ -23,12 +23,10 @@ from ..keys.remote import JWKSKeySource
 from ..scale.proxies import TrustedProxyHTTPServer
 from ..sockets.engine import packet_json
 from ..sockets.extension import authenticator_for
-from ..sockets.limits import SocketLimits
 from ..sockets.shutdown import disconnect_all
 from ..storage.revocations import SQLiteRevocationStore
 from ..storage.users import SQLiteUserStore, create_demo_user
 from ..web.access_log import redacting_log_function
-from ..web.metrics import LOOPBACK
 from ..web.oversized_headers import HeaderLimitHTTPServer
 from ..web.server_options import http_server_options
 from .settings import (
@@ -37,8 +35,9 @@ from .settings import (
     CommandError,
     build_settings,
     data_dir,
-    split,
+    server_options,
 )
+from .table import ServerOptions
 
 __all__ = [
     "serve",
@@ -104,12 +103,16 @@ def open_users(options: argparse.Namespace) -> SQLiteUserStore:
     return SQLiteUserStore(str(data_dir(options) / USERS_FILE))
 
 
-def ensure_demo_user(users: SQLiteUserStore) -> None:
-    """On an empty store, create ``demo`` and print its password once."""
+def ensure_demo_user(
+    users: SQLiteUserStore, prog: str = "tornado-socketio-jwt"
+) -> None:
+    """On an empty store, create ``demo`` and print its password once, with
+    the command that sets another."""
     password = create_demo_user(users, DEMO_USER)
     if password is not None:
         print(
-            f"Created user '{DEMO_USER}' with password: {password}  (shown once)",
+            f"Created user '{DEMO_USER}' with password: {password}  (shown once; "
+            f"`{prog} passwd {DEMO_USER}` sets a new one)",
             flush=True,
         )
 
@@ -120,14 +123,15 @@ def make_app(
     keys: KeySource | None = None,
     revocations: SQLiteRevocationStore | None = None,
     redis_url: str = "",
-    metrics: str = "",
-    limits: SocketLimits | None = None,
     fast_json: bool = True,
 ) -> tuple[tornado.web.Application, Any]:
     """The standalone app, exactly the embedded configuration, and its server.
 
-    :param metrics: ``--metrics``: empty (off), ``on`` (loopback) or networks.
-    :param limits: the Socket.IO side's limits; default ``SocketLimits()``.
+    The settings reach the ``socketio.AsyncServer`` made here as they reach an
+    embedder's: through :func:`attach_jwt_auth` (the heartbeat of
+    ``settings.transport``), and ``cors_allowed_origins`` at construction.
+
+    :param redis_url: ``--redis-url``: an ``AsyncRedisManager`` under the server.
     :param fast_json: packets through orjson when it is installed (default);
                       ``False``: python-socketio's default, the standard library.
     :return: the ``Application`` and its ``socketio.AsyncServer``.
@@ -146,11 +150,7 @@ def make_app(
         settings,
         users=users,
         keys=keys,
-        events=("whoami", "message"),
         revocation_store=None if redis_url else revocations,
-        routes=(*ROUTES, "metrics") if metrics else ROUTES,
-        metrics_allowed=LOOPBACK if metrics in ("", "on") else split(metrics),
-        limits=limits,
     )
     return tornado.web.Application(specs, log_function=redacting_log_function()), sio
 
@@ -161,27 +161,22 @@ async def serve(options: argparse.Namespace) -> None:
     :raises ConfigurationError: on bad option values, before listening.
     """
     settings, keys = build_settings(options)
-    configure_logging(options.log_level)
+    server = server_options(options)
+    configure_logging(server.log_level)
     users = None
     if keys is None or can_sign(keys):
         users = open_users(options)
-        ensure_demo_user(users)
+        ensure_demo_user(users, getattr(options, "prog", "tornado-socketio-jwt"))
     if isinstance(keys, JWKSKeySource):
         await keys.refresh()  # warm the cache; on failure, retried on use
     revocations = SQLiteRevocationStore(str(data_dir(options) / REVOCATIONS_FILE))
-    limits = SocketLimits(
-        max_connections_per_user=options.max_connections_per_user,
-        max_connections_per_address=options.max_connections_per_address,
-    )
     app, sio = make_app(
         settings,
         users,
         keys,
         revocations,
-        options.redis_url,
-        options.metrics,
-        limits,
-        fast_json=options.json_library == "auto",
+        server.redis_url or "",
+        fast_json=server.json_library == "auto",
     )
     authenticator = authenticator_for(sio)
     try:
@@ -189,7 +184,7 @@ async def serve(options: argparse.Namespace) -> None:
             await authenticator.start()
         except AuthError as exc:
             raise CommandError(f"cannot start: {exc.message}") from exc
-        await _listen_until_stopped(app, sio, options, settings)
+        await _listen_until_stopped(app, sio, server, settings)
     finally:
         await sio.shutdown()
         await authenticator.close()
@@ -201,7 +196,7 @@ async def serve(options: argparse.Namespace) -> None:
 async def _listen_until_stopped(
     app: tornado.web.Application,
     sio: Any,
-    options: argparse.Namespace,
+    options: ServerOptions,
     settings: AuthSettings,
 ) -> None:
     try:
@@ -212,7 +207,7 @@ async def _listen_until_stopped(
         where = f"{options.host}:{options.port}"
         raise CommandError(f"cannot listen on {where}: {exc.strerror}") from exc
     server = StandaloneHTTPServer(
-        app, trusted_proxies=split(options.trusted_proxies), **http_server_options()
+        app, trusted_proxies=options.trusted_proxies, **http_server_options()
     )
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]

@@ -8,7 +8,7 @@ remote disconnects; this package adds what the library itself keeps:
 - :class:`RedisRevocations`: the denylist and per-user cut-offs in Redis (with
   expiry), published on a channel; each process keeps its local
   :class:`~tornado_socketio_jwt.RevocationList` current from it, so a
-  handshake never waits for Redis.
+  handshake never waits for Redis (``Authenticator(shared=...)``).
 - :class:`SharedLoginLimits`: failed-login counters in Redis, and
   :meth:`SharedState.call_limits` the ``/token/refresh`` and ``/logout``
   budgets (:class:`SharedFailureLimiter` both).
@@ -16,7 +16,6 @@ remote disconnects; this package adds what the library itself keeps:
 It knows neither python-socketio nor the HTTP handlers; ``app`` wires it in.
 """
 
-from .authenticator import SharedAuthenticator
 from .limits import SharedFailureLimiter, SharedLoginLimits
 from .redis_client import (
     RedisUnavailableError,
@@ -28,7 +27,6 @@ from .shared import SharedState, shared_state
 
 __all__ = [
     "shared_state",
-    "SharedAuthenticator",
     "SharedState",
     "RedisRevocations",
     "SharedLoginLimits",

@@ -1,28 +1,28 @@
 """Limits shared through Redis, so N processes allow what one does: failed
 logins, and the per-user budgets of ``/token/refresh`` and ``/logout``.
 
-Same interface as the local ``FailureLimiter`` (``retry_after``, ``attempt``,
-``take``, ``forgive``, ``reset``), as coroutines. Each key is a sorted set of
-attempt times (``<prefix><family>:<scope>:<digest>``) that expires one window
-after its last attempt. While Redis is unreachable each call falls back to
-this process's own limiter: the limit then holds per process, as without Redis.
+Each is a :class:`~..limiter.Limiter`, like the local ``FailureLimiter``. Each
+key is a sorted set of attempt times (``<prefix><family>:<scope>:<digest>``)
+that expires one window after its last attempt. While Redis is unreachable
+each call falls back to this process's own limiter: the limit then holds per
+process, as without Redis.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import redis.asyncio
 
+from ..limiter import Limiter, key_digest
 from .redis_client import KEY_PREFIX, REDIS_ERRORS
 
-__all__ = ["SharedFailureLimiter", "SharedLoginLimits", "LocalLimiter"]
+__all__ = ["SharedFailureLimiter", "SharedLoginLimits"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 T = TypeVar("T")
@@ -42,21 +42,9 @@ return '0'
 """
 
 
-class LocalLimiter(Protocol):
-    """The per-process limiter used while Redis is away."""
-
-    max_failures: int
-    window: float
-
-    def retry_after(self, key: str) -> int: ...
-    def attempt(self, key: str) -> None: ...
-    def take(self, key: str) -> int: ...
-    def forgive(self, key: str) -> None: ...
-    def reset(self, key: str) -> None: ...
-
-
 class SharedFailureLimiter:
-    """``fallback``'s limit (``max_failures`` per ``window``), counted in Redis.
+    """``fallback``'s limit (``max_failures`` per ``window``), counted in Redis:
+    a :class:`~..limiter.Limiter`.
 
     :param scope: names the counter, e.g. ``"user"`` or ``"address"``.
     :param family: the keys' group: ``"fail"`` (failed logins, the default)
@@ -69,7 +57,7 @@ class SharedFailureLimiter:
         self,
         client: redis.asyncio.Redis,
         scope: str,
-        fallback: LocalLimiter,
+        fallback: Limiter,
         prefix: str = KEY_PREFIX,
         clock: Callable[[], float] = time.time,
         *,
@@ -142,12 +130,12 @@ class SharedFailureLimiter:
     async def _shared(
         self,
         shared: Callable[[str], Awaitable[T]],
-        local: Callable[[str], T],
+        local: Callable[[str], Awaitable[T]],
         key: str,
-        in_step: Callable[[LocalLimiter, str, T], object] | None = None,
+        in_step: Callable[[Limiter, str, T], Awaitable[None]] | None = None,
     ) -> T:
         try:
-            result = await shared(self._prefix + _digest(key))
+            result = await shared(self._prefix + key_digest(key))
         except REDIS_ERRORS as exc:
             if not self._degraded:
                 log.warning(
@@ -156,15 +144,15 @@ class SharedFailureLimiter:
                     type(exc).__name__,
                 )
             self._degraded = True
-            return local(key)
+            return await local(key)
         if self._degraded:
             log.info("%s are shared again", self.label)
         self._degraded = False
         # Kept in step, so a fallback starts from this process's recent counts.
         if in_step is None:
-            local(key)
+            await local(key)
         else:
-            in_step(self.fallback, key, result)
+            await in_step(self.fallback, key, result)
         return result
 
 
@@ -186,13 +174,6 @@ class SharedLoginLimits:
         self.hashing = local.hashing  # hashing is per process: its cores
 
 
-def _taken(local: LocalLimiter, key: str, wait: int) -> None:
+async def _taken(local: Limiter, key: str, wait: int) -> None:
     if not wait:  # counted in Redis: count it here too (refusals are not)
-        local.attempt(key)
-
-
-def _digest(key: str) -> str:
-    # A fixed-size key that does not put usernames or addresses in Redis.
-    return hashlib.blake2b(
-        key.encode("utf-8", "surrogatepass"), digest_size=16
-    ).hexdigest()
+        await local.attempt(key)

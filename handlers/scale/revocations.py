@@ -18,7 +18,6 @@ import redis.asyncio
 
 from ..authenticator import Authenticator
 from ..errors import TokenRevokedError
-from ..revocation import RevocationList
 from .denylist import Denylist, apply_message
 from .redis_client import (
     KEY_PREFIX,
@@ -36,8 +35,9 @@ RETRY_DELAYS = (0.1, 0.25, 0.5, 1.0)  # then every second while Redis is away
 
 
 class RedisRevocations:
-    """A :class:`~..storage.revocations.RevocationStore` in Redis, plus the
-    subscription that keeps every process's local denylist current.
+    """:class:`~..authenticator.SharedRevocations` in Redis: every revocation
+    written there, and the subscription that keeps every process's local
+    denylist current (``Authenticator(shared=...)``).
 
     :param client: a ``redis.asyncio`` client for commands.
     :param subscriber: one for the subscription, without retries of its own.
@@ -59,10 +59,6 @@ class RedisRevocations:
         self.loaded = False  # the denylist was read at least once
         self._task: asyncio.Task[None] | None = None
         self._pending: list[tuple[Any, ...]] = []
-
-    def load_into(self, revocations: RevocationList) -> int:
-        # Nothing blocking at construction: the subscription loads it (ready()).
-        return 0
 
     async def add_jti(self, jti: str, expires_at: float) -> None:
         await self._write(("jti", jti, expires_at))

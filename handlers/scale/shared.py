@@ -9,7 +9,8 @@ from urllib.parse import urlparse
 
 import redis.asyncio
 
-from .limits import LocalLimiter, SharedFailureLimiter, SharedLoginLimits
+from ..limiter import Limiter
+from .limits import SharedFailureLimiter, SharedLoginLimits
 from .redis_client import KEY_PREFIX, open_redis
 from .revocations import RedisRevocations
 
@@ -30,7 +31,7 @@ class SharedState:
         """Login limits counted in Redis, falling back to ``local``."""
         return SharedLoginLimits(self.client, local, self.prefix)
 
-    def call_limits(self, scope: str, local: LocalLimiter) -> SharedFailureLimiter:
+    def call_limits(self, scope: str, local: Limiter) -> SharedFailureLimiter:
         """``local``'s limit on calls (``scope`` e.g. ``"refresh"``), counted
         in Redis under ``<prefix>count:<scope>:``, falling back to ``local``."""
         return SharedFailureLimiter(

@@ -2,19 +2,20 @@
 
 What a token must grant is a :class:`Requirement` (see ``grants.py``).
 A refused namespace gets ``connect_error`` code ``forbidden``; a refused event
-gets the ack ``{"error": "forbidden"}`` and its handler never runs.
+gets the ack :data:`FORBIDDEN_ACK` (``{"ok": false}`` and the refusal's
+``message``, ``code`` and ``type``) and its handler never runs.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ..errors import ForbiddenError
+from ..errors import ForbiddenError, refusal_data
 from ..grants import Requirement
+from ..hooks import call_app
 from .extension import socket_auth
 from .sessions import current_user
 
@@ -28,7 +29,7 @@ __all__ = [
 
 log = logging.getLogger("tornado_socketio_jwt")
 
-FORBIDDEN_ACK = {"error": ForbiddenError.code}
+FORBIDDEN_ACK = {"ok": False, **refusal_data(ForbiddenError())}
 Handler = Callable[..., Any]
 
 
@@ -50,8 +51,8 @@ def authorize_namespace(
 ) -> None:
     """Let only tokens meeting a requirement join ``namespace``.
 
-    Others are refused at the handshake with ``connect_error`` data
-    ``{"code": "forbidden", "type": "UnauthorizedError"}``. Works for gated
+    Others are refused at the handshake with ``connect_error`` code
+    ``forbidden``. Works for gated
     decorator-style namespaces and for :class:`AuthNamespace` alike; may be
     called before or after :func:`attach_jwt_auth`.
     """
@@ -69,7 +70,7 @@ def authorize_event(
     roles: tuple[str, ...] = (),
 ) -> Any:
     """Register ``handler`` for ``event``, run only for sockets whose token
-    meets the requirement; others get the ack ``{"error": "forbidden"}``.
+    meets the requirement; others get the ack :data:`FORBIDDEN_ACK`.
 
     Used like ``sio.on``: with ``handler``, or as a decorator without it::
 
@@ -105,7 +106,7 @@ def requires(
             claims = await current_user(self.server, sid, self.namespace)
             if not _allowed(rule, claims, sid, method.__name__):
                 return dict(FORBIDDEN_ACK)
-            return await _call(method, self, sid, *args)
+            return await call_app(method, self, sid, *args)
 
         return guarded
 
@@ -122,7 +123,7 @@ def _guard(
     async def guarded(sid: str, *args: Any) -> Any:
         if not _allowed(rule, await claims_of(sid), sid, event):
             return dict(FORBIDDEN_ACK)
-        return await _call(fn, sid, *args)
+        return await call_app(fn, sid, *args)
 
     return guarded
 
@@ -134,8 +135,3 @@ def _allowed(
         return True
     log.info("event refused sid=%s event=%s code=%s", sid, event, ForbiddenError.code)
     return False
-
-
-async def _call(fn: Handler, *args: Any) -> Any:
-    result = fn(*args)
-    return await result if inspect.isawaitable(result) else result

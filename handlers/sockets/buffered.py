@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["BufferedBinary", "DEFAULT_MAX_BUFFERED_BYTES"]
+from ..config import DEFAULT_MAX_BUFFERED_BYTES
 
-DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
+__all__ = ["BufferedBinary", "DEFAULT_MAX_BUFFERED_BYTES"]
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..errors import UnauthorizedError, refusal_data
 from .sessions import AUTHENTICATED_ROOM, current_user
 
 __all__ = ["register_whoami", "register_chat", "MAX_MESSAGE_LENGTH"]
@@ -28,7 +29,7 @@ def register_chat(sio: Any, namespace: str = "/") -> None:
     async def message(sid: str, data: Any = None) -> dict[str, Any]:
         claims = await current_user(sio, sid, namespace)
         if claims is None:
-            return {"ok": False, "error": "unauthorized"}
+            return {"ok": False, **refusal_data(UnauthorizedError())}
         text = data.get("text") if isinstance(data, dict) else None
         if (
             not isinstance(text, str)

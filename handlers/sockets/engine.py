@@ -14,7 +14,8 @@ versions pinned in setup.cfg):
   ``.closing``/``.closed``/``.upgraded``/``.queue``; ``sio.environ`` (the WSGI
   environ python-socketio keeps per session) and its ``tornado.handler``
   (python-engineio's Tornado driver); ``sio.namespace_handlers``,
-  ``sio.not_handled``; ``sio.packet_class.json``.
+  ``sio.not_handled``; ``sio.packet_class.json``; ``eio.ping_interval`` and
+  ``eio.ping_timeout`` (set from ``AuthSettings.transport``).
 
 Why the Engine.IO side is wrapped at ``eio._trigger_event`` on the instance,
 and not through ``eio.on(...)``: ``eio.on`` keeps one handler per event, and
@@ -63,12 +64,14 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import ContextVar
 from types import MethodType
 from typing import Any, Protocol
 
 from socketio import packet as sio_packet
+
+from ..task_set import TaskSet
 
 __all__ = [
     "Engine",
@@ -170,7 +173,7 @@ class Engine:
         self.eio = sio.eio
         self.listeners: list[SessionListener] = []
         self.screen: Screen | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = TaskSet("engine closes and deliveries")
         self.recovery: RecoveryHooks | None = None
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
@@ -349,6 +352,13 @@ class Engine:
         if socket is not None and socket.closed:
             self.eio.sockets.pop(eio_sid, None)
 
+    def holds_binary_packet(self, eio_sid: str) -> bool:
+        """Whether python-socketio holds an incomplete binary packet of the
+        session (``AsyncServer._binary_packet``): it takes the session's next
+        message as an attachment, and drops the packet on any namespace
+        disconnect, the server's own included."""
+        return eio_sid in self.sio._binary_packet
+
     def connected_anywhere(self, eio_sid: str) -> bool:
         """Whether the session has connected (or is connecting) any namespace."""
         manager = self.sio.manager
@@ -403,18 +413,23 @@ class Engine:
         """:meth:`close` as a task of its own: closes never queue behind one another."""
         self.background(self.close(eio_sid, why))
 
-    def background(self, work: Awaitable[Any]) -> None:
+    def background(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run ``work`` as a task kept referenced until done; a failure is logged."""
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("engine task failed", exc_info=task.exception())
+        self._tasks.spawn(work)
 
     # -- python-engineio's request side -----------------------------------
+
+    def set_heartbeat(
+        self, ping_interval: float | None, ping_timeout: float | None
+    ) -> None:
+        """Set python-engineio's ``ping_interval``/``ping_timeout`` (constructor
+        arguments it keeps as attributes, read for each session it opens: the
+        OPEN packet, the ping loop, the timeout check); ``None`` keeps the
+        server's own. Sessions already open keep theirs."""
+        if ping_interval is not None:
+            self.eio.ping_interval = ping_interval
+        if ping_timeout is not None:
+            self.eio.ping_timeout = ping_timeout
 
     @property
     def cors_allowed_origins(self) -> Any:

@@ -2,16 +2,15 @@
 
 The socket connects without a token and has ``auth_timeout`` seconds to emit
 ``authenticate`` ``{"token"}``. The server answers ``authenticated``, or
-``unauthorized`` ``{"message", "code"}`` and disconnects at once. Until then
+``unauthorized`` (:func:`unauthorized_payload`) and disconnects at once. Until then
 no application handler runs, on any namespace however its handlers were
 registered (the gate routes every dispatch here), and the socket is in none
 of our rooms. Verification and refusals are the handshake's:
-:meth:`Authenticator.verify` and the error tree.
+:meth:`FlowBase.admissible_claims` and :func:`~..errors.refusal_data`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -20,15 +19,16 @@ from typing import Any
 import socketio
 
 from ..authenticator import Authenticator
-from ..credentials import extract_token
 from ..deadlines import DeadlineScheduler
 from ..errors import (
     AlreadyAuthenticatedError,
     CredentialsRequiredError,
     ForbiddenError,
     UnauthorizedError,
+    refusal_data,
 )
 from ..live import SocketKey
+from ..task_set import TaskSet
 from .engine import engine_for
 from .flow_base import FlowBase
 from .gate import Gate
@@ -37,7 +37,13 @@ from .refresh import REFRESH_EVENT, refresh_socket
 from .rules import NamespaceRules
 from .sessions import admit
 
-__all__ = ["EventFlow", "AUTHENTICATE", "AUTHENTICATED", "UNAUTHORIZED"]
+__all__ = [
+    "EventFlow",
+    "AUTHENTICATE",
+    "AUTHENTICATED",
+    "UNAUTHORIZED",
+    "unauthorized_payload",
+]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -45,6 +51,16 @@ AUTHENTICATE = "authenticate"
 AUTHENTICATED = "authenticated"
 UNAUTHORIZED = "unauthorized"
 TIMEOUT_MESSAGE = "No token was presented in time."
+
+
+def unauthorized_payload(err: UnauthorizedError) -> dict[str, Any]:
+    """``unauthorized``'s payload: :func:`~..errors.refusal_data`, and the same
+    again under ``data``, where socketio-jwt's clients read it."""
+    return {**refusal_data(err), "data": refusal_data(err)}
+
+
+def _failed(err: UnauthorizedError) -> dict[str, Any]:
+    return {"ok": False, **refusal_data(err)}
 
 
 class EventFlow(FlowBase):
@@ -64,7 +80,7 @@ class EventFlow(FlowBase):
         self._timeouts: DeadlineScheduler[SocketKey] = DeadlineScheduler(
             self._timed_out, authenticator.clock
         )
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._late = TaskSet("authenticate timeouts")
 
     async def connect(
         self, namespace: str, sid: str, environ: dict[str, Any], auth: object = None
@@ -105,30 +121,25 @@ class EventFlow(FlowBase):
         self._admitting.add(key)  # from here on, a disconnect is noticed
         environ, auth = pending
         try:
-            settings = self.authenticator.settings
-            token = extract_token(
-                {}, data, ("auth",), max_bytes=settings.max_token_bytes
-            )
-            claims = await self.authenticator.verify(token)
-            self.rules.check(self.authenticator.sio, namespace, claims)
-            self.sessions.check(environ, claims)
+            # Only the event's own payload: never the query string or headers.
+            claims = await self.admissible_claims(namespace, environ, data, ("auth",))
         except UnauthorizedError as err:
             self._admitting.discard(key)
             await self._refuse(sid, namespace, environ, err)
-            return {"ok": False, "code": err.code}
+            return _failed(err)
         if key not in self._admitting:  # the client left while we verified
-            return {"ok": False, "code": CredentialsRequiredError.code}
+            return _failed(CredentialsRequiredError())
         await admit(self.authenticator, sid, namespace, claims)
-        accepted = await self._accepted_by_app(sid, namespace, environ, auth)
+        refusal = await self._refused_by_app(sid, namespace, environ, auth)
         gone = key not in self._admitting  # the client left while we awaited
         self._admitting.discard(key)
-        if not accepted or gone:
+        if refusal is not None or gone:
             self.authenticator.forget(sid, namespace)
-            if accepted:  # the app's connect ran: so does its disconnect
-                await self.gate.dispatch_disconnect(namespace, sid, "gone")
-            return {"ok": False, "code": ForbiddenError.code}
+            if refusal is None:  # the app's connect ran: so does its disconnect
+                await self.app_disconnect(namespace, sid, "gone", claims)
+            return _failed(refusal or ForbiddenError())
         self.admitted.add(key)
-        await self.authenticator.succeeded(sid, namespace, claims, started)
+        await self.authenticator.outcomes.succeeded(sid, claims, started)
         await self.authenticator.sio.emit(AUTHENTICATED, to=sid, namespace=namespace)
         return {"ok": True, "exp": claims.get("exp")}
 
@@ -138,20 +149,23 @@ class EventFlow(FlowBase):
         self._pending.pop(key, None)
         self._admitting.discard(key)
         self._timeouts.cancel(key)
-        self.authenticator.forget(sid, namespace)
+        claims = self.authenticator.forget(sid, namespace)
         if key in self.admitted:
             self.admitted.discard(key)
-            await self.gate.dispatch_disconnect(namespace, sid, reason)
+            await self.app_disconnect(namespace, sid, reason, claims)
 
     async def _refuse_again(self, sid: str, namespace: str) -> dict[str, Any]:
         err = AlreadyAuthenticatedError()
         environ = self.authenticator.sio.get_environ(sid, namespace) or {}
-        await self.authenticator.refused(err, sid, environ, action="authenticate")
-        return {"ok": False, "code": err.code}
+        await self.authenticator.outcomes.refused(
+            err, sid, environ, action="authenticate"
+        )
+        return _failed(err)
 
-    async def _accepted_by_app(
+    async def _refused_by_app(
         self, sid: str, namespace: str, environ: dict[str, Any], auth: object
-    ) -> bool:
+    ) -> UnauthorizedError | None:
+        """Run the app's connect handler; the refusal it made, or ``None``."""
         try:
             result = await self.gate.dispatch_connect(namespace, sid, environ, auth)
         except socketio.exceptions.ConnectionRefusedError as exc:
@@ -159,11 +173,11 @@ class EventFlow(FlowBase):
             err = ForbiddenError(message if isinstance(message, str) else None)
         else:
             if result is not False:
-                return True
+                return None
             err = ForbiddenError()
         self.authenticator.forget(sid, namespace)
         await self._refuse(sid, namespace, environ, err)
-        return False
+        return err
 
     async def _refuse(
         self,
@@ -172,16 +186,15 @@ class EventFlow(FlowBase):
         environ: Mapping[str, Any],
         err: UnauthorizedError,
     ) -> None:
-        await self.authenticator.refused(err, sid, environ)
-        payload = {"message": err.message, "code": err.code}
+        await self.authenticator.outcomes.refused(err, sid, environ)
         sio = self.authenticator.sio
-        await sio.emit(UNAUTHORIZED, payload, to=sid, namespace=namespace)
+        await sio.emit(
+            UNAUTHORIZED, unauthorized_payload(err), to=sid, namespace=namespace
+        )
         await sio.disconnect(sid, namespace=namespace)
 
     def _timed_out(self, sockets: list[SocketKey]) -> None:
-        task = asyncio.ensure_future(self._refuse_late(sockets))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._late.spawn(self._refuse_late(sockets))
 
     async def _refuse_late(self, sockets: list[SocketKey]) -> None:
         for sid, namespace in sockets:

@@ -1,8 +1,13 @@
-"""What both flows work with: verification, namespace rules, the gate, sessions."""
+"""What both flows work with, and the one admission sequence they share."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..authenticator import Authenticator
+from ..credentials import extract_token
+from ..live import departing
 from .gate import Gate
 from .limits import SessionTracker
 from .rules import NamespaceRules
@@ -30,3 +35,32 @@ class FlowBase:
         self.rules = rules
         self.gate = gate
         self.sessions = sessions
+
+    async def admissible_claims(
+        self,
+        namespace: str,
+        environ: Mapping[str, Any],
+        auth: object,
+        sources: tuple[str, ...],
+    ) -> dict[str, Any]:
+        """The claims of the token presented to join ``namespace``, once they
+        pass every check: extract, verify (size, signature, dates, revocation),
+        the namespace's rules, then the per-client limits.
+
+        :param auth: the ``auth`` payload (CONNECT's, or ``authenticate``'s).
+        :param sources: where to look for the token, in order.
+        :raises UnauthorizedError: the first check that refuses.
+        """
+        token = extract_token(environ, auth, sources)
+        claims = await self.authenticator.verify(token)
+        self.rules.check(self.authenticator.sio, namespace, claims)
+        self.sessions.check(environ, claims)
+        return claims
+
+    async def app_disconnect(
+        self, namespace: str, sid: str, reason: object, claims: dict[str, Any] | None
+    ) -> None:
+        """The app's ``disconnect`` handlers, run after the clean-up: the socket
+        is no longer authenticated, but ``current_user`` still says who it was."""
+        with departing((sid, namespace), claims):
+            await self.gate.dispatch_disconnect(namespace, sid, reason)

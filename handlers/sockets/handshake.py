@@ -16,8 +16,13 @@ from typing import Any
 import socketio
 
 from ..authenticator import Authenticator
-from ..credentials import extract_token
-from ..errors import TokenExpiredError, TokenRevokedError, UnauthorizedError
+from ..errors import (
+    TokenExpiredError,
+    TokenRevokedError,
+    UnauthorizedError,
+    refusal_data,
+)
+from ..tokens import is_expired
 from .engine import engine_for
 from .flow_base import FlowBase
 from .recovery import restore_session
@@ -32,10 +37,9 @@ log = logging.getLogger("tornado_socketio_jwt")
 def to_connect_refusal(
     err: UnauthorizedError,
 ) -> socketio.exceptions.ConnectionRefusedError:
-    """The wire form of a refusal: ``connect_error`` with ``{code, type}`` data."""
-    return socketio.exceptions.ConnectionRefusedError(
-        err.message, {"code": err.code, "type": err.type}
-    )
+    """The wire form of a refusal: ``connect_error`` whose ``message`` says why
+    and whose ``data`` is :func:`~..errors.refusal_data`."""
+    return socketio.exceptions.ConnectionRefusedError(err.message, refusal_data(err))
 
 
 class HandshakeFlow(FlowBase):
@@ -69,12 +73,12 @@ class HandshakeFlow(FlowBase):
             # The app accepted the socket: it hears of its end, as it would
             # have from python-socketio had the socket got in.
             authenticator.forget(sid, namespace)
-            await self.gate.dispatch_disconnect(namespace, sid, "refused")
+            await self.app_disconnect(namespace, sid, "refused", claims)
             if err is None:
                 return False  # the client left while the handler ran
-            await authenticator.refused(err, sid, environ)
+            await authenticator.outcomes.refused(err, sid, environ)
             raise to_connect_refusal(err)
-        await authenticator.succeeded(sid, namespace, claims, started)
+        await authenticator.outcomes.succeeded(sid, claims, started)
         return result
 
     async def event(
@@ -97,28 +101,18 @@ class HandshakeFlow(FlowBase):
         python-socketio dispatches ``disconnect`` only for connected sockets,
         which this flow admitted.
         """
-        self.authenticator.forget(sid, namespace)
-        await self.gate.dispatch_disconnect(namespace, sid, reason)
+        claims = self.authenticator.forget(sid, namespace)
+        await self.app_disconnect(namespace, sid, reason, claims)
 
     async def _authenticate(
         self, sid: str, namespace: str, environ: Mapping[str, Any], auth: object
     ) -> dict[str, Any]:
-        authenticator = self.authenticator
+        sources = self.authenticator.settings.token_sources
         try:
-            settings = authenticator.settings
-            token = extract_token(
-                environ,
-                auth,
-                settings.token_sources,
-                max_bytes=settings.max_token_bytes,
-            )
-            claims = await authenticator.verify(token)
-            self.rules.check(authenticator.sio, namespace, claims)
-            self.sessions.check(environ, claims)
+            return await self.admissible_claims(namespace, environ, auth, sources)
         except UnauthorizedError as err:
-            await authenticator.refused(err, sid, environ)
+            await self.authenticator.outcomes.refused(err, sid, environ)
             raise to_connect_refusal(err) from None
-        return claims
 
 
 def _still_valid(
@@ -128,9 +122,7 @@ def _still_valid(
     app's connect handler ran), or ``None``."""
     if authenticator.revocations.is_revoked(claims):
         return TokenRevokedError()
-    exp = claims.get("exp")
-    leeway = authenticator.settings.leeway
-    if exp is not None and float(exp) + leeway <= authenticator.clock():
+    if is_expired(claims, authenticator.settings.leeway, authenticator.clock()):
         return TokenExpiredError()
     if authenticator.live.claims(sid, namespace) is not claims:
         return TokenRevokedError()  # cut by a logout while we waited

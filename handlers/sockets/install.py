@@ -15,7 +15,7 @@ from .handshake import HandshakeFlow
 from .limits import SessionTracker, SocketLimits
 from .packets import PacketScreen
 from .recovery import Recovery
-from .recovery_store import MemoryRecoveryStore, RecoveryBounds
+from .recovery_store import MemoryRecoveryStore
 
 __all__ = ["install_socket_auth"]
 
@@ -59,7 +59,7 @@ def install_socket_auth(
     gate.install(flow)
     if authenticator.settings.recovers:
         install_recovery(authenticator, frozenset(exempt))
-    elif authenticator.settings.recovery:
+    elif authenticator.settings.recovery.enabled:
         log.info("connection state recovery is off: it needs the handshake flow")
     screen.install()
     sessions.install()
@@ -75,15 +75,7 @@ def install_socket_auth(
 
 def install_recovery(authenticator: Authenticator, exempt: frozenset[str]) -> Recovery:
     """Turn connection state recovery on, bounded by the settings."""
-    settings = authenticator.settings
-    bounds = RecoveryBounds(
-        max_disconnection_duration=settings.max_disconnection_duration,
-        max_missed_packets=settings.recovery_max_missed_packets,
-        max_missed_bytes=settings.recovery_max_missed_bytes,
-        buffer_packets=settings.recovery_buffer_packets,
-        buffer_bytes=settings.recovery_buffer_bytes,
-        max_saved_sessions=settings.recovery_max_sessions,
-    )
-    recovery = Recovery(authenticator, MemoryRecoveryStore(bounds), exempt)
+    store = MemoryRecoveryStore(authenticator.settings.recovery)
+    recovery = Recovery(authenticator, store, exempt)
     recovery.install()
     return recovery

@@ -17,70 +17,18 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..authenticator import Authenticator
+from ..config import SocketLimits
 from ..credentials import remote_address
 from ..deadlines import DeadlineScheduler
-from ..errors import TooManyConnectionsError
-from .buffered import DEFAULT_MAX_BUFFERED_BYTES
+from ..errors import TooManyConnectionsError, refusal_data
 from .engine import engine_for
 
 __all__ = ["SocketLimits", "SessionTracker"]
 
 log = logging.getLogger("tornado_socketio_jwt")
-
-
-@dataclass(frozen=True)
-class SocketLimits:
-    """Per-client limits on the Socket.IO side; ``None`` means no limit.
-
-    :param max_connections_per_user: sockets (per namespace) one ``sub`` may
-                                     hold; more: ``too_many_connections``.
-    :param max_connections_per_address: Engine.IO sessions one address may
-                                        hold, connected to a namespace or
-                                        not; one more is refused at the
-                                        Engine.IO handshake: HTTP 401 with
-                                        ``too_many_connections`` (a WebSocket
-                                        before its upgrade).
-    :param connect_timeout: seconds an Engine.IO session has to connect a
-                            namespace before it is closed.
-    :param max_attachments: binary attachments one packet may announce.
-    :param max_buffered_bytes: bytes of binary packets still waiting for
-                               their attachments (header and attachments
-                               received) that one address, and one
-                               authenticated user, may have the server
-                               buffer across all their sessions; past it the
-                               session that adds more is closed. Default
-                               16 MiB: above one full packet (10 attachments
-                               of python-engineio's 1 MB message limit).
-                               ``None``: no limit.
-
-    .. warning::
-       Behind a proxy every client shares the proxy's address: raise
-       ``max_connections_per_address`` or serve with ``xheaders=True``.
-    """
-
-    max_connections_per_user: int | None = 50
-    max_connections_per_address: int | None = 200
-    connect_timeout: float = 10.0
-    max_attachments: int = 10
-    max_buffered_bytes: int | None = DEFAULT_MAX_BUFFERED_BYTES
-
-    def __post_init__(self) -> None:
-        for name in (
-            "max_connections_per_user",
-            "max_connections_per_address",
-            "max_buffered_bytes",
-        ):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a whole number >= 1, or None")
-        if not isinstance(self.max_attachments, int) or self.max_attachments < 0:
-            raise ValueError("max_attachments must be a whole number >= 0")
-        if not self.connect_timeout > 0:
-            raise ValueError("connect_timeout must be positive")
 
 
 class SessionTracker:
@@ -113,8 +61,7 @@ class SessionTracker:
         per_address = self.limits.max_connections_per_address
         if per_address is None or self._by_address[address] < per_address:
             return None
-        err = TooManyConnectionsError()
-        return {"message": err.message, "code": err.code, "type": err.type}
+        return refusal_data(TooManyConnectionsError())
 
     def session_opened(
         self, eio_sid: str, environ: Mapping[str, Any]

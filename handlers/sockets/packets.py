@@ -109,6 +109,13 @@ class PacketScreen:
             self.buffered.release(
                 eio_sid
             )  # the dropped packet's attachments never came
+        elif self.buffered.awaiting(eio_sid) and not self.buffered.skipping(eio_sid):
+            # What python-socketio holds decides what this message is: it drops
+            # the packet when the server disconnects the socket (a kick, a
+            # refusal, the app's sio.disconnect), and the message is then read
+            # as a packet of its own, so it is screened as one.
+            if not self.engine.holds_binary_packet(eio_sid):
+                self.buffered.release(eio_sid)
         if self.buffered.awaiting(eio_sid):
             within, delivered = self.buffered.attachment(eio_sid, len(data))
             if not within:

@@ -179,15 +179,12 @@ class Recovery:
         return saved.sid
 
     async def _identify(self, eio_sid: str, auth: dict[str, Any]) -> dict[str, Any]:
-        """The verified claims of the token the CONNECT carries."""
+        """The verified claims of the token the CONNECT carries: who asks.
+        (Whether that socket may join is the handshake's
+        ``admissible_claims``, run after this, before anything is restored.)"""
         authenticator = self.authenticator
-        settings = authenticator.settings
-        token = extract_token(
-            self.engine.environ(eio_sid) or {},
-            auth,
-            settings.token_sources,
-            max_bytes=settings.max_token_bytes,
-        )
+        environ = self.engine.environ(eio_sid) or {}
+        token = extract_token(environ, auth, authenticator.settings.token_sources)
         return await authenticator.verify(token)
 
     def _after(self, saved: SavedSession, offset: str | None) -> int | None:

@@ -8,7 +8,8 @@ disconnected socket under its private id (``pid``); the missed events are
 found at restore time by replaying the buffer after the client's offset
 through the session's rooms. Unlike Node's, everything is bounded: the
 buffer by packets and bytes (the oldest fall out), each restore by the
-packets and bytes it may replay, the saved sessions by number and age. What
+packets and bytes it may replay, the saved sessions by number and age
+(:class:`~tornado_socketio_jwt.config.StateRecovery`). What
 falls out is simply not recoverable: the client gets a fresh session.
 
 Offsets are ``<epoch>-<sequence>``: the epoch (random per store) makes an
@@ -24,36 +25,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RecoveryBounds", "SavedSession", "MemoryRecoveryStore", "estimate_size"]
+from ..config import StateRecovery
+
+__all__ = ["SavedSession", "MemoryRecoveryStore", "estimate_size"]
 
 SIZE_DEPTH = 32
-
-
-@dataclass(frozen=True)
-class RecoveryBounds:
-    """How much recovery may keep.
-
-    :param max_disconnection_duration: seconds a disconnected socket stays
-        recoverable, and an event stays in the buffer (Node's
-        ``maxDisconnectionDuration``, default 2 minutes).
-    :param max_missed_packets: events one recovery may replay; more: fresh.
-    :param max_missed_bytes: their estimated size (JSON-ish bytes).
-    :param buffer_packets: events the buffer keeps in all.
-    :param buffer_bytes: their estimated size in all.
-    :param max_saved_sessions: disconnected sockets kept; the oldest go first.
-    """
-
-    max_disconnection_duration: float = 120.0
-    max_missed_packets: int = 1000
-    max_missed_bytes: int = 1 << 20
-    buffer_packets: int = 50_000
-    buffer_bytes: int = 32 << 20
-    max_saved_sessions: int = 10_000
-
-    def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            if not value > 0:
-                raise ValueError(f"{name} must be positive")
 
 
 @dataclass(frozen=True)
@@ -85,7 +61,7 @@ class _Buffered:
 class MemoryRecoveryStore:
     """The buffer and saved sessions of one server process."""
 
-    bounds: RecoveryBounds = field(default_factory=RecoveryBounds)
+    bounds: StateRecovery = field(default_factory=StateRecovery)
     clock: Callable[[], float] = time.monotonic
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
 

@@ -7,9 +7,13 @@ from typing import Any
 
 from ..authenticator import Authenticator
 from ..credentials import extract_token, is_successor
-from ..errors import CredentialsRequiredError, TokenMismatchError, UnauthorizedError
+from ..errors import (
+    CredentialsRequiredError,
+    TokenMismatchError,
+    UnauthorizedError,
+    refusal_data,
+)
 from .rules import NamespaceRules
-from .sessions import store_claims
 
 __all__ = ["refresh_socket", "REFRESH_EVENT"]
 
@@ -27,18 +31,18 @@ async def refresh_socket(
 ) -> dict[str, Any]:
     """Replace socket ``sid``'s token with a newer one for the same ``sub``.
 
-    :return: the ack, ``{"ok": True, "exp": ...}`` or ``{"ok": False, "code": ...}``;
-             a refused refresh leaves the socket exactly as it was.
+    The admission sequence without the per-client limits (the socket already
+    holds its place): extract, verify, successor, the namespace's rules.
+
+    :return: the ack, ``{"ok": True, "exp": ...}`` or ``{"ok": False}`` with
+             :func:`~..errors.refusal_data`; a refused refresh leaves the
+             socket exactly as it was.
     """
     current = authenticator.live.claims(sid, namespace)
     try:
         if current is None:
             raise CredentialsRequiredError()
-        claims = await authenticator.verify(
-            extract_token(
-                {}, data, ("auth",), max_bytes=authenticator.settings.max_token_bytes
-            )
-        )
+        claims = await authenticator.verify(extract_token({}, data, ("auth",)))
         if authenticator.live.claims(sid, namespace) is not current:
             raise TokenMismatchError()  # cut or refreshed while we verified
         if not is_successor(current, claims):
@@ -48,11 +52,9 @@ async def refresh_socket(
         rules.check(authenticator.sio, namespace, claims)
     except UnauthorizedError as err:
         environ = authenticator.sio.get_environ(sid, namespace) or {}
-        await authenticator.refused(err, sid, environ, action="refresh")
-        return {"ok": False, "code": err.code}
-    # Index before awaiting the session write, so a revocation or expiry from
-    # now on sees the new token.
+        await authenticator.outcomes.refused(err, sid, environ, action="refresh")
+        return {"ok": False, **refusal_data(err)}
+    # From now on a revocation or the expiry timer sees the new token.
     authenticator.track(sid, namespace, claims)
-    await store_claims(authenticator.sio, sid, namespace, claims)
     log.info("socket refreshed sid=%s sub=%s", sid, claims.get("sub"))
     return {"ok": True, "exp": claims.get("exp")}

@@ -1,23 +1,20 @@
-"""Per-socket state: verified claims in the Socket.IO session, and rooms."""
+"""Per-socket state: the verified claims (kept once, in the authenticator's live
+index) and the rooms of an authenticated socket."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..authenticator import Authenticator
+from ..live import departed_claims
+from .extension import ATTRIBUTE, SocketAuth
 
-__all__ = [
-    "current_user",
-    "user_room",
-    "CLAIMS_KEY",
-    "AUTHENTICATED_ROOM",
-    "admit",
-    "store_claims",
-]
+__all__ = ["current_user", "user_room", "AUTHENTICATED_ROOM", "admit"]
 
-CLAIMS_KEY = "tsj.claims"
 USER_ROOM_PREFIX = "user:"
 AUTHENTICATED_ROOM = "tsj:authenticated"
+"""The room every admitted socket joins: broadcast here to reach only
+authenticated sockets (the demo chat does)."""
 
 
 def user_room(sub: str) -> str:
@@ -30,28 +27,27 @@ async def current_user(
 ) -> dict[str, Any] | None:
     """The verified claims of socket ``sid``, or ``None`` if it is not authenticated.
 
+    A copy: changing it changes nothing. In the socket's ``disconnect``
+    handler, the claims it had. ``None`` on a server without
+    :func:`attach_jwt_auth` and in an exempt namespace.
+
     :param sio: the ``socketio.AsyncServer``.
     :param namespace: the namespace the socket is connected to.
     """
-    session = await sio.get_session(sid, namespace=namespace)
-    claims = session.get(CLAIMS_KEY)
+    state = getattr(sio, ATTRIBUTE, None)
+    if not isinstance(state, SocketAuth) or state.authenticator is None:
+        return None
+    claims = state.authenticator.live.claims(sid, namespace)
+    if claims is None:
+        claims = departed_claims((sid, namespace))
     return dict(claims) if claims is not None else None
-
-
-async def store_claims(
-    sio: Any, sid: str, namespace: str, claims: dict[str, Any]
-) -> None:
-    """Merge ``claims`` into the socket's session under the reserved key."""
-    async with sio.session(sid, namespace=namespace) as session:
-        session[CLAIMS_KEY] = claims
 
 
 async def admit(
     authenticator: Authenticator, sid: str, namespace: str, claims: dict[str, Any]
 ) -> None:
-    """Record a socket as authenticated: session, rooms, live index and expiry."""
+    """Record a socket as authenticated: its rooms, then its claims and expiry."""
     sio = authenticator.sio
-    await store_claims(sio, sid, namespace, claims)
     await sio.enter_room(sid, user_room(str(claims["sub"])), namespace=namespace)
     await sio.enter_room(sid, AUTHENTICATED_ROOM, namespace=namespace)
     authenticator.track(sid, namespace, claims)

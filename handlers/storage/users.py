@@ -124,6 +124,40 @@ class SQLiteUserStore:
             raise UserExistsError(f"user {username!r} exists") from exc
         return User(int(cur.lastrowid or 0), username, **profile)
 
+    def find_sync(self, username: str) -> User | None:
+        """The user called ``username`` (any case), or ``None`` (blocking)."""
+        row = self._row("username = ?", username)
+        return _user(row) if row else None
+
+    def set_password_sync(self, username: str, password: str) -> User | None:
+        """Replace ``username``'s password hash (blocking: for the command
+        line); the user, or ``None`` when there is no such user."""
+        digest = self.hasher.hash(password)
+        conn = self._connect()
+        with conn:
+            conn.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ?",
+                (digest, username),
+            )
+        row = self._row("username = ?", username)
+        return _user(row) if row else None
+
+    def delete_user_sync(self, username: str) -> User | None:
+        """Delete ``username`` (blocking); the user deleted, or ``None``. Ids
+        are never reused (AUTOINCREMENT): a later user gets a new ``sub``."""
+        row = self._row("username = ?", username)
+        if row is None:
+            return None
+        conn = self._connect()
+        with conn:
+            conn.execute("DELETE FROM users WHERE id = ?", (row[0],))
+        return _user(row)
+
+    def users_sync(self) -> list[User]:
+        """Every user, by id (blocking)."""
+        rows = self._connect().execute(f"SELECT {COLUMNS} FROM users ORDER BY id")
+        return [_user(row) for row in rows.fetchall()]
+
     def count_sync(self) -> int:
         """How many users there are (blocking)."""
         return int(self._connect().execute("SELECT COUNT(*) FROM users").fetchone()[0])

@@ -40,19 +40,15 @@ class BearerHandler(JSONHandler):
         return None
 
     def bearer_token(self) -> str:
-        """The request's Bearer token, size-checked but not decoded.
+        """The request's Bearer token, not yet decoded (its size is checked
+        by verification, before anything decodes it).
 
-        :raises UnauthorizedError: no header, not ``Bearer <token>``, too large.
+        :raises UnauthorizedError: no header, or not ``Bearer <token>``.
         """
         header = self.request.headers.get("Authorization")
         if header is None:
             raise CredentialsRequiredError()
-        return extract_token(
-            {"HTTP_AUTHORIZATION": header},
-            None,
-            ("header",),
-            max_bytes=self.auth_settings.max_token_bytes,
-        )
+        return extract_token({"HTTP_AUTHORIZATION": header}, None, ("header",))
 
     async def bearer_claims(self) -> dict[str, Any]:
         """The verified, unrevoked claims of the request's Bearer token.

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
+from typing import Any, Protocol
 
 from ..authenticator import Authenticator
 from ..config import AuthSettings
 from ..errors import BadRequestError, InvalidCredentialsError, TooManyAttemptsError
+from ..limiter import FailureLimiter, Limiter
 from ..revocation import wait_to_issue
 from ..storage.users import User, UserStore
 from ..tokens import issue_token
 from .base import JSONHandler
-from .limits import FailureLimiter, WorkQueue
+from .work_queue import WorkQueue
 
-__all__ = ["LoginHandler", "LoginLimits"]
+__all__ = ["LoginHandler", "LoginLimits", "FailedLogins"]
 
 MAX_FIELD_LENGTH = 1024
 IP_FAILURE_FACTOR = 4
+
+
+class FailedLogins(Protocol):
+    """Failed-login counters by username and by address, and the hashing queue:
+    a :class:`LoginLimits`, or the same counted in Redis."""
+
+    by_user: Limiter
+    by_address: Limiter
+    hashing: WorkQueue
 
 
 class LoginLimits:
@@ -68,7 +77,7 @@ class LoginHandler(JSONHandler):
         settings: Any,
         authenticator: Authenticator,
         users: UserStore,
-        limits: Any,  # LoginLimits, or the same methods as coroutines (Redis)
+        limits: FailedLogins,
     ) -> None:
         super().initialize(settings, authenticator.metrics)
         self.authenticator = authenticator
@@ -86,8 +95,8 @@ class LoginHandler(JSONHandler):
         user_key, address_key = username.casefold(), self.request.remote_ip or ""
         limits = self.limits
         wait = max(
-            await _settled(limits.by_user.retry_after(user_key)),
-            await _settled(limits.by_address.retry_after(address_key)),
+            await limits.by_user.retry_after(user_key),
+            await limits.by_address.retry_after(address_key),
         )
         if wait:
             raise TooManyAttemptsError(wait)
@@ -95,14 +104,14 @@ class LoginHandler(JSONHandler):
             raise TooManyAttemptsError(limits.hashing.retry_after, WorkQueue.BUSY)
         # Counted as failures before the (slow) hash check, so that requests
         # sent all at once cannot each pass the limit.
-        await _settled(limits.by_user.attempt(user_key))
-        await _settled(limits.by_address.attempt(address_key))
+        await limits.by_user.attempt(user_key)
+        await limits.by_address.attempt(address_key)
         async with limits.hashing.slot():
             user = await self.users.authenticate(username, password)
         if user is None:
             raise InvalidCredentialsError()
-        await _settled(limits.by_user.reset(user_key))
-        await _settled(limits.by_address.forgive(address_key))
+        await limits.by_user.reset(user_key)
+        await limits.by_address.forgive(address_key)
         token = await self._issue(user)
         ttl = self.authenticator.settings.token_ttl
         self.write({"token": token, "token_type": "Bearer", "expires_in": ttl})
@@ -128,8 +137,3 @@ class LoginHandler(JSONHandler):
         if self.metrics is not None:
             outcome = self.OUTCOMES.get(self.get_status(), "error")
             self.metrics.logins.labels(outcome).inc()
-
-
-async def _settled(result: Any) -> Any:
-    # The limiters are local (plain calls) or shared in Redis (coroutines).
-    return await result if inspect.isawaitable(result) else result

@@ -8,11 +8,10 @@ from collections.abc import Iterable
 import tornado.web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ..config import LOOPBACK
 from ..metrics import Metrics
 
 __all__ = ["MetricsHandler", "LOOPBACK"]
-
-LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
 class MetricsHandler(tornado.web.RequestHandler):

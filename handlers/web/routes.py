@@ -12,16 +12,14 @@ from ..keys import public_jwks
 from ..storage.users import UserStore
 from .health import HealthHandler
 from .jwks import JWKS_PATTERN, JWKSHandler
-from .login import LoginHandler, LoginLimits
+from .login import FailedLogins, LoginHandler, LoginLimits
 from .logout import LogoutHandler
 from .metrics import LOOPBACK, MetricsHandler
 from .refresh import TokenRefreshHandler
 from .static import client_specs, find_static_dir
 from .token_limits import BearerLimits
 
-__all__ = ["http_specs", "HTTP_ROUTES"]
-
-HTTP_ROUTES = ("login", "logout", "refresh", "client", "health", "jwks", "metrics")
+__all__ = ["http_specs"]
 
 
 def http_specs(
@@ -31,7 +29,7 @@ def http_specs(
     routes: tuple[str, ...],
     prefix: str = "",
     metrics_allowed: tuple[str, ...] = LOOPBACK,
-    login_limits: Any = None,
+    login_limits: FailedLogins | None = None,
     bearer_limits: BearerLimits | None = None,
 ) -> list[tornado.web.URLSpec]:
     """URL specs named ``tsj.<route>`` for the ``routes`` asked for, under ``prefix``.
@@ -47,7 +45,7 @@ def http_specs(
     table: dict[str, tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]] = {
         "login": ("/login", LoginHandler, dict(common, users=users, limits=limits)),
         "logout": ("/logout", LogoutHandler, bearer),
-        "refresh": ("/token/refresh", TokenRefreshHandler, bearer),
+        "refresh": ("/token/refresh", TokenRefreshHandler, dict(bearer, users=users)),
         "health": ("/healthz", HealthHandler, {}),
         "jwks": (JWKS_PATTERN, JWKSHandler, {"keys": authenticator.keys}),
         "metrics": (

@@ -23,6 +23,7 @@ CHECKOUT_PACKAGE_DIR = (
     "handlers"  # setup.cfg: package_dir tornado_socketio_jwt = handlers
 )
 INDEX = "index.html"
+FAVICON = "favicon.svg"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
@@ -101,8 +102,12 @@ class ClientFileHandler(tornado.web.StaticFileHandler):
 
 
 def client_specs(static_dir: str, prefix: str = "") -> list[tornado.web.URLSpec]:
-    """URL specs for the page (``prefix + "/"``) and its assets."""
-    return [
+    """URL specs for the page (``prefix + "/"``), its assets and its icon.
+
+    ``prefix`` without its trailing slash redirects to the page: the page's
+    URLs are relative to it, so it must be served at the slash.
+    """
+    specs = [
         tornado.web.url(
             rf"{prefix}/()",
             ClientFileHandler,
@@ -115,4 +120,22 @@ def client_specs(static_dir: str, prefix: str = "") -> list[tornado.web.URLSpec]
             {"path": static_dir},
             name="tsj.client_assets",
         ),
+        # Browsers ask for /favicon.ico whatever the page declares (its <link>
+        # names client/favicon.svg); answer instead of a 404 on every load.
+        tornado.web.url(
+            rf"{prefix}/favicon\.ico",
+            tornado.web.RedirectHandler,
+            {"url": f"{prefix}/client/{FAVICON}", "permanent": False},
+            name="tsj.favicon",
+        ),
     ]
+    if prefix:
+        specs.append(
+            tornado.web.url(
+                prefix,
+                tornado.web.RedirectHandler,
+                {"url": f"{prefix}/", "permanent": False},
+                name="tsj.client_redirect",
+            )
+        )
+    return specs

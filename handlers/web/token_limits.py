@@ -3,27 +3,20 @@ could not be saved yet (so that a retry can finish them)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..config import AuthSettings
 from ..errors import TooManyAttemptsError
-from .limits import FailureLimiter
+from ..limiter import FailureLimiter, Limiter
 
-__all__ = ["BearerLimits", "Counter"]
+__all__ = ["BearerLimits"]
 
 TOO_MANY_REFRESHES = "Too many token refreshes; try again later."
 TOO_MANY_LOGOUTS = "Too many logouts; try again later."
 
 
-class Counter(Protocol):
-    """Counts calls per key: a :class:`FailureLimiter`, or one shared by
-    several processes whose ``take`` is a coroutine (Redis)."""
-
-    def take(self, key: str) -> int | Awaitable[int]: ...
-
-
-Share = Callable[[str, FailureLimiter], Counter]
+Share = Callable[[str, FailureLimiter], Limiter]
 
 
 class BearerLimits:
@@ -36,7 +29,7 @@ class BearerLimits:
                     refresh, revoke with logout).
     """
 
-    def __init__(self, refreshes: Counter, logouts: Counter) -> None:
+    def __init__(self, refreshes: Limiter, logouts: Limiter) -> None:
         self.refreshes, self.logouts = refreshes, logouts
         # Revoked in memory, not yet on disk: a retry with the token may finish.
         self.unsaved_jtis: set[str] = set()
@@ -81,9 +74,8 @@ class BearerLimits:
         )
 
 
-async def _count(counter: Counter, key: str, message: str) -> None:
+async def _count(counter: Limiter, key: str, message: str) -> None:
     # take() checks and counts in one step, so concurrent calls cannot slip past.
-    result = counter.take(key)
-    wait = result if isinstance(result, int) else await result
+    wait = await counter.take(key)
     if wait:
         raise TooManyAttemptsError(wait, message)

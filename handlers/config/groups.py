@@ -1,0 +1,156 @@
+"""The small groups nested in ``AuthSettings``: per-client limits and transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import SettingError
+
+__all__ = ["SocketLimits", "Transport", "StateRecovery", "DEFAULT_MAX_BUFFERED_BYTES"]
+
+# Above one full packet: 10 attachments of python-engineio's 1 MB message limit.
+DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SocketLimits:
+    """Per-client limits on the Socket.IO side; ``None`` means no limit.
+
+    :param max_connections_per_user: sockets (per namespace) one ``sub`` may
+                                     hold; more: ``too_many_connections``.
+                                     Default 50.
+    :param max_connections_per_address: Engine.IO sessions one address may
+                                        hold, connected to a namespace or
+                                        not; one more is refused at the
+                                        Engine.IO handshake: HTTP 401 with
+                                        ``too_many_connections`` (a WebSocket
+                                        before its upgrade). Default 200.
+    :param connect_timeout: seconds an Engine.IO session has to connect a
+                            namespace before it is closed. Default 10.
+    :param max_attachments: binary attachments one packet may announce.
+                            Default 10.
+    :param max_buffered_bytes: bytes of binary packets still waiting for
+                               their attachments (header and attachments
+                               received) that one address, and one
+                               authenticated user, may have the server
+                               buffer across all their sessions; past it the
+                               session that adds more is closed. Default
+                               16 MiB: above one full packet (10 attachments
+                               of python-engineio's 1 MB message limit).
+                               ``None``: no limit.
+
+    .. warning::
+       Behind a proxy every client shares the proxy's address: raise
+       ``max_connections_per_address`` or serve with ``xheaders=True``.
+    """
+
+    max_connections_per_user: int | None = 50
+    max_connections_per_address: int | None = 200
+    connect_timeout: float = 10.0
+    max_attachments: int = 10
+    max_buffered_bytes: int | None = DEFAULT_MAX_BUFFERED_BYTES
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_connections_per_user",
+            "max_connections_per_address",
+            "max_buffered_bytes",
+        ):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise SettingError(name, "must be a whole number >= 1, or None")
+        if not isinstance(self.max_attachments, int) or self.max_attachments < 0:
+            raise SettingError("max_attachments", "must be a whole number >= 0")
+        if not self.connect_timeout > 0:
+            raise SettingError("connect_timeout", "must be positive")
+
+
+@dataclass(frozen=True)
+class Transport:
+    """Engine.IO's heartbeat and WebSocket compression.
+
+    :param ping_interval: seconds between the server's pings. Default
+                          ``None``: the server's own (python-engineio's
+                          25 s unless ``socketio.AsyncServer`` was given one).
+    :param ping_timeout: seconds a client has to answer a ping before its
+                         session is closed. Default ``None``: the server's own
+                         (python-engineio's 20 s).
+    :param websocket_compression: offer permessage-deflate on the Socket.IO
+                                  route. Default off.
+
+    :func:`attach_jwt_auth` sets a heartbeat value that is not ``None`` on
+    the server's Engine.IO server, over what ``socketio.AsyncServer`` was
+    created with; sessions opened from then on use it.
+
+    .. warning::
+       ``websocket_compression=True`` costs about 150 KiB per connection, and
+       a 1 KB frame can inflate to 1 MB.
+    """
+
+    ping_interval: float | None = None
+    ping_timeout: float | None = None
+    websocket_compression: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("ping_interval", "ping_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise SettingError(name, "must be positive, or None")
+        if not isinstance(self.websocket_compression, bool):
+            raise TypeError("websocket_compression must be True or False")
+
+
+@dataclass(frozen=True)
+class StateRecovery:
+    """Connection state recovery (the socket.io 4.6+ protocol) and its bounds.
+
+    A client that lost its transport gets its socket back (same sid, rooms,
+    session data) and the events it missed, in order, once the token it
+    presents is verified again (handshake flow only). What falls out of a
+    bound is simply not recoverable: the client gets a fresh session.
+
+    :param enabled: off by default for embedders: while on, every event sent
+                    without an ack carries its offset as one more argument,
+                    which clients other than socket.io-client 4.6+ see. The
+                    command line turns it on.
+    :param max_disconnection_duration: seconds a disconnected socket stays
+                                       recoverable, and an event buffered
+                                       (Node's ``maxDisconnectionDuration``).
+                                       0 turns recovery off. Default 120.
+    :param max_missed_packets: events one recovery may replay. Default 1,000.
+    :param max_missed_bytes: their estimated size. Default 1 MiB.
+    :param buffer_packets: events kept for replay in all (one buffer per
+                           process, shared by all sockets). Default 50,000.
+    :param buffer_bytes: their estimated size in all. Default 32 MiB.
+    :param max_saved_sessions: disconnected sockets kept at once; the oldest
+                               go first. Default 10,000.
+    """
+
+    enabled: bool = False
+    max_disconnection_duration: float = 120.0
+    max_missed_packets: int = 1000
+    max_missed_bytes: int = 1 << 20
+    buffer_packets: int = 50_000
+    buffer_bytes: int = 32 << 20
+    max_saved_sessions: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise TypeError("enabled must be True or False")
+        if not self.max_disconnection_duration >= 0:
+            raise SettingError("max_disconnection_duration", "must not be negative")
+        for name in (
+            "max_missed_packets",
+            "max_missed_bytes",
+            "buffer_packets",
+            "buffer_bytes",
+            "max_saved_sessions",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise SettingError(name, "must be a whole number >= 1")
+
+    @property
+    def on(self) -> bool:
+        """Whether it is enabled with a duration above 0."""
+        return self.enabled and self.max_disconnection_duration > 0
