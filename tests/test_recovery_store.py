@@ -101,7 +101,7 @@ def test_a_session_is_given_back_once_and_the_oldest_go_past_the_cap() -> None:
 @pytest.mark.parametrize("field", ["max_missed_packets", "buffer_bytes"])
 def test_bounds_must_be_positive(field: str) -> None:
     with pytest.raises(SettingError, match=field):
-        StateRecovery(**{field: 0})
+        StateRecovery(**{field: 0})  # type: ignore[arg-type]
 
 
 def test_sizes_are_estimated_with_binary_at_its_length_and_depth_bounded() -> None:
