@@ -17,6 +17,7 @@ __all__ = [
     "extract_token",
     "check_token_size",
     "is_successor",
+    "session_started",
     "remote_address",
 ]
 
@@ -109,6 +110,19 @@ def is_successor(current: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     if old_iat is None:
         return True
     return new_iat is not None and new_iat >= old_iat
+
+
+def session_started(claims: Mapping[str, Any]) -> float | None:
+    """When the login behind verified ``claims`` happened: ``auth_time``, which
+    a refresh carries over, else ``iat``; ``None`` when neither is a date.
+
+    The one rule for "how old is this session": a refresh never outlives
+    ``max_session_age`` from it, and a cut-off ("log out everywhere",
+    ``passwd``, ``deluser``) revokes every token of a session started at or
+    before it, refreshed ones included.
+    """
+    started = _date(claims.get("auth_time"))
+    return started if started is not None else _date(claims.get("iat"))
 
 
 def _date(value: object) -> float | None:

@@ -11,13 +11,16 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from .credentials import session_started
+
 __all__ = ["RevocationList", "wait_to_issue"]
 
 
 class RevocationList:
     """Revoked token ids (until their ``exp``) and per-user not-before cut-offs.
 
-    A cut-off revokes every token of a user whose ``iat`` is at or before it.
+    A cut-off revokes every token of a user whose session started at or before
+    it (``auth_time``, else ``iat``: see :func:`.credentials.session_started`).
     Dates are whole seconds, so a cut-off at second ``S`` also covers a token
     issued earlier in that second; :func:`wait_to_issue` keeps a token issued
     *after* the cut-off out of it by waiting for second ``S + 1``.
@@ -64,7 +67,12 @@ class RevocationList:
         if jti is not None and jti in self._jtis:
             return True
         cutoff = self._cutoffs.get(str(claims.get("sub")))
-        return cutoff is not None and float(claims.get("iat", 0)) <= cutoff[0]
+        if cutoff is None:
+            return False
+        # The session's start, not the token's: a token refreshed after the
+        # cut-off from a session begun before it is revoked too.
+        started = session_started(claims)
+        return started is None or started <= cutoff[0]
 
     def prune(self) -> int:
         """Forget entries whose tokens have expired; returns how many."""

@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 
 from .config import AuthSettings
-from .credentials import check_token_size
+from .credentials import check_token_size, session_started
 from .errors import (
     CredentialsBadFormatError,
     SessionExpiredError,
@@ -198,8 +198,8 @@ def reissue_token(
 
     :raises SessionExpiredError: the session is already that old.
     """
-    started = claims.get(AUTH_TIME, claims.get("iat"))
-    if not isinstance(started, (int, float)):
+    started = session_started(claims)
+    if started is None:
         raise SessionExpiredError()
     remaining = math.floor(started + settings.max_session_age - now)
     if remaining < 1:

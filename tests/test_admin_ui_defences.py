@@ -43,10 +43,21 @@ def uninstrumented() -> bool:
 
 
 @pytest.fixture
+def servers() -> list[Any]:
+    """The app's ``socketio.AsyncServer``, for tests that look inside it."""
+    return []
+
+
+@pytest.fixture
 def app(
-    settings: AuthSettings, io_loop: Any, instrumented: str, uninstrumented: bool
+    settings: AuthSettings,
+    io_loop: Any,
+    instrumented: str,
+    uninstrumented: bool,
+    servers: list[Any],
 ) -> Any:
     sio = socketio.AsyncServer(async_mode="tornado")
+    servers.append(sio)
     admin = None
     if instrumented == "before":
         admin = sio.instrument(auth=ADMIN)
@@ -107,3 +118,21 @@ async def test_the_gate_stays_in_front_of_the_application(
         server_url(http_port), namespaces=["/admin"], auth=ADMIN
     ) as result:
         assert result.connected  # exempt: it authenticates its own sockets
+
+
+@ORDERS
+@pytest.mark.gen_test(timeout=30)
+async def test_refused_connects_leave_nothing_in_the_admin_uis_timestamps(
+    http_server: Any, http_port: int, servers: list[Any], instrumented: str
+) -> None:
+    """The Admin UI notes every CONNECT before the gate decides, and forgets it
+    only on a disconnect, which a refused socket never gets: the gate forgets
+    it for it (3,000 refusals on one session once left 3,000 entries)."""
+    [sio] = servers
+    raw = await RawSocket.open(http_port)
+    try:
+        for _ in range(50):
+            assert (await raw.connect({"token": "not-a-token"})).startswith("44")
+        assert sio.manager._timestamps == {}
+    finally:
+        raw.close()

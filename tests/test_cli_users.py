@@ -97,6 +97,18 @@ def test_deluser_deletes_and_revokes_and_the_id_is_never_reused(
 
 
 @pytest.mark.parametrize("command", ["passwd", "deluser"])
+def test_a_name_matched_only_beyond_ascii_case_is_no_user_for_either_command(
+    tsj: Any, tmp_path: Path, command: str
+) -> None:
+    """The store folds the case of ASCII letters only: passwd and deluser agree
+    (``ärger`` is not ``Ärger``), one line each, nothing changed."""
+    tsj("adduser", "Ärger", stdin="first-password\n")
+    status, _, err = tsj(command, "ärger", stdin="second-password\n")
+    assert status == 1 and err.count("\n") == 1 and "no user 'ärger'" in err
+    assert authenticates(tmp_path, "Ärger", "first-password")
+
+
+@pytest.mark.parametrize("command", ["passwd", "deluser"])
 def test_an_unknown_user_is_one_line_and_exit_status_1(tsj: Any, command: str) -> None:
     status, _, err = tsj(command, "nobody", stdin="nobody-password\n")
     assert status == 1 and err.count("\n") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -114,6 +115,34 @@ async def test_a_session_that_connects_no_namespace_in_time_is_closed(
     finally:
         idle.close()
         active.close()
+
+
+@pytest.mark.parametrize("limits", [SocketLimits(connect_timeout=0.5)])
+@pytest.mark.gen_test(timeout=30)
+async def test_a_session_left_with_no_namespace_is_closed_a_connect_timeout_later(
+    http_server: Any, http_port: int, make_token: Callable[..., str], limits: Any
+) -> None:
+    """The CONNECT deadline starts again whenever a socket leaves a namespace or
+    is refused one: a session cut by the server (its token expired), one whose
+    client sent DISCONNECT, and one refused a CONNECT after that are closed,
+    not kept for as long as they answer pings; a connected one stays."""
+    sessions = [await RawSocket.open(http_port) for _ in range(4)]
+    kicked, left, refused, staying = sessions
+    try:
+        expiring = make_token(exp=int(time.time()) + 2)
+        assert (await kicked.connect({"token": expiring})).startswith('40{"sid"')
+        for raw in (left, refused, staying):
+            assert (await raw.connect({"token": make_token()})).startswith('40{"sid"')
+        await asyncio.sleep(1)  # past the first deadline, every session connected
+        await left.send("41")
+        await refused.send("41")
+        assert (await refused.connect({"token": "not-a-token"})).startswith("44")
+        for raw in (kicked, left, refused):
+            assert await asyncio.wait_for(raw.read_until("\x00never"), 6) == ""
+        assert (await staying.call("whoami"))[0]["sub"] == "1"
+    finally:
+        for raw in sessions:
+            raw.close()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.raw_polling import RawPolling
+from tests.raw_polling import RawPolling, handshake
 from tests.raw_socket import RawSocket
 from tornado_socketio_jwt import SocketLimits
 from tornado_socketio_jwt.sockets.engine import Engine, engine_for
@@ -159,3 +159,46 @@ async def test_the_connect_deadline_closes_polling_and_websockets_together(
     finally:
         for raw in websockets:
             raw.close()
+
+
+class FailingListener:
+    """A session listener that raises where it is told."""
+
+    def __init__(self, on: str) -> None:
+        self.on = on
+
+    def session_refusal(self, environ: dict[str, Any]) -> None:
+        return None
+
+    def session_opened(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        if self.on == "open":
+            raise RuntimeError("listener fault")
+
+    def session_closed(self, eio_sid: str) -> None:
+        if self.on == "close":
+            raise RuntimeError("listener fault")
+
+
+@pytest.mark.gen_test
+async def test_a_listener_that_fails_refuses_the_session_and_spares_the_others(
+    sio: Any, app: Any, http_server: Any, http_port: int, caplog: Any
+) -> None:
+    """Fail closed: a listener that raises on a new session refuses it (401), and
+    one that raises on a close does not keep the others from hearing of it
+    (the per-address count would stay taken)."""
+    engine = engine_for(sio)
+    tracker, _ = parts(engine)
+    caplog.set_level(logging.ERROR, logger="tornado_socketio_jwt")
+    engine.listeners.insert(0, FailingListener("open"))
+    assert (await handshake(http_port)).code == 401
+    assert tracker.held() == 0
+    engine.listeners[0] = FailingListener("close")
+    polling = await RawPolling.open(http_port)
+    assert tracker.held() == 1
+    await polling.post("1")  # the client closes its session
+    for _ in range(100):  # bounded: the server reads the close
+        if tracker.held() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert tracker.held() == 0
+    assert "session listener failed" in caplog.text

@@ -218,3 +218,21 @@ async def test_logout_writes_the_revocation_to_the_store(
 
     await wait_until(lambda: revocation_store.count_sync() == 1)
     assert len(authenticator_for(sio).revocations) == 1
+
+
+def test_a_cut_off_revokes_the_tokens_of_sessions_begun_before_it() -> None:
+    """A cut-off compares when the session began (``auth_time``, which a refresh
+    carries over), not when the token was issued: a token refreshed after
+    ``passwd`` or "log out everywhere" from an older login is revoked too (it
+    once survived the restart that loads the cut-off)."""
+    from tornado_socketio_jwt import RevocationList
+
+    revocations = RevocationList()
+    revocations.revoke_all("1", before=100.0)
+    refreshed_after = {"sub": "1", "iat": 150, "auth_time": 90, "jti": "a"}
+    logged_in_after = {"sub": "1", "iat": 150, "auth_time": 101, "jti": "b"}
+    assert revocations.is_revoked(refreshed_after)
+    assert not revocations.is_revoked(logged_in_after)
+    assert not revocations.is_revoked({"sub": "1", "iat": 150, "jti": "c"})
+    assert revocations.is_revoked({"sub": "1", "iat": 99, "jti": "d"})
+    assert revocations.is_revoked({"sub": "1", "jti": "e"})  # no date: fail closed

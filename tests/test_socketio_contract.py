@@ -333,6 +333,20 @@ def test_the_pending_binary_packets_are_a_dict_by_session_dropped_on_disconnect(
         assert "del self._binary_packet[eio_sid]" in source
 
 
+def test_the_admin_ui_notes_each_connect_and_forgets_it_on_disconnect() -> None:
+    """``Engine.forget_refused`` removes what the Admin UI noted of a socket the
+    gate refused (a refused socket never gets the disconnect that removes it)."""
+    from socketio.async_admin import InstrumentedAsyncServer
+
+    source = inspect.getsource(InstrumentedAsyncServer._trigger_event)
+    assert "self.sio.manager._timestamps[sid] = t" in source
+    assert "del self.sio.manager._timestamps[sid]" in source
+    sio = socketio.AsyncServer(async_mode="tornado")
+    sio.manager._timestamps = {"a": 1.0}
+    engine_for(sio).forget_refused("a")
+    assert sio.manager._timestamps == {}
+
+
 def test_the_manager_answers_the_engine_rooms_questions() -> None:
     manager = socketio.AsyncManager()
     for name in ("sid_from_eio_sid", "eio_sid_from_sid", "is_connected"):

@@ -26,8 +26,9 @@ from .settings import REVOCATIONS_FILE, data_dir
 __all__ = ["adduser", "passwd", "deluser", "list_users", "genkey", "read_password"]
 
 LOGGED_OUT = (
-    "restart the server to refuse the tokens issued before now (it reads "
-    "revocations at start-up; with --redis-url they live in Redis instead)"
+    "restart the server to refuse the tokens of sessions begun before now, "
+    "refreshed ones included (it reads revocations at start-up; with "
+    "--redis-url they live in Redis instead)"
 )
 
 
@@ -81,14 +82,15 @@ def passwd(options: argparse.Namespace) -> None:
     """
     users = open_users(options)
     try:
-        if not any(
-            u.username.casefold() == options.name.casefold() for u in users.users_sync()
-        ):
+        # The store's own lookup: the same name matching as the update (SQLite
+        # folds the case of ASCII letters only).
+        if users.find_sync(options.name) is None:
             raise _no_such_user(options.name)
         user = users.set_password_sync(options.name, read_password(options.name))
+        if user is None:  # deleted meanwhile
+            raise _no_such_user(options.name)
     finally:
         users.close()
-    assert user is not None
     _revoke_tokens(options, user)
     print(f"password of {user.username!r} changed; {LOGGED_OUT}")
 

@@ -30,8 +30,8 @@ PASSWORD_FROM = (
     "else prompted for twice; it needs 8 to 1024 characters, and not the user name."
 )
 REVOKES = (
-    "The user's tokens issued before are refused from the server's next start "
-    "(without --redis-url)."
+    "The tokens of the user's sessions begun before, refreshed ones included, "
+    "are refused from the server's next start (without --redis-url)."
 )
 USAGE = "%(prog)s [-h] [--version] [COMMAND] [options]"
 KEY_ALGORITHMS = ("RS256", "ES256")

@@ -148,6 +148,16 @@ class SessionListener(Protocol):
         """The session is gone (also after a refusal further down)."""
 
 
+def _tell_closed(listeners: list[SessionListener], eio_sid: str) -> None:
+    """Each listener hears of the end, whatever an earlier one raised (a count
+    left behind would refuse that address's sessions for good)."""
+    for listener in listeners:
+        try:
+            listener.session_closed(eio_sid)
+        except Exception:
+            log.exception("session listener failed on close")
+
+
 def check_dispatch_hooks(sio: Any) -> None:
     """:raises RuntimeError: the installed python-socketio lacks the hooks."""
     for hook in DISPATCH_HOOKS:
@@ -247,8 +257,7 @@ class Engine:
             try:
                 return await self._behind(event, *args, **kwargs)
             finally:
-                for listener in self.listeners:
-                    listener.session_closed(args[0])
+                _tell_closed(self.listeners, args[0])
         return await self._behind(event, *args, **kwargs)
 
     async def _connect(
@@ -256,22 +265,28 @@ class Engine:
     ) -> Any:
         admitted: list[SessionListener] = []
         for listener in self.listeners:
-            refusal = listener.session_opened(eio_sid, environ)
+            try:
+                refusal = listener.session_opened(eio_sid, environ)
+            except Exception:  # fail closed: a listener that cannot decide refuses
+                log.exception("session listener failed; session refused")
+                refusal = False
             if refusal is not None:
-                for earlier in admitted:
-                    earlier.session_closed(eio_sid)
+                _tell_closed(admitted, eio_sid)
                 return refusal
             admitted.append(listener)
         ret = await self._behind("connect", eio_sid, environ, **kwargs)
         if ret is not None and ret is not True:  # refused behind us
-            for listener in admitted:
-                listener.session_closed(eio_sid)
+            _tell_closed(admitted, eio_sid)
         return ret
 
     async def _message(self, eio_sid: str, data: Any, run_async: bool) -> None:
         if not self.is_open(eio_sid):
             return  # closed under an earlier packet of the same request
-        verdict = self.screen(eio_sid, data) if self.screen is not None else None
+        try:
+            verdict = self.screen(eio_sid, data) if self.screen is not None else None
+        except Exception:  # fail closed: a packet the screen cannot read is refused
+            log.exception("packet screen failed; session closed")
+            verdict = "packet screen failed"
         if verdict == DROP:
             log.debug("packet dropped: namespace not connected")
             return
@@ -351,6 +366,19 @@ class Engine:
         socket = self.eio.sockets.get(eio_sid) if eio_sid else None
         if socket is not None and socket.closed:
             self.eio.sockets.pop(eio_sid, None)
+
+    def eio_sid_of(self, sid: str, namespace: str) -> str | None:
+        """The Engine.IO session of socket ``sid`` on ``namespace``, if any."""
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, namespace)
+        return eio_sid if isinstance(eio_sid, str) else None
+
+    def forget_refused(self, sid: str) -> None:
+        """Forget what python-socketio's Admin UI noted of a socket on its
+        ``connect`` (``manager._timestamps``, set before the gate decides and
+        removed only on ``disconnect``, which a refused socket never gets)."""
+        timestamps = getattr(self.sio.manager, "_timestamps", None)
+        if isinstance(timestamps, dict):
+            timestamps.pop(sid, None)
 
     def holds_binary_packet(self, eio_sid: str) -> bool:
         """Whether python-socketio holds an incomplete binary packet of the

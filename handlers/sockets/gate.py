@@ -83,6 +83,9 @@ class Gate:
         self.dispatch: Dispatch = _not_installed
         self._handle_event: Dispatch = _not_installed
         self.flow: Flow | None = None
+        # Told ``(sid, namespace)`` whenever a socket leaves a namespace or is
+        # refused one (the CONNECT deadline starts again from there).
+        self.left: list[Callable[[str, str], None]] = []
 
     def install(self, flow: Flow) -> None:
         """From now on, every dispatch of the server goes through ``flow``."""
@@ -104,13 +107,45 @@ class Gate:
     async def trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
         """python-socketio's dispatch, with the flow in front of the application."""
         flow = self.flow
+        if event == "connect":
+            return await self._connect(flow, namespace, *args)
+        if event == "disconnect":
+            try:
+                if flow is None or namespace in self.exempt:
+                    return await self.dispatch(event, namespace, *args)
+                return await flow.disconnect(namespace, *args)
+            finally:
+                self._left(args[0], namespace)
         if flow is None or namespace in self.exempt:
             return await self.dispatch(event, namespace, *args)
-        if event == "connect":
-            return await flow.connect(namespace, *args)
-        if event == "disconnect":
-            return await flow.disconnect(namespace, *args)
         return await flow.event(event, namespace, args[0], args[1:])
+
+    async def _connect(self, flow: Flow | None, namespace: str, *args: Any) -> Any:
+        sid = args[0]
+        try:
+            if flow is None or namespace in self.exempt:
+                result = await self.dispatch("connect", namespace, *args)
+            else:
+                result = await flow.connect(namespace, *args)
+        except BaseException:
+            self._refused(sid, namespace)
+            raise
+        if result is False:
+            self._refused(sid, namespace)
+        return result
+
+    def _refused(self, sid: str, namespace: str) -> None:
+        # A refused socket never gets a disconnect: what was noted of it on
+        # the way in (the Admin UI's timestamp) is forgotten here.
+        engine_for(self.sio).forget_refused(sid)
+        self._left(sid, namespace)
+
+    def _left(self, sid: str, namespace: str) -> None:
+        for listener in self.left:
+            try:
+                listener(sid, namespace)
+            except Exception:
+                log.exception("namespace-left listener failed sid=%s", sid)
 
     async def dispatch_connect(
         self, namespace: str, sid: str, environ: dict[str, Any], auth: object

@@ -46,8 +46,7 @@ def install_socket_auth(
     screen = PacketScreen(
         engine_for(sio),
         authenticator.live,
-        limits.max_attachments,
-        limits.max_buffered_bytes,
+        limits,
         exempt,
     )
     sessions = SessionTracker(authenticator, limits, authenticator.clock)
@@ -57,6 +56,7 @@ def install_socket_auth(
     )
     flow = flow_class(authenticator, state.rules, gate, sessions)
     gate.install(flow)
+    gate.left.append(sessions.namespace_left)
     if authenticator.settings.recovers:
         install_recovery(authenticator, frozenset(exempt))
     elif authenticator.settings.recovery.enabled:

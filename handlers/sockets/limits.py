@@ -85,6 +85,22 @@ class SessionTracker:
             if self._by_address[address] <= 0:
                 del self._by_address[address]
 
+    def namespace_left(self, sid: str, namespace: str) -> None:
+        """A socket left ``namespace`` or was refused it: unless a deadline is
+        already pending, its session has ``connect_timeout`` from now to be
+        connected somewhere, or it is closed (a session kicked, refused or
+        disconnected from its last namespace would otherwise stay open for as
+        long as it answers pings). A pending deadline is never moved later, so
+        refused CONNECTs in a row do not keep a session open."""
+        eio_sid = self.engine.eio_sid_of(sid, namespace)
+        if (
+            eio_sid is not None
+            and eio_sid in self._address
+            and self._deadlines.deadline(eio_sid) is None
+        ):
+            deadline = self.clock() + self.limits.connect_timeout
+            self._deadlines.schedule(eio_sid, deadline)
+
     def held(self, address: str | None = None) -> int:
         """Sessions counted for ``address`` (or in all)."""
         return len(self._address) if address is None else self._by_address[address]

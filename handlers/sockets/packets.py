@@ -30,20 +30,20 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from ..config import SocketLimits
 from ..credentials import remote_address
 from ..live import LiveSockets
-from .buffered import DEFAULT_MAX_BUFFERED_BYTES, BufferedBinary
+from .buffered import BufferedBinary
 from .engine import DROP, Engine
 
-__all__ = ["PacketScreen", "DEFAULT_MAX_ATTACHMENTS", "read_header"]
+__all__ = ["PacketScreen", "read_header"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
-DEFAULT_MAX_ATTACHMENTS = 10
 CONNECT, DISCONNECT, EVENT, ACK, CONNECT_ERROR, BINARY_EVENT, BINARY_ACK = "0123456"
 BINARY = frozenset((BINARY_EVENT, BINARY_ACK))
 AFTER_CONNECT = frozenset((EVENT, ACK)) | BINARY
-FROM_CLIENTS = frozenset((CONNECT, DISCONNECT)) | AFTER_CONNECT
+SOCKETIO_FROM_CLIENTS = frozenset((CONNECT, DISCONNECT)) | AFTER_CONNECT
 OVER_BUDGET = "too many bytes of binary attachments buffered"
 
 
@@ -67,9 +67,8 @@ class PacketScreen:
     :param engine: the server's engine room.
     :param live: the authenticated sockets (who may start a binary packet,
                  and whose budget it counts against).
-    :param max_attachments: the most binary attachments one packet may carry.
-    :param max_buffered_bytes: bytes of incomplete binary packets one address,
-                               and one user, may have buffered; ``None``: no limit.
+    :param limits: ``max_attachments`` (per packet) and ``max_buffered_bytes``
+                   (per address and per user), checked where they are made.
     :param exempt: namespaces that authenticate their own sockets.
     """
 
@@ -77,17 +76,14 @@ class PacketScreen:
         self,
         engine: Engine,
         live: LiveSockets,
-        max_attachments: int = DEFAULT_MAX_ATTACHMENTS,
-        max_buffered_bytes: int | None = DEFAULT_MAX_BUFFERED_BYTES,
+        limits: SocketLimits,
         exempt: Iterable[str] = (),
     ):
-        if not isinstance(max_attachments, int) or max_attachments < 0:
-            raise ValueError("max_attachments must be a whole number >= 0")
         self.engine = engine
         self.live = live
-        self.max_attachments = max_attachments
+        self.max_attachments = limits.max_attachments
         self.exempt = frozenset(exempt)
-        self.buffered = BufferedBinary(max_buffered_bytes)
+        self.buffered = BufferedBinary(limits.max_buffered_bytes)
 
     def install(self) -> None:
         """Screen every message of the server from now on."""
@@ -105,17 +101,16 @@ class PacketScreen:
 
     def screen(self, eio_sid: str, data: Any) -> str | None:
         """``None`` (deliver), :data:`DROP`, or why the session must be closed."""
+        awaiting = self.buffered.awaiting(eio_sid)
         if self.buffered.skipping(eio_sid) and isinstance(data, str):
-            self.buffered.release(
-                eio_sid
-            )  # the dropped packet's attachments never came
-        elif self.buffered.awaiting(eio_sid) and not self.buffered.skipping(eio_sid):
+            # The dropped packet's attachments never came.
+            self.buffered.release(eio_sid)
+        elif awaiting and not self.engine.holds_binary_packet(eio_sid):
             # What python-socketio holds decides what this message is: it drops
             # the packet when the server disconnects the socket (a kick, a
-            # refusal, the app's sio.disconnect), and the message is then read
-            # as a packet of its own, so it is screened as one.
-            if not self.engine.holds_binary_packet(eio_sid):
-                self.buffered.release(eio_sid)
+            # refusal, the app's sio.disconnect); the message is then a packet
+            # of its own, and is screened as one.
+            self.buffered.release(eio_sid)
         if self.buffered.awaiting(eio_sid):
             within, delivered = self.buffered.attachment(eio_sid, len(data))
             if not within:
@@ -124,7 +119,7 @@ class PacketScreen:
         if not isinstance(data, str):
             return "binary data with no packet awaiting it"
         kind, attachments, namespace = read_header(data)
-        if kind not in FROM_CLIENTS:
+        if kind not in SOCKETIO_FROM_CLIENTS:
             return "unexpected packet type"
         if attachments < 0 or attachments > self.max_attachments:
             return "too many attachments"

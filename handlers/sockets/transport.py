@@ -35,7 +35,7 @@ __all__ = ["socketio_handler", "origin_allowed"]
 log = logging.getLogger("tornado_socketio_jwt")
 # Engine.IO 4 packet types a client sends: close, ping, pong, message,
 # upgrade, noop (binary frames are messages).
-FROM_CLIENTS = frozenset("123456")
+ENGINEIO_FROM_CLIENTS = frozenset("123456")
 
 
 def origin_allowed(allowed: Any, origin: str, host: str | None) -> bool:
@@ -118,7 +118,7 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             # python-engineio logs a traceback for each frame whose Engine.IO
             # packet type a client never sends (or raises, for an empty one).
             if not message or (
-                isinstance(message, str) and message[0] not in FROM_CLIENTS
+                isinstance(message, str) and message[0] not in ENGINEIO_FROM_CLIENTS
             ):
                 log.debug("websocket closed: not an Engine.IO client packet")
                 self.close()
