@@ -581,11 +581,6 @@ class Engine:
         manager.emit = emit_with_offset
         eio.generate_id = chosen_or_new_id
 
-    def eio_sid_of(self, sid: str, namespace: str) -> str | None:
-        """The Engine.IO session of socket ``sid``."""
-        eio_sid = self.sio.manager.eio_sid_from_sid(sid, namespace)
-        return eio_sid if isinstance(eio_sid, str) else None
-
     def socket_rooms(self, sid: str, namespace: str) -> list[str]:
         """The rooms socket ``sid`` is in, its own sid room left out."""
         return [
