@@ -6,11 +6,12 @@ hand-written tornado + python-socketio + PyJWT server, and (when Node and
 node_modules are there) Node express + socket.io 4.8 + jsonwebtoken. One
 Node load process with the official socket.io-client, pinned to the other
 core, drives each on 127.0.0.1. Server CPU comes from /proc/PID/stat,
-memory from /proc/PID/status. Then the expiry-timer, login-timing and
-JSON-codec sections. Prints a markdown report; writes bench/results/report.{md,json}
-and chart.png (git-ignored), and a run of every server publishes its report.json and
-chart as docs/performance/latest.json and chart.png, which the documentation's
-performance page is generated from (commit them).
+memory from /proc/PID/status. Then the expiry-timer, login-timing, JSON-codec
+and connection-state-recovery (beside Node's) sections. Prints a markdown report;
+writes bench/results/report.{md,json} and chart.png (git-ignored), and a run of
+every server publishes its report.json and chart as docs/performance/latest.json
+and chart.png, which the documentation's performance page is generated from
+(commit them).
 
 ``python bench/run.py [--quick] [--runs N] [--only KEYS] [--no-profile]``
 """
@@ -36,6 +37,7 @@ import json_codec
 import jwt
 import login_timing
 import profile_summary
+import recovery
 import report
 import scale_out
 import timers
@@ -130,7 +132,7 @@ def main() -> None:
     parser.add_argument(
         "--no-sections",
         action="store_true",
-        help="skip the expiry-timer, login-timing and JSON-codec sections",
+        help="skip the expiry-timer, login-timing, JSON-codec and recovery sections",
     )
     parser.add_argument(
         "--no-scale",
@@ -226,6 +228,12 @@ def main() -> None:
         codec = json_codec.measure()
         document["json_codec"] = codec
         sections.append("## Socket.IO JSON\n\n" + json_codec.report(codec))
+        if node_ready() is None:  # alone: python bench/recovery.py
+            recovered = recovery.measure(args.quick)
+            document["recovery"] = recovered
+            sections.append(
+                "## Connection state recovery\n\n" + recovery.report(recovered)
+            )
     if not args.no_scale:  # alone: python bench/scale_out.py
         scale_plan = (
             scale_out.ScalePlan.quick() if args.quick else scale_out.ScalePlan()

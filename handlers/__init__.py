@@ -20,8 +20,8 @@ with import-linter; see ``[importlinter]`` in setup.cfg)::
                         attempts per key, background tasks
     credentials | keys/ where tokens (and the client's address) are found | key
                         sources: shared secret, PEM key ring, remote JWKS
-    config/, errors     AuthSettings and its groups (SocketLimits, Transport);
-                        the error tree
+    config/, errors     AuthSettings and its groups (SocketLimits, Transport,
+                        StateRecovery); the error tree
 
 Only ``sockets/`` (and ``app``) import python-socketio, and only
 ``sockets/gate.py`` touches its internals.
@@ -35,6 +35,7 @@ from .config import (
     NamespacePolicy,
     SettingError,
     SocketLimits,
+    StateRecovery,
     Transport,
 )
 from .errors import (
@@ -80,6 +81,7 @@ __all__ = [
     "SocketLimits",
     "Transport",
     "NamespacePolicy",
+    "StateRecovery",
     "SettingError",
     "attach_jwt_auth",
     "socketio_json",

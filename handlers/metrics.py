@@ -51,6 +51,14 @@ class Metrics:
             ["code"],
             registry=r,
         )
+        self.recoveries = Counter(
+            "tsj_recoveries",
+            "Connection state recoveries asked for, by outcome (recovered, "
+            "refused, foreign_session, unknown_session, not_recoverable, "
+            "malformed, taken_over).",
+            ["outcome"],
+            registry=r,
+        )
         self.handshake_seconds = Histogram(
             "tsj_handshake_seconds",
             "Time from a socket's connect to its admission.",

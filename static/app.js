@@ -264,6 +264,11 @@ function connect() {
   sock.on("connect", () => {
     if (!current()) return;
     setStatus("connected");
+    // Connection state recovery needs no client option: socket.io-client 4.6+
+    // keeps the pid the server sends and asks for its session back on reconnect.
+    // When the server gave it back, the chat messages sent while this page was
+    // offline arrive through the "message" handler below, before anything new.
+    ui.status.dataset.recovered = String(Boolean(sock.recovered));
     showMessage(ui.connectError, "");
     showChat();
     ui.whoami.textContent = "";
@@ -319,6 +324,7 @@ function connect() {
     if (current()) showRefusal(ui.connectError, "server_shutdown");
   });
 
+  // A message carries its offset as a second argument while recovery is on.
   sock.on("message", (msg) => {
     if (!current()) return;
     appendMessage(msg);

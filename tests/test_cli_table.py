@@ -28,6 +28,7 @@ CLI_DEFAULTS_DIFFER = {
     "auth.transport.ping_interval": 25.0,  # the library's None keeps the server's
     "auth.transport.ping_timeout": 20.0,
     "auth.events": ("whoami", "message"),  # the page's chat
+    "auth.recovery.enabled": True,  # off for embedders (an extra argument)
 }
 
 

@@ -398,3 +398,117 @@ def test_engineio_handler_re_registration_leaves_the_engine_room_in_front(
     sio.eio.on("connect", sio._handle_eio_connect)
     sio.eio.on("message", sio._handle_eio_message)
     assert sio.eio._trigger_event == engine._engineio_event
+
+
+# -- connection state recovery (sockets/recovery.py, through the engine room) --
+
+
+@pytest.mark.gen_test
+async def test_a_connect_takes_its_sid_from_generate_id_and_acks_with_send_packet() -> (
+    None
+):
+    """Recovery gives a socket its old sid back through ``eio.generate_id``
+    (read by ``pre_connect``) and adds ``pid`` to the ``{"sid"}`` ack that
+    ``_handle_connect`` sends through ``_send_packet``."""
+    sio = socketio.AsyncServer(async_mode="tornado")
+    sio.on("connect", lambda sid, environ, auth: None)
+    sent: list[Any] = []
+
+    async def send_packet(eio_sid: str, pkt: Any) -> None:
+        sent.append((eio_sid, pkt.packet_type, pkt.data, pkt.namespace))
+
+    sio._send_packet = send_packet
+    sio.eio.generate_id = lambda: "chosen-sid"
+    await sio._handle_eio_connect("eio", {})
+    assert list(inspect.signature(sio._handle_connect).parameters) == [
+        "eio_sid",
+        "namespace",
+        "data",
+    ]
+    await sio._handle_connect("eio", "/", {"token": "t"})
+    assert sent == [("eio", socketio.packet.CONNECT, {"sid": "chosen-sid"}, "/")]
+    assert sio.manager.is_connected("chosen-sid", "/")
+    assert "self.server.eio.generate_id()" in inspect.getsource(
+        socketio.base_manager.BaseManager.pre_connect
+    )
+    handle_message = inspect.getsource(socketio.AsyncServer._handle_eio_message)
+    assert "await self._handle_connect(eio_sid, pkt.namespace, pkt.data)" in (
+        handle_message
+    )
+
+
+@pytest.mark.gen_test
+async def test_every_emit_goes_through_the_managers_emit() -> None:
+    """Offsets are appended there: ``sio.emit`` to a room, to everyone and to
+    one sid alike; a tuple is the arguments."""
+    sio = socketio.AsyncServer(async_mode="tornado")
+    calls: list[tuple[Any, ...]] = []
+
+    async def emit(
+        event: str,
+        data: Any,
+        namespace: str,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        calls.append((event, data, namespace, room, skip_sid, callback))
+
+    parameters = list(inspect.signature(sio.manager.emit).parameters)
+    assert parameters[:7] == [
+        "event",
+        "data",
+        "namespace",
+        "room",
+        "skip_sid",
+        "callback",
+        "to",
+    ]
+    sio.manager.emit = emit
+    await sio.emit("a", (1, 2), to="sid", skip_sid="x")
+    await sio.emit("b", {"n": 1})
+    assert calls == [
+        ("a", (1, 2), "/", "sid", "x", None),
+        ("b", {"n": 1}, "/", None, None, None),
+    ]
+    assert "data = list(data)" in inspect.getsource(socketio.AsyncManager.emit)
+
+
+@pytest.mark.gen_test
+async def test_rooms_and_session_data_can_be_read_and_restored_without_awaiting() -> (
+    None
+):
+    sio = socketio.AsyncServer(async_mode="tornado")
+    manager = sio.manager
+    for name in ("get_rooms", "basic_enter_room", "is_sid_room"):
+        assert not inspect.iscoroutinefunction(getattr(manager, name))
+    sio.eio.sockets["eio"] = AsyncSocket(sio.eio, "eio")
+    sid = await manager.pre_connect("eio", "/")
+    manager.basic_enter_room(sid, "/", "room")
+    assert sorted(manager.get_rooms(sid, "/")) == sorted([sid, "room"])
+    assert manager.is_sid_room("/", sid) and not manager.is_sid_room("/", "room")
+    await sio.save_session(sid, {"k": 1})
+    assert sio.eio.sockets["eio"].session == {"/": {"k": 1}}
+
+
+def test_a_send_on_an_open_socket_never_suspends_so_a_replay_stays_in_order() -> None:
+    sio = socketio.AsyncServer(async_mode="tornado")
+    socket = AsyncSocket(sio.eio, "sid")
+    assert socket.queue.maxsize == 0  # unbounded: put() never waits
+    assert "await self.queue.put(pkt)" in inspect.getsource(AsyncSocket.send)
+
+
+def test_engineio_tells_why_a_session_ended() -> None:
+    """Only the server's own close is not recoverable; the client's Engine.IO
+    CLOSE (socket.io-client's ``engine.close()``) is, as in Node."""
+    close = inspect.getsource(AsyncSocket.close)
+    assert "'disconnect', self.sid," in close
+    assert "reason or self.server.reason.SERVER_DISCONNECT" in close
+    receive = inspect.getsource(AsyncSocket.receive)
+    assert "reason=self.server.reason.CLIENT_DISCONNECT" in receive
+    reasons = engineio.AsyncServer.reason
+    assert (reasons.TRANSPORT_CLOSE, reasons.PING_TIMEOUT) == (
+        "transport close",
+        "ping timeout",
+    )

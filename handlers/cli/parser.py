@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._version import __version__
-from .options import PROG, HelpFormatter, Parser, add_option, typed
+from .options import PROG, HelpFormatter, Parser, add_option, dest, typed
 from .table import GROUPS, LOG_LEVELS, OPTIONS, by_flag
 from .values import choice
 
@@ -67,6 +67,7 @@ def make_parser(
     for option in OPTIONS:  # read before the command too, listed by serve --help
         add_option(parser, option, environ, shown=False)
     _add_tornado_logging(parser)
+    _add_no_recovery(parser)
     commands = parser.add_subparsers(
         dest="command", title="commands", metavar="COMMAND"
     )
@@ -99,6 +100,20 @@ def _add_serve(parser: argparse.ArgumentParser) -> None:
     for option in OPTIONS:  # they override the main parser's (no default here)
         add_option(groups[option.group], option, None)
     _add_tornado_logging(parser)
+    _add_no_recovery(parser)
+
+
+def _add_no_recovery(parser: argparse.ArgumentParser) -> None:
+    """``--no-recovery``: the same as ``--recovery off`` (hidden: the table's
+    row names it)."""
+    parser.add_argument(
+        "--no-recovery",
+        dest=dest(by_flag("--recovery")),
+        action="store_const",
+        const=False,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
 
 
 def _add_tornado_logging(parser: argparse.ArgumentParser) -> None:

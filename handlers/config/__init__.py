@@ -11,6 +11,7 @@ from .groups import (
     NAMESPACE_FLOWS,
     NamespacePolicy,
     SocketLimits,
+    StateRecovery,
     Transport,
 )
 from .settings import DEFAULT_ISSUER, AuthSettings
@@ -21,6 +22,7 @@ __all__ = [
     "Transport",
     "NamespacePolicy",
     "NAMESPACE_FLOWS",
+    "StateRecovery",
     "SettingError",
     "DEFAULT_ISSUER",
     "TOKEN_SOURCES",

@@ -14,6 +14,7 @@ __all__ = [
     "NamespacePolicy",
     "PolicyTable",
     "NAMESPACE_FLOWS",
+    "StateRecovery",
     "DEFAULT_MAX_BUFFERED_BYTES",
 ]
 
@@ -166,3 +167,59 @@ class PolicyTable(Mapping[str, NamespacePolicy]):
 
     def __repr__(self) -> str:
         return f"PolicyTable({self._policies!r})"
+
+
+@dataclass(frozen=True)
+class StateRecovery:
+    """Connection state recovery (the socket.io 4.6+ protocol) and its bounds.
+
+    A client that lost its transport gets its socket back (same sid, rooms,
+    session data) and the events it missed, in order, once the token it
+    presents is verified again (handshake flow only). What falls out of a
+    bound is simply not recoverable: the client gets a fresh session.
+
+    :param enabled: off by default for embedders: while on, every event sent
+                    without an ack carries its offset as one more argument,
+                    which clients other than socket.io-client 4.6+ see. The
+                    command line turns it on.
+    :param max_disconnection_duration: seconds a disconnected socket stays
+                                       recoverable, and an event buffered
+                                       (Node's ``maxDisconnectionDuration``).
+                                       0 turns recovery off. Default 120.
+    :param max_missed_packets: events one recovery may replay. Default 1,000.
+    :param max_missed_bytes: their estimated size. Default 1 MiB.
+    :param buffer_packets: events kept for replay in all (one buffer per
+                           process, shared by all sockets). Default 50,000.
+    :param buffer_bytes: their estimated size in all. Default 32 MiB.
+    :param max_saved_sessions: disconnected sockets kept at once; the oldest
+                               go first. Default 10,000.
+    """
+
+    enabled: bool = False
+    max_disconnection_duration: float = 120.0
+    max_missed_packets: int = 1000
+    max_missed_bytes: int = 1 << 20
+    buffer_packets: int = 50_000
+    buffer_bytes: int = 32 << 20
+    max_saved_sessions: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise TypeError("enabled must be True or False")
+        if not self.max_disconnection_duration >= 0:
+            raise SettingError("max_disconnection_duration", "must not be negative")
+        for name in (
+            "max_missed_packets",
+            "max_missed_bytes",
+            "buffer_packets",
+            "buffer_bytes",
+            "max_saved_sessions",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise SettingError(name, "must be a whole number >= 1")
+
+    @property
+    def on(self) -> bool:
+        """Whether it is enabled with a duration above 0."""
+        return self.enabled and self.max_disconnection_duration > 0

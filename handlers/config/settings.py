@@ -23,7 +23,7 @@ from .checks import (
     normalized_origins,
 )
 from .errors import SettingError
-from .groups import NamespacePolicy, PolicyTable, SocketLimits, Transport
+from .groups import NamespacePolicy, PolicyTable, SocketLimits, StateRecovery, Transport
 
 __all__ = ["AuthSettings", "DEFAULT_ISSUER"]
 
@@ -96,6 +96,9 @@ class AuthSettings:
                    per address, the CONNECT timeout, attachments).
     :param transport: the :class:`Transport` (ping interval and timeout,
                       WebSocket compression).
+    :param recovery: :class:`StateRecovery`, connection state recovery and
+                     its bounds (off by default for embedders; handshake flow
+                     only).
 
     What is served:
 
@@ -167,6 +170,7 @@ class AuthSettings:
     bearer_window: int = 60
     limits: SocketLimits = field(default_factory=SocketLimits)
     transport: Transport = field(default_factory=Transport)
+    recovery: StateRecovery = field(default_factory=StateRecovery)
     routes: tuple[str, ...] = ROUTES
     prefix: str = ""
     namespaces: tuple[str, ...] = ("/",)
@@ -218,6 +222,18 @@ class AuthSettings:
         if isinstance(self.secret, str):
             return self.secret.encode("utf-8")
         return self.secret
+
+    @property
+    def recovers(self) -> bool:
+        """Whether connection state recovery is on: enabled, and some namespace
+        authenticates with the handshake flow (the only one that recovers)."""
+        return self.recovery.on and (
+            self.auth_flow == "handshake"
+            or any(
+                self.policy_for(ns).flow == "handshake"
+                for ns in self.namespace_policies
+            )
+        )
 
     @property
     def symmetric(self) -> bool:
@@ -280,6 +296,8 @@ class AuthSettings:
             raise TypeError("limits must be a SocketLimits")
         if not isinstance(self.transport, Transport):
             raise TypeError("transport must be a Transport")
+        if not isinstance(self.recovery, StateRecovery):
+            raise TypeError("recovery must be a StateRecovery")
 
 
 def _policies(given: Any) -> Mapping[str, NamespacePolicy]:

@@ -64,9 +64,12 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from contextvars import ContextVar
 from types import MethodType
 from typing import Any, Protocol
+
+from socketio import packet as sio_packet
 
 from ..task_set import TaskSet
 
@@ -80,6 +83,7 @@ __all__ = [
     "CLOSE_SECONDS",
     "CONNECTION_KEY",
     "packet_json",
+    "RecoveryHooks",
 ]
 
 log = logging.getLogger("tornado_socketio_jwt")
@@ -95,6 +99,39 @@ ATTRIBUTE = "tornado_socketio_jwt_engine"
 CONNECTION_KEY = "tornado.handler"
 Dispatch = Callable[..., Awaitable[Any]]
 Screen = Callable[[str, Any], "str | None"]
+
+
+class RecoveryHooks(Protocol):
+    """What connection state recovery (:mod:`.recovery`) is told by the adapter."""
+
+    async def before_connect(
+        self, eio_sid: str, namespace: str, auth: object
+    ) -> str | None:
+        """A CONNECT arrives: the sid the socket must get back, or ``None``."""
+
+    def after_connect(self, eio_sid: str, namespace: str) -> None:
+        """python-socketio is done with that CONNECT (admitted or refused)."""
+
+    def connect_ack(self, eio_sid: str, namespace: str, sid: str) -> str | None:
+        """The CONNECT acknowledgement is being sent: the ``pid`` to add."""
+
+    def emitted(
+        self,
+        namespace: str,
+        room: object,
+        skip_sid: object,
+        event: str,
+        args: list[Any],
+    ) -> str | None:
+        """An event without an ack is emitted: the offset to append, if kept."""
+
+    def transport_ended(self, eio_sid: str, reason: object) -> None:
+        """The Engine.IO session ends; its sockets are still in python-socketio."""
+
+
+# The sid python-socketio's pre_connect is to give the socket being connected
+# (a recovered one gets its old sid back); read once, by generate_id.
+_CHOSEN_SID: ContextVar[str | None] = ContextVar("tsj_chosen_sid", default=None)
 
 
 class SessionListener(Protocol):
@@ -147,6 +184,7 @@ class Engine:
         self.listeners: list[SessionListener] = []
         self.screen: Screen | None = None
         self._tasks = TaskSet("engine closes and deliveries")
+        self.recovery: RecoveryHooks | None = None
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
 
@@ -210,6 +248,12 @@ class Engine:
         if event == "connect":
             return await self._connect(*args, **kwargs)
         if event == "disconnect":
+            if self.recovery is not None:
+                try:
+                    reason = args[1] if len(args) > 1 else None
+                    self.recovery.transport_ended(args[0], reason)
+                except Exception:  # not saved is safe; the disconnect must run
+                    log.exception("saving a session for recovery failed")
             try:
                 return await self._behind(event, *args, **kwargs)
             finally:
@@ -440,6 +484,159 @@ class Engine:
         """The class-based handler of ``namespace`` (or of ``"*"``), if any."""
         handlers = self.sio.namespace_handlers
         return handlers.get(namespace) or handlers.get("*")
+
+    # -- connection state recovery ----------------------------------------
+    #
+    # The hooks :mod:`.recovery` needs (socket.io 4.8's wire: the CONNECT ack
+    # carries ``pid``, packages/socket.io/lib/socket.ts ``_onconnect``; every
+    # event without an ack carries its offset as the last argument,
+    # packages/socket.io-adapter/lib/in-memory-adapter.ts
+    # ``SessionAwareAdapter.broadcast``). Each internal is checked by
+    # tests/test_socketio_contract.py:
+    #
+    # - ``sio._handle_connect(eio_sid, namespace, data)``: every CONNECT;
+    # - ``manager.pre_connect`` takes the new sid from ``eio.generate_id()``
+    #   (a recovered socket gets its old sid back through it);
+    # - ``sio._send_packet(eio_sid, pkt)`` sends the CONNECT ack
+    #   ``{"sid": sid}`` (``pid`` is added there);
+    # - ``manager.emit(event, data, namespace, room, skip_sid, callback, to)``:
+    #   every emit, to a room, everyone or one sid;
+    # - ``manager.get_rooms``/``basic_enter_room``/``is_sid_room`` and the
+    #   Engine.IO socket's ``session`` dict (python-socketio's per-namespace
+    #   session data lives there);
+    # - ``AsyncSocket.send`` does not suspend on an open socket (an unbounded
+    #   queue), so missed packets are queued before any new one.
+
+    def install_recovery(self, hooks: RecoveryHooks) -> None:
+        """Route the server's CONNECTs, CONNECT acks and emits through ``hooks``."""
+        if self.recovery is not None:
+            raise ValueError("connection state recovery is already installed")
+        self.recovery = hooks
+        sio, eio, manager = self.sio, self.eio, self.sio.manager
+        handle_connect: Dispatch = sio._handle_connect
+        send_packet: Dispatch = sio._send_packet
+        emit: Dispatch = manager.emit
+        generate_id: Callable[[], str] = eio.generate_id
+        connect_type = sio_packet.CONNECT
+
+        async def recovering_connect(eio_sid: str, namespace: Any, data: Any) -> Any:
+            name = namespace or "/"
+            sid = await hooks.before_connect(eio_sid, name, data)
+            chosen = _CHOSEN_SID.set(sid)
+            try:
+                return await handle_connect(eio_sid, namespace, data)
+            finally:
+                _CHOSEN_SID.reset(chosen)
+                hooks.after_connect(eio_sid, name)
+
+        def chosen_or_new_id() -> str:
+            sid = _CHOSEN_SID.get()
+            if sid is None:
+                return generate_id()
+            _CHOSEN_SID.set(None)
+            return sid
+
+        async def send_with_pid(eio_sid: str, pkt: Any) -> Any:
+            data = pkt.data
+            if (
+                pkt.packet_type == connect_type
+                and isinstance(data, dict)
+                and isinstance(data.get("sid"), str)
+            ):
+                pid = hooks.connect_ack(eio_sid, pkt.namespace or "/", data["sid"])
+                if pid is not None:
+                    pkt.data = {**data, "pid": pid}
+            return await send_packet(eio_sid, pkt)
+
+        async def emit_with_offset(
+            event: str,
+            data: Any,
+            namespace: str,
+            room: Any = None,
+            skip_sid: Any = None,
+            callback: Any = None,
+            to: Any = None,
+            **kwargs: Any,
+        ) -> Any:
+            # An event with an ack is not kept: its callback cannot be replayed
+            # (in-memory-adapter.ts: "packets with acknowledgement are not stored").
+            if callback is None:
+                args = _event_args(data)
+                offset = hooks.emitted(namespace, to or room, skip_sid, event, args)
+                if offset is not None:
+                    data = (*args, offset)
+            return await emit(
+                event,
+                data,
+                namespace,
+                room=room,
+                skip_sid=skip_sid,
+                callback=callback,
+                to=to,
+                **kwargs,
+            )
+
+        sio._handle_connect = recovering_connect
+        sio._send_packet = send_with_pid
+        manager.emit = emit_with_offset
+        eio.generate_id = chosen_or_new_id
+
+    def socket_rooms(self, sid: str, namespace: str) -> list[str]:
+        """The rooms socket ``sid`` is in, its own sid room left out."""
+        return [
+            room
+            for room in self.sio.manager.get_rooms(sid, namespace)
+            if isinstance(room, str) and room != sid
+        ]
+
+    def is_socket_room(self, namespace: str, room: str) -> bool:
+        """Whether ``room`` is a socket's own room (its sid)."""
+        return bool(self.sio.manager.is_sid_room(namespace, room))
+
+    def join_now(self, sid: str, namespace: str, rooms: Iterable[str]) -> None:
+        """Put socket ``sid`` in ``rooms`` at once (no await: nothing is emitted
+        between two joins). Another socket's sid room is never joined."""
+        manager = self.sio.manager
+        for room in rooms:
+            if room != sid and not manager.is_sid_room(namespace, room):
+                manager.basic_enter_room(sid, namespace, room)
+
+    def namespace_session(self, eio_sid: str, namespace: str) -> dict[str, Any] | None:
+        """python-socketio's session data of the session's socket on ``namespace``."""
+        socket = self.eio.sockets.get(eio_sid)
+        data = getattr(socket, "session", {}).get(namespace) if socket else None
+        return data if isinstance(data, dict) else None
+
+    def set_namespace_session(
+        self, eio_sid: str, namespace: str, data: dict[str, Any]
+    ) -> None:
+        """Replace that session data (a recovered socket gets its own back)."""
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None:
+            socket.session[namespace] = data
+
+    async def send_events(
+        self, eio_sid: str, namespace: str, events: Iterable[list[Any]]
+    ) -> None:
+        """Send EVENT packets (``[name, *args]`` each) to one session, in order."""
+        sio = self.sio
+        event_type = sio_packet.EVENT
+        for data in events:
+            await sio._send_packet(
+                eio_sid, sio.packet_class(event_type, namespace=namespace, data=data)
+            )
+
+    def reason_is_server(self, reason: object) -> bool:
+        """Whether an Engine.IO ``disconnect`` reason means the server closed it."""
+        return reason == self.eio.reason.SERVER_DISCONNECT
+
+
+def _event_args(data: Any) -> list[Any]:
+    """An emit's ``data`` as python-socketio sends it: a tuple is the
+    arguments, ``None`` none, anything else one argument."""
+    if isinstance(data, tuple):
+        return list(data)
+    return [] if data is None else [data]
 
 
 def packet_json(sio: Any) -> Any:

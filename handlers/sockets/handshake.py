@@ -25,6 +25,7 @@ from ..errors import (
 from ..tokens import is_expired
 from .engine import engine_for
 from .flow_base import FlowBase
+from .recovery import restore_session
 from .refresh import REFRESH_EVENT, refresh_socket
 from .sessions import admit
 
@@ -57,6 +58,7 @@ class HandshakeFlow(FlowBase):
         authenticator = self.authenticator
         started = time.perf_counter()
         claims = await self._authenticate(sid, namespace, environ, auth)
+        await restore_session(authenticator.sio, sid, namespace, claims)
         await admit(authenticator, sid, namespace, claims)
         try:
             result = await self.gate.dispatch_connect(namespace, sid, environ, auth)

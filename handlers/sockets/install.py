@@ -14,6 +14,8 @@ from .gate import Flow, Gate
 from .handshake import HandshakeFlow
 from .limits import SessionTracker, SocketLimits
 from .packets import PacketScreen
+from .recovery import Recovery
+from .recovery_store import MemoryRecoveryStore
 
 __all__ = ["install_socket_auth"]
 
@@ -59,6 +61,10 @@ def install_socket_auth(
 
     gate.install(route)
     gate.left.append(sessions.namespace_left)
+    if authenticator.settings.recovers:
+        install_recovery(authenticator)
+    elif authenticator.settings.recovery.enabled:
+        log.info("connection state recovery is off: it needs the handshake flow")
     screen.install()
     sessions.install()
     state.authenticator, state.gate = authenticator, gate
@@ -80,3 +86,11 @@ def log_policies(authenticator: Authenticator) -> None:
         flow = settings.policy_for(namespace).flow
         if flow != "public":
             log.info("namespace %s authenticates with the %s flow", namespace, flow)
+
+
+def install_recovery(authenticator: Authenticator) -> Recovery:
+    """Turn connection state recovery on, bounded by the settings."""
+    store = MemoryRecoveryStore(authenticator.settings.recovery)
+    recovery = Recovery(authenticator, store)
+    recovery.install()
+    return recovery

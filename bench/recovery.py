@@ -1,0 +1,168 @@
+"""Benchmark: connection state recovery, this server beside Node socket.io 4.8
+(``connectionStateRecovery`` on).
+
+Each server in turn on 127.0.0.1: R receivers (the official socket.io-client,
+bench/recovery_load.mjs) behind a TCP proxy, one sender emitting a burst of
+chat messages; during the burst the proxy drops every receiver and refuses
+it for 3 s. Reported: the share of messages delivered (exactly once, in
+order), how many sockets came back recovered, the recovery latency (from the
+proxy letting them back to the recovered ``connect``; it includes the
+client's 100 ms reconnection delay), and the server's RSS growth from the cut
+to the moment the receivers are let back, per receiver (the buffer and the
+saved sessions; a rough figure: it includes whatever else the server
+allocated, and a shared machine's noise).
+One section of ``make bench``; alone: ``python bench/recovery.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jwt
+from processes import Child, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+LOAD = ROOT / "bench" / "recovery_load.mjs"
+NODE_SERVER = ROOT / "bench" / "servers" / "node_recovery.mjs"
+CUT_MS = 3000
+LOAD_TIMEOUT_S = 90
+
+
+def tokens(secret: str, count: int) -> list[str]:
+    now = int(time.time())
+    return [
+        jwt.encode(
+            {
+                "sub": str(i + 1),
+                "email": f"user{i}@example.com",
+                "iat": now,
+                "exp": now + 3600,
+                "jti": uuid.uuid4().hex,
+                "iss": "tornado-socketio-jwt",
+            },
+            secret,
+            algorithm="HS256",
+        )
+        for i in range(count)
+    ]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def run_one(argv: list[str], plan: dict[str, Any], workdir: Path, name: str) -> Any:
+    """One server under the load: the load's result, RSS before and after."""
+    secret = secrets.token_urlsafe(32)
+    port = free_port()
+    env = {**os.environ, "JWT_SECRET": secret}
+    with Child(
+        [*argv, "--port", str(port)], workdir / f"{name}.log", env, ROOT
+    ) as server:
+        scenario = {
+            **plan,
+            "port": port,
+            "tokens": tokens(secret, plan["receivers"] + 1),
+        }
+        load = subprocess.Popen(
+            ["node", str(LOAD), json.dumps(scenario)],
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+            text=True,
+        )
+        figures: dict[str, Any] = {}
+        deadline = time.monotonic() + LOAD_TIMEOUT_S
+        try:
+            assert load.stdout is not None
+            for raw in load.stdout:
+                line = json.loads(raw)
+                if line["phase"] == "cut":
+                    figures["rss_at_cut_kib"] = rss_kib(server.pid)
+                elif line["phase"] == "healed":  # just before they come back
+                    figures["rss_away_kib"] = rss_kib(server.pid)
+                elif line["phase"] == "result":
+                    figures.update(line)
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the recovery load did not finish")
+        finally:
+            if load.poll() is None:
+                load.kill()
+            load.wait()
+    return figures
+
+
+def measure(quick: bool = False) -> dict[str, Any]:
+    plan = {
+        "receivers": 20 if quick else 50,
+        "burst": 200 if quick else 400,
+        "rate": 100,
+        "cutAt": 50,
+        "cutMs": CUT_MS,
+    }
+    servers = {
+        "this server": [
+            sys.executable,
+            str(ROOT / "server.py"),
+            "--log-level",
+            "warning",
+        ],
+        "Node socket.io 4.8": ["node", str(NODE_SERVER)],
+    }
+    results: dict[str, Any] = {"plan": plan}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        servers["this server"] += ["--data-dir", str(workdir / "data")]
+        for name, argv in servers.items():
+            results[name] = run_one(argv, plan, workdir, name.split()[0])
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    plan = results["plan"]
+    lines = [
+        f"{plan['receivers']} receivers, a burst of {plan['burst']} broadcasts at "
+        f"{plan['rate']}/s, every receiver cut for {plan['cutMs'] / 1000:.0f} s from "
+        f"message {plan['cutAt']}.",
+        "",
+        "| server | delivered | duplicates | out of order | recovered | "
+        "latency median / max (ms) | RSS while away, per receiver (KiB) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, figures in results.items():
+        if name == "plan":
+            continue
+        latencies = figures.get("latenciesMs") or [0.0]
+        grown = figures.get("rss_away_kib", 0) - figures.get("rss_at_cut_kib", 0)
+        lines.append(
+            f"| {name} | {100 * figures['delivered'] / figures['expected']:.1f} % | "
+            f"{figures['duplicates']} | {figures['outOfOrder']} | "
+            f"{figures['recovered']}/{plan['receivers']} | "
+            f"{statistics.median(latencies):.0f} / {max(latencies):.0f} | "
+            f"{grown / plan['receivers']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sockets")
+    args = parser.parse_args()
+    print(report(measure(args.quick)))
+
+
+if __name__ == "__main__":
+    main()

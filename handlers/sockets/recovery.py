@@ -1,0 +1,348 @@
+"""Connection state recovery (the socket.io 4.6+ protocol), with the token
+checked again.
+
+The wire, as socket.io-client 4.8 speaks it (socketio/socket.io at
+socket.io@4.8.3):
+
+- the CONNECT acknowledgement carries ``{"sid", "pid"}``: ``pid`` is the
+  socket's private session id (packages/socket.io/lib/socket.ts,
+  ``_onconnect``); the client keeps it as ``_pid``
+  (packages/socket.io-client/lib/socket.ts, ``onconnect``);
+- every event sent without an ack carries its offset as the last argument
+  (packages/socket.io-adapter/lib/in-memory-adapter.ts,
+  ``SessionAwareAdapter.broadcast``; with recovery on, ``socket.emit`` goes
+  through it too, socket.ts ``emit``); the client keeps the last string
+  argument of each event as ``_lastOffset`` (client socket.ts ``emitEvent``);
+- a reconnecting client sends ``Object.assign({pid, offset}, auth)`` as its
+  CONNECT payload (client socket.ts ``_sendConnectPacket``); ``offset`` is
+  absent when it never got an event;
+- the server gives the socket back (same id, rooms, data) and writes the
+  missed events before the CONNECT acknowledgement (socket.io's ``Socket``
+  constructor replays them, ``_onconnect`` then sends CONNECT); the client
+  buffers them until CONNECT, then reports ``socket.recovered === true``
+  (the ``pid`` it gets is the one it sent).
+
+What differs from Node's, on purpose:
+
+- a recovery is an authenticated act. Before anything is restored the token
+  in the CONNECT payload is verified and its ``sub`` must be the one that
+  owned the ``pid`` (:meth:`Recovery.before_connect`; only then is the old
+  sid reserved); then the handshake flow verifies the connection as any
+  other (namespace rules, limits) and only after that is the state restored
+  and the missed events written (:func:`restore_session`). Expired, revoked,
+  malformed or another user's token: the normal refusal, nothing restored,
+  nothing replayed. Node skips its middlewares on recovery by default.
+- a client that never got an event still recovers (replayed from where its
+  socket first connected); Node needs an offset.
+- a valid recovery takes over its old Engine.IO session if the server still
+  holds it (a cut long-poll is noticed only at the ping timeout).
+- everything is bounded (:class:`.recovery_store.RecoveryBounds`).
+
+Recovery is offered in the handshake flow only. In the ``authenticate``
+event flow the CONNECT carries no token, and the sid is handed out before
+the token is seen: restoring there would give rooms and missed events to an
+unauthenticated socket, and restoring after ``authenticate`` would change a
+sid the client already has.
+
+Sessions are saved when the transport ends for any reason but the server's
+own (``transport close``/``error``, ``ping timeout``, the client's Engine.IO
+close, as ``engine.close()`` sends): a socket the client disconnected, or the
+server cut (expiry, revocation, refusal), is not recoverable.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from ..authenticator import Authenticator
+from ..credentials import extract_token
+from ..errors import UnauthorizedError
+from .engine import Engine, engine_for
+from .recovery_store import MemoryRecoveryStore, SavedSession
+from .shutdown import SHUTDOWN_EVENT
+
+__all__ = ["Recovery", "restore_session", "PID_BYTES"]
+
+log = logging.getLogger("tornado_socketio_jwt")
+
+PID_BYTES = 18  # secrets.token_urlsafe: 144 random bits, 24 characters
+MAX_PID_CHARS = 64
+MAX_OFFSET_CHARS = 64
+
+
+@dataclass(frozen=True)
+class _Live:
+    pid: str
+    sid: str
+    namespace: str
+    eio_sid: str
+    sub: str
+    start: int
+
+
+@dataclass(frozen=True)
+class _Plan:
+    pid: str
+    sid: str
+    after: int
+
+
+class Recovery:
+    """Connection state recovery for one server's handshake-flow sockets.
+
+    Only namespaces whose policy is the handshake flow recover (an event-flow
+    CONNECT carries no token; a public namespace authenticates its own).
+    """
+
+    def __init__(
+        self, authenticator: Authenticator, store: MemoryRecoveryStore
+    ) -> None:
+        self.authenticator = authenticator
+        self.store = store
+        self.engine: Engine = engine_for(authenticator.sio)
+        self._live: dict[str, _Live] = {}
+        self._by_eio: dict[str, set[str]] = {}
+        self._plans: dict[tuple[str, str], _Plan] = {}
+        self._restored: dict[tuple[str, str], SavedSession] = {}
+        self._taking_over: set[str] = set()
+
+    def _recovers(self, namespace: str) -> bool:
+        return self.authenticator.settings.policy_for(namespace).flow == "handshake"
+
+    def install(self) -> None:
+        """From now on, the server speaks the recovery protocol."""
+        self.engine.install_recovery(self)
+
+    def _count(self, outcome: str) -> None:
+        self.authenticator.metrics.recoveries.labels(outcome).inc()
+
+    # -- a reconnecting client --------------------------------------------
+
+    async def before_connect(
+        self, eio_sid: str, namespace: str, auth: object
+    ) -> str | None:
+        """The sid to give back if ``auth`` asks for a recovery it may have.
+
+        Nothing is restored here: the old sid is only reserved once the
+        token's ``sub`` is the one that owned the ``pid``.
+        """
+        if not self._recovers(namespace) or not isinstance(auth, dict):
+            return None
+        pid, offset = auth.get("pid"), auth.get("offset")
+        if pid is None:
+            return None
+        if (
+            not isinstance(pid, str)
+            or len(pid) > MAX_PID_CHARS
+            or (offset is not None and not isinstance(offset, str))
+            or (isinstance(offset, str) and len(offset) > MAX_OFFSET_CHARS)
+        ):
+            self._count("malformed")
+            return None
+        live = self._live.get(pid)
+        owner = live or self.store.peek(pid)
+        if owner is None or owner.namespace != namespace:
+            self._count("unknown_session")
+            return None
+        try:
+            claims = await self._identify(eio_sid, auth)
+        except UnauthorizedError:
+            self._count("refused")  # the handshake refuses it, with its code
+            return None
+        except Exception:  # e.g. a key source failing: the handshake decides
+            log.exception("verifying a recovery failed")
+            self._count("refused")
+            return None
+        if str(claims.get("sub")) != owner.sub:
+            self._count("foreign_session")
+            return None
+        if live is not None:
+            if live.eio_sid == eio_sid or not self._still_connected(live):
+                self._count("not_recoverable")
+                return None
+            await self._take_over(live.eio_sid)
+        # No await from here to python-socketio's pre_connect: the checks hold.
+        saved = self.store.peek(pid)
+        after = self._after(saved, offset) if saved is not None else None
+        if (
+            saved is None
+            or after is None
+            or self.engine.eio_sid_of(saved.sid, namespace) is not None  # a twin won
+            or self.store.missed(namespace, after, saved.rooms, saved.sid) is None
+        ):
+            self._count("not_recoverable")
+            return None
+        self._plans[(eio_sid, namespace)] = _Plan(pid, saved.sid, after)
+        return saved.sid
+
+    async def _identify(self, eio_sid: str, auth: dict[str, Any]) -> dict[str, Any]:
+        """The verified claims of the token the CONNECT carries: who asks.
+        (Whether that socket may join is the handshake's
+        ``admissible_claims``, run after this, before anything is restored.)"""
+        authenticator = self.authenticator
+        environ = self.engine.environ(eio_sid) or {}
+        token = extract_token(environ, auth, authenticator.settings.token_sources)
+        return await authenticator.verify(token)
+
+    def _after(self, saved: SavedSession, offset: str | None) -> int | None:
+        if offset is None:
+            return saved.start  # it never got an event: all since it connected
+        return self.store.sequence_of(offset)
+
+    def _still_connected(self, live: _Live) -> bool:
+        engine = self.engine
+        return engine.sid_of(live.eio_sid, live.namespace) == live.sid and (
+            engine.socket_connected(live.eio_sid, live.namespace)
+        )
+
+    async def _take_over(self, eio_sid: str) -> None:
+        """Close the Engine.IO session a recovering client left behind; its
+        sockets are saved as if its transport had closed."""
+        self._taking_over.add(eio_sid)
+        try:
+            await self.engine.close(eio_sid, "taken over by its recovery")
+        finally:
+            self._taking_over.discard(eio_sid)
+        self._count("taken_over")
+
+    async def restore(self, sid: str, namespace: str, claims: dict[str, Any]) -> bool:
+        """Give a verified socket its state back and write the events it
+        missed; called by the handshake flow once the connection is verified.
+
+        The rooms are joined and the missed events taken from the buffer with
+        no await in between, and they are queued before any later event.
+        """
+        engine = self.engine
+        eio_sid = engine.eio_sid_of(sid, namespace)
+        plan = self._plans.pop((eio_sid, namespace), None) if eio_sid else None
+        if plan is None or eio_sid is None or plan.sid != sid:
+            return False
+        saved = self.store.take(plan.pid)
+        if saved is None or saved.sub != str(claims.get("sub")):
+            self._count("not_recoverable")
+            return False
+        missed = self.store.missed(namespace, plan.after, saved.rooms, sid)
+        if missed is None:
+            self._count("not_recoverable")
+            return False
+        engine.set_namespace_session(eio_sid, namespace, dict(saved.data))
+        engine.join_now(sid, namespace, saved.rooms)
+        self._restored[(eio_sid, namespace)] = saved
+        await engine.send_events(eio_sid, namespace, missed)
+        self._count("recovered")
+        log.info(
+            "socket recovered sid=%s missed=%d",
+            sid,
+            len(missed),
+            extra={"tsj_event": "socket_recovered", "tsj_sid": sid},
+        )
+        return True
+
+    def after_connect(self, eio_sid: str, namespace: str) -> None:
+        """Forget what one CONNECT left behind (refused ones too)."""
+        self._plans.pop((eio_sid, namespace), None)
+        self._restored.pop((eio_sid, namespace), None)
+
+    # -- every socket -----------------------------------------------------
+
+    def connect_ack(self, eio_sid: str, namespace: str, sid: str) -> str | None:
+        """The ``pid`` of an admitted socket: its old one if it was restored."""
+        if not self._recovers(namespace):
+            return None
+        claims = self.authenticator.live.claims(sid, namespace)
+        if claims is None:
+            return None
+        restored = self._restored.pop((eio_sid, namespace), None)
+        if restored is not None:
+            pid, start = restored.pid, restored.start
+        else:
+            pid, start = secrets.token_urlsafe(PID_BYTES), self.store.last
+        self._live[pid] = _Live(pid, sid, namespace, eio_sid, str(claims["sub"]), start)
+        self._by_eio.setdefault(eio_sid, set()).add(pid)
+        return pid
+
+    def emitted(
+        self,
+        namespace: str,
+        room: object,
+        skip_sid: object,
+        event: str,
+        args: list[Any],
+    ) -> str | None:
+        """Keep an event for replay; return its offset.
+
+        Not kept, and so sent without an offset: the server's shutdown notice
+        (the buffer goes with the process), and anything sent to one socket
+        that is no longer authenticated (the server is cutting it: why it
+        was cut, e.g. ``token_expired``; such a socket is not recoverable).
+        """
+        if not self._recovers(namespace) or event == SHUTDOWN_EVENT:
+            return None
+        if (
+            isinstance(room, str)
+            and self.engine.is_socket_room(namespace, room)
+            and self.authenticator.live.claims(room, namespace) is None
+        ):
+            return None
+        rooms = _names(room)
+        return self.store.append(
+            namespace, None if room is None else rooms, _names(skip_sid), event, args
+        )
+
+    def transport_ended(self, eio_sid: str, reason: object) -> None:
+        """Save the sockets of an Engine.IO session that ended for a reason
+        the client can recover from."""
+        pids = self._by_eio.pop(eio_sid, set())
+        keep = eio_sid in self._taking_over or not self.engine.reason_is_server(reason)
+        engine = self.engine
+        for pid in pids:
+            live = self._live.pop(pid, None)
+            if live is None or not keep:
+                continue
+            if not self._still_connected(live):
+                continue  # disconnected by itself or by the server before
+            self.store.save(
+                SavedSession(
+                    pid,
+                    live.sid,
+                    live.namespace,
+                    live.sub,
+                    tuple(engine.socket_rooms(live.sid, live.namespace)),
+                    dict(engine.namespace_session(eio_sid, live.namespace) or {}),
+                    live.start,
+                )
+            )
+
+    @property
+    def live_count(self) -> int:
+        """Sockets that hold a ``pid`` now."""
+        return len(self._live)
+
+
+def _names(value: object) -> list[str]:
+    """A room or skip_sid argument of python-socketio's emit as a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+async def restore_session(
+    sio: Any, sid: str, namespace: str, claims: dict[str, Any]
+) -> bool:
+    """Restore socket ``sid`` if its CONNECT asked for a recovery it may have
+    (see :class:`Recovery`); ``False`` when recovery is off or not due.
+
+    The handshake flow calls it once the connection is verified, before the
+    socket is admitted and the application's connect handler runs.
+    """
+    recovery = engine_for(sio).recovery
+    if not isinstance(recovery, Recovery):
+        return False
+    return await recovery.restore(sid, namespace, claims)

@@ -1,0 +1,112 @@
+"""The recovery store's bounds: what falls out is not recoverable."""
+
+from __future__ import annotations
+
+import pytest
+
+from tornado_socketio_jwt import SettingError, StateRecovery
+from tornado_socketio_jwt.sockets.recovery_store import (
+    MemoryRecoveryStore,
+    SavedSession,
+    estimate_size,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def store(clock: Clock | None = None, **bounds: float) -> MemoryRecoveryStore:
+    return MemoryRecoveryStore(StateRecovery(**bounds), clock or Clock())  # type: ignore[arg-type]
+
+
+def session(
+    pid: str = "p", rooms: tuple[str, ...] = ("r",), start: int = 0
+) -> SavedSession:
+    return SavedSession(pid, "sid", "/", "7", rooms, {"k": 1}, start)
+
+
+def test_missed_events_follow_the_rooms_the_namespace_and_skip_sid() -> None:
+    s = store()
+    first = s.append("/", ["r"], [], "e", [1])
+    s.append("/", None, [], "e", [2])
+    s.append("/", ["other"], [], "e", [3])
+    s.append("/chat", None, [], "e", [4])
+    s.append("/", None, ["sid"], "e", [5])
+    s.append("/", ["sid"], [], "e", [6])  # to the socket itself
+    after = s.sequence_of(first)
+    assert after == 1
+    missed = s.missed("/", after, ["r"], "sid")
+    assert missed is not None
+    assert [m[1] for m in missed] == [2, 6]
+    assert all(m[-1].startswith(s.epoch + "-") for m in missed)
+
+
+def test_an_offset_of_another_store_or_not_yet_given_is_unknown() -> None:
+    s, other = store(), store()
+    offset = other.append("/", None, [], "e", [])
+    assert s.sequence_of(offset) is None
+    assert s.sequence_of(f"{s.epoch}-1") is None  # nothing emitted yet
+    assert s.sequence_of(f"{s.epoch}-x") is None
+    assert s.missed("/", 5, [], "sid") is None
+
+
+def test_the_buffer_drops_its_oldest_past_its_packet_and_byte_caps() -> None:
+    s = store(buffer_packets=3)
+    offsets = [s.append("/", None, [], "e", [n]) for n in range(5)]
+    assert s.buffered[0] == 3
+    assert s.missed("/", s.sequence_of(offsets[0]) or 0, [], "sid") is None
+    assert s.missed("/", 2, [], "sid") is not None  # nothing after 2 fell out
+    by_bytes = store(buffer_bytes=100)
+    for _ in range(10):
+        by_bytes.append("/", None, [], "e", ["x" * 40])
+    assert by_bytes.buffered[1] <= 100
+
+
+def test_one_recovery_replays_no_more_than_its_caps() -> None:
+    s = store(max_missed_packets=2, max_missed_bytes=10_000)
+    for n in range(3):
+        s.append("/", None, [], "e", [n])
+    assert s.missed("/", 0, [], "sid") is None
+    assert s.missed("/", 1, [], "sid") is not None
+    heavy = store(max_missed_bytes=50)
+    heavy.append("/", None, [], "e", ["x" * 100])
+    assert heavy.missed("/", 0, [], "sid") is None
+
+
+def test_sessions_and_events_expire_after_the_maximum_disconnection_duration() -> None:
+    clock = Clock()
+    s = store(clock, max_disconnection_duration=10)
+    s.append("/", None, [], "e", [1])
+    s.save(session())
+    clock.now += 9
+    assert s.peek("p") is not None and s.missed("/", 0, [], "sid") is not None
+    clock.now += 2
+    assert s.peek("p") is None
+    assert s.missed("/", 0, [], "sid") is None
+
+
+def test_a_session_is_given_back_once_and_the_oldest_go_past_the_cap() -> None:
+    s = store(max_saved_sessions=2)
+    for pid in ("a", "b", "c"):
+        s.save(session(pid))
+    assert s.peek("a") is None and s.saved_count == 2
+    assert s.take("b") is not None and s.take("b") is None
+
+
+@pytest.mark.parametrize("field", ["max_missed_packets", "buffer_bytes"])
+def test_bounds_must_be_positive(field: str) -> None:
+    with pytest.raises(SettingError, match=field):
+        StateRecovery(**{field: 0})  # type: ignore[arg-type]
+
+
+def test_sizes_are_estimated_with_binary_at_its_length_and_depth_bounded() -> None:
+    assert estimate_size(["ab", b"\x00" * 10]) == 2 + (4 + 1) + (10 + 1)
+    deep: list[object] = []
+    for _ in range(1000):
+        deep = [deep]
+    assert estimate_size(deep) < 1000
