@@ -67,6 +67,9 @@ from collections.abc import Awaitable, Callable
 from types import MethodType
 from typing import Any, Protocol
 
+from . import engine_websocket
+from .engine_websocket import CONNECTION_KEY
+
 __all__ = [
     "Engine",
     "SessionListener",
@@ -88,8 +91,6 @@ MALFORMED = (ValueError, RecursionError)
 DROP = "drop"
 CLOSE_SECONDS = 5.0
 ATTRIBUTE = "tornado_socketio_jwt_engine"
-# python-engineio's Tornado driver keeps the request handler here.
-CONNECTION_KEY = "tornado.handler"
 Dispatch = Callable[..., Awaitable[Any]]
 Screen = Callable[[str, Any], "str | None"]
 
@@ -136,6 +137,9 @@ class Engine:
         self._tasks: set[asyncio.Future[Any]] = set()
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
+        self.pinger: engine_websocket.Pinger | None = None
+        if getattr(self.eio, "async_mode", None) == "tornado":
+            self.pinger = engine_websocket.install(self.eio)
 
     # -- the gate's place -------------------------------------------------
 
@@ -219,6 +223,9 @@ class Engine:
         if ret is not None and ret is not True:  # refused behind us
             for listener in admitted:
                 listener.session_closed(eio_sid)
+        elif self.pinger is not None and eio_sid in self.eio.sockets:
+            # Before python-engineio schedules its first ping.
+            engine_websocket.lean(self.eio.sockets[eio_sid], self.pinger)
         return ret
 
     async def _message(self, eio_sid: str, data: Any, run_async: bool) -> None:
@@ -385,6 +392,30 @@ class Engine:
     async def handle_request(self, handler: Any) -> Any:
         """Hand a Tornado request (or opened WebSocket) to python-engineio."""
         return await self.eio.handle_request(handler)
+
+    # -- the WebSocket driver (sockets/engine_websocket.py) ----------------
+
+    async def websocket_message(self, connection: Any, message: str | bytes) -> None:
+        """A frame Tornado read from ``connection``, for its Engine.IO session;
+        a frame python-engineio cannot decode ends the session."""
+        socket = getattr(connection, "engine_socket", None)
+        if socket is None:
+            connection.close()
+            return
+        try:
+            await socket.feed(connection, message)
+        except Exception as exc:
+            log.debug("websocket closed: %s", type(exc).__name__)
+            self.close_soon(socket.sid)
+            connection.close()
+
+    def websocket_closed(self, connection: Any) -> None:
+        """Tornado closed ``connection``: its session ends (unless it was an
+        upgrade that never finished: the polling session goes on)."""
+        socket = getattr(connection, "engine_socket", None)
+        closing = socket.transport_closed(connection) if socket is not None else None
+        if closing is not None:
+            self.background(closing)
 
     # -- python-socketio's odds and ends ----------------------------------
 
