@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -140,6 +141,7 @@ class Engine:
         self.pinger: engine_websocket.Pinger | None = None
         if getattr(self.eio, "async_mode", None) == "tornado":
             self.pinger = engine_websocket.install(self.eio)
+        start_events_eagerly(sio)
 
     # -- the gate's place -------------------------------------------------
 
@@ -428,6 +430,101 @@ class Engine:
         """The class-based handler of ``namespace`` (or of ``"*"``), if any."""
         handlers = self.sio.namespace_handlers
         return handlers.get(namespace) or handlers.get("*")
+
+
+# -- python-socketio's task per event, started eagerly ---------------------
+
+
+class Done:
+    """What an event task that finished while it was started stands for:
+    python-socketio only keeps it referenced until it is done."""
+
+    __slots__ = ()
+
+    def add_done_callback(self, callback: Callable[[Any], object]) -> None:
+        callback(self)
+
+    def done(self) -> bool:
+        return True
+
+    def cancelled(self) -> bool:
+        return False
+
+    def result(self) -> None:
+        return None
+
+
+DONE = Done()
+
+
+class Resume:
+    """Awaiting it drives a coroutine already started (and now waiting on
+    ``pending``) to its end, as a task drives any coroutine."""
+
+    __slots__ = ("coro", "pending")
+
+    def __init__(self, coro: Any, pending: Any) -> None:
+        self.coro, self.pending = coro, pending
+
+    def __await__(self) -> Any:
+        coro, pending = self.coro, self.pending
+        while True:
+            try:
+                sent = yield pending
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # a cancellation: the coroutine's to handle
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    pending = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def _resume(coro: Any, pending: Any) -> Any:
+    return await Resume(coro, pending)
+
+
+def start_eagerly(coro: Any) -> Any:
+    """Run ``coro`` now, up to its first wait, in a context of its own; only
+    if it waits does the rest become a task. What an asyncio task of the same
+    coroutine would be (python-socketio keeps a reference until it is done)."""
+    context = contextvars.copy_context()
+    try:
+        pending = context.run(coro.send, None)
+    except StopIteration:
+        return DONE
+    except Exception as exc:  # as a task's: logged if never retrieved
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(exc)
+        return failed
+    loop = asyncio.get_running_loop()
+    return loop.create_task(_resume(coro, pending), context=context)
+
+
+def start_events_eagerly(sio: Any) -> None:
+    """python-socketio (``async_handlers``, its default) runs each client
+    event as a task of its own: a task, a loop callback per step and a copied
+    context for a handler that usually finishes without waiting. Each event's
+    task is started eagerly instead (Python 3.12's eager task factory, for
+    these tasks only): a handler that does not wait answers inline, in order;
+    one that waits goes on as a task, so a slow handler stalls neither its
+    socket's next packets nor other sockets, and ``call()`` keeps working.
+    Every other background task python-socketio starts is left as it is."""
+    own = type(sio).start_background_task
+    internal = type(sio)._handle_event_internal
+
+    def start_background_task(target: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(target, "__func__", None) is internal:
+            return start_eagerly(target(*args, **kwargs))
+        return own(sio, target, *args, **kwargs)
+
+    sio.start_background_task = start_background_task
 
 
 def packet_json(sio: Any) -> Any:
