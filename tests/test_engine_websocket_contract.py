@@ -5,14 +5,20 @@ changes one fails here, by name."""
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import engineio
 import pytest
 import socketio
+import tornado.httputil
 from engineio import async_server, async_socket, packet
+from engineio.async_drivers import tornado as tornado_driver
 
 from tornado_socketio_jwt.sockets.engine import engine_for
-from tornado_socketio_jwt.sockets.engine_websocket import DirectWebSocket
+from tornado_socketio_jwt.sockets.engine_websocket import (
+    DirectWebSocket,
+    translate_request,
+)
 
 
 def test_the_driver_table_is_per_server_and_names_the_websocket_and_translation() -> (
@@ -79,3 +85,34 @@ def test_packets_decode_and_encode_as_the_driver_uses_them() -> None:
     assert packet.Packet(packet.PONG, "probe").encode() == "3probe"
     assert packet.Packet(encoded_packet="5").packet_type == packet.UPGRADE
     assert isinstance(packet.Packet(packet.MESSAGE, b"\x01").encode(), bytes)
+
+
+class _Handler:
+    def __init__(self, request: Any) -> None:
+        self.request = request
+
+
+@pytest.mark.parametrize(("method", "body"), [("POST", b"4hello"), ("GET", b"")])
+@pytest.mark.gen_test
+async def test_the_environ_is_python_engineios_field_for_field(
+    method: str, body: bytes
+) -> None:
+    headers = tornado.httputil.HTTPHeaders(
+        {
+            "Host": "127.0.0.1",
+            "Content-Type": "text/plain",
+            "X-Forwarded-Proto": "https",
+            "Cookie": "a=b",
+        }
+    )
+    headers.add("Cookie", "c=d")
+    start = tornado.httputil.RequestStartLine(
+        method, "/socket.io/?EIO=4&transport=polling", "HTTP/1.1"
+    )
+    request = tornado.httputil.HTTPServerRequest(
+        start_line=start, headers=headers, body=body
+    )
+    ours = translate_request(_Handler(request))
+    theirs = tornado_driver.translate_request(_Handler(request))
+    assert await ours.pop("wsgi.input").read() == await theirs.pop("wsgi.input").read()
+    assert ours == {**theirs, "tornado.handler": ours["tornado.handler"]}

@@ -78,13 +78,33 @@ class Payload:
         return data
 
 
+NO_BODY = Payload(b"")  # reading it changes nothing: one for every GET
+# Header name -> environ key, so that sockets share the key strings; bounded,
+# as header names are the client's to choose.
+ENVIRON_KEYS: dict[str, str] = {}
+ENVIRON_KEYS_MAX = 512
+
+
+def environ_key(header: str) -> str:
+    key = ENVIRON_KEYS.get(header)
+    if key is None:
+        name = header.upper()
+        if name == "CONTENT-TYPE" or name == "CONTENT-LENGTH":
+            key = name.replace("-", "_")
+        else:
+            key = "HTTP_" + name.replace("-", "_")
+        if len(ENVIRON_KEYS) < ENVIRON_KEYS_MAX:
+            ENVIRON_KEYS[header] = key = sys.intern(key)
+    return key
+
+
 def translate_request(handler: Any) -> dict[str, Any]:
     """python-engineio's Tornado ``translate_request``, field for field, with
-    the body reader a shared class."""
+    the body reader a shared class and the header keys shared strings."""
     request = handler.request
     full_uri = request.path + ("?" + request.query if request.query else "")
     environ: dict[str, Any] = {
-        "wsgi.input": Payload(request.body),
+        "wsgi.input": Payload(request.body) if request.body else NO_BODY,
         "wsgi.errors": sys.stderr,
         "wsgi.version": (1, 0),
         "wsgi.async": True,
@@ -103,13 +123,7 @@ def translate_request(handler: Any) -> dict[str, Any]:
         CONNECTION_KEY: handler,
     }
     for name, value in request.headers.items():
-        name = name.upper()
-        if name == "CONTENT-TYPE":
-            environ["CONTENT_TYPE"] = value
-        elif name == "CONTENT-LENGTH":
-            environ["CONTENT_LENGTH"] = value
-        else:
-            environ["HTTP_" + name.replace("-", "_")] = value
+        environ[environ_key(name)] = value
     environ["wsgi.url_scheme"] = environ.get("HTTP_X_FORWARDED_PROTO", "http")
     environ["PATH_INFO"] = urlsplit(request.path).path
     environ["SCRIPT_NAME"] = ""
