@@ -411,6 +411,14 @@ class Engine:
             self.close_soon(socket.sid)
             connection.close()
 
+    def websocket_message_now(
+        self, connection: Any, message: str | bytes
+    ) -> Awaitable[None] | None:
+        """:meth:`websocket_message` started at once: ``None`` when it is
+        done already, else what to await before the connection's next frame."""
+        started = start_eagerly(self.websocket_message(connection, message))
+        return None if started is DONE else started  # type: ignore[no-any-return]
+
     def websocket_closed(self, connection: Any) -> None:
         """Tornado closed ``connection``: its session ends (unless it was an
         upgrade that never finished: the polling session goes on)."""

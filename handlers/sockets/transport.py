@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -133,7 +134,7 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
         async def options(self, *args: Any, **kwargs: Any) -> None:
             await engine.handle_request(self)
 
-        async def on_message(self, message: str | bytes) -> None:
+        def on_message(self, message: str | bytes) -> Awaitable[None] | None:
             # python-engineio logs a traceback for each frame whose Engine.IO
             # packet type a client never sends (or raises, for an empty one).
             if not message or (
@@ -141,8 +142,10 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             ):
                 log.debug("websocket closed: not an Engine.IO client packet")
                 self.close()
-                return
-            await engine.websocket_message(self, message)
+                return None
+            # Tornado reads the next frame once what this returns is done: a
+            # packet handled without waiting costs no task at all.
+            return engine.websocket_message_now(self, message)
 
         def on_close(self) -> None:
             engine.websocket_closed(self)
