@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 import tornado.websocket
 from engineio import async_socket, exceptions
 from engineio import packet as eio_packet
+from engineio.async_drivers.tornado import WebSocket as PYTHON_ENGINEIO_WEBSOCKET
 
 __all__ = [
     "LeanSocket",
@@ -304,10 +305,16 @@ class DirectWebSocket:
 
     def __init__(self, handler: Any, server: Any) -> None:
         # python-engineio passes the socket's bound _websocket_handler.
+        self.handler, self.server = handler, server
         self.socket: Any = handler.__self__
 
     async def __call__(self, environ: dict[str, Any]) -> None:
         socket, connection = self.socket, environ[CONNECTION_KEY]
+        if not getattr(connection, "feeds_engine_socket", False):
+            # A host mounted python-engineio's own Tornado handler: its frames
+            # go to its receive queue, read by python-engineio's own driver.
+            await PYTHON_ENGINEIO_WEBSOCKET(self.handler, self.server)(environ)
+            return
         if type(socket) is async_socket.AsyncSocket:  # not made lean at connect
             socket.__class__ = LeanSocket
         connection.engine_socket = socket

@@ -73,6 +73,7 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
         # room's WebSocket driver), and where its upgrade from polling is.
         engine_socket: Any = None
         upgrade_step: str | None = None
+        feeds_engine_socket = True  # each frame goes to engine_socket
 
         def check_origin(self, origin: str) -> bool:
             host = self.request.headers.get("Host")
