@@ -80,7 +80,12 @@ SERVERS = {
         "--event-loop",
         "asyncio",
     ],
-    "bare": lambda port, data: [str(HERE / "bare.py"), "--port", str(port)],
+    "bare": lambda port, data: [
+        str(HERE / "bare.py"),
+        "--port",
+        str(port),
+        "--no-deflate",
+    ],
     "handwritten": lambda port, data: [
         str(HERE / "handwritten.py"),
         "--port",
@@ -92,6 +97,8 @@ SERVERS = {
 
 
 def owner(filename: str) -> str:
+    if filename == "~":
+        return "C functions (builtins, orjson, uvloop)"
     for name, marker in OWNERS:
         if marker in filename:
             return name
@@ -159,9 +166,16 @@ def calls(path: Path, per: int) -> dict[str, Any]:
         )
         hops[label] = n / per
     own: dict[str, float] = defaultdict(float)
+    owner_calls: dict[str, float] = defaultdict(float)
+    library: dict[str, float] = defaultdict(float)
     total_calls = 0
-    for (filename, _, _), (_, ncalls, tottime, _, _) in raw.items():
-        own[owner(filename) if not filename.startswith(STDLIB) else "stdlib"] += tottime
+    for (filename, line, name), (_, ncalls, tottime, _, _) in raw.items():
+        who = owner(filename) if not filename.startswith(STDLIB) else "stdlib"
+        own[who] += tottime
+        owner_calls[who] += ncalls / per
+        if who == "this library":
+            short = filename.replace(str(ROOT / "handlers") + "/", "")
+            library[f"{short}:{line}({name})"] += ncalls / per
         total_calls += ncalls
     total = sum(own.values()) or 1.0
     top = sorted(raw.items(), key=lambda kv: -kv[1][3])[:25]
@@ -171,6 +185,8 @@ def calls(path: Path, per: int) -> dict[str, Any]:
         "own_time_share": {
             k: v / total for k, v in sorted(own.items(), key=lambda kv: -kv[1])
         },
+        "calls_by_owner": dict(sorted(owner_calls.items(), key=lambda kv: -kv[1])),
+        "library_calls": dict(sorted(library.items(), key=lambda kv: -kv[1])[:30]),
         "top_cumulative": [
             {
                 "function": f"{Path(f).name}:{line}({fn})",
@@ -366,6 +382,17 @@ def markdown(document: dict[str, Any]) -> str:
             for name in document["servers"][k][phase]["own_time_share"]:
                 if name not in shares:
                     shares.append(name)
+        callers: list[str] = []
+        for k in keys:
+            for name in document["servers"][k][phase]["calls_by_owner"]:
+                if name not in callers:
+                    callers.append(name)
+        for name in callers:
+            cells = [
+                f"{document['servers'][k][phase]['calls_by_owner'].get(name, 0.0):.0f}"
+                for k in keys
+            ]
+            out.append(f"| calls in {name} | " + " | ".join(cells) + " |")
         for name in shares:
             cells = [
                 f"{document['servers'][k][phase]['own_time_share'].get(name, 0.0):.0%}"
@@ -399,9 +426,9 @@ def main() -> None:
             )
     finally:
         tokens.unlink(missing_ok=True)
+    (RESULTS / "anatomy.json").write_text(json.dumps(document, indent=1) + "\n")
     text = markdown(document)
     (RESULTS / "anatomy.md").write_text(text + "\n")
-    (RESULTS / "anatomy.json").write_text(json.dumps(document, indent=1) + "\n")
     print(text)
 
 
