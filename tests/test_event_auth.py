@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,8 +19,10 @@ from tests.lifecycle_support import (
     stays_connected_until,
     wait_until,
 )
+from tests.raw_socket import RawSocket
 from tests.support import ClientResult, connected_client, refusal, server_url
 from tornado_socketio_jwt import (
+    AUTHENTICATED_ROOM,
     AlreadyAuthenticatedError,
     AuthNamespace,
     AuthSettings,
@@ -28,6 +31,7 @@ from tornado_socketio_jwt import (
     TokenExpiredError,
     authenticator_for,
     current_user,
+    user_room,
 )
 
 AUTH_TIMEOUT = 0.5
@@ -400,3 +404,49 @@ async def test_the_disconnect_handler_of_an_authenticated_socket_learns_who_it_w
         await authenticate(result, make_token(sub="9"))
     await wait_until(lambda: seen != [])
     assert [claims and claims["sub"] for claims in seen] == ["9"]
+
+
+class TestRefusedWhileWaitingForTheAck:
+    """A socket refused by the app waits (bounded) for its ``unauthorized`` ack:
+    meanwhile it is in no room but its own, so it hears no broadcast."""
+
+    @pytest.fixture
+    def settings(self, secret: str) -> AuthSettings:
+        return AuthSettings(
+            secret=secret,
+            token_ttl=60,
+            auth_flow="event",
+            auth_timeout=AUTH_TIMEOUT,
+            unauthorized_ack_timeout=1.0,
+        )
+
+    @pytest.mark.gen_test(timeout=20)
+    async def test_it_hears_no_broadcast_before_it_is_disconnected(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        async def refuse(sid: str, environ: Any, auth: Any) -> bool:
+            await sio.enter_room(sid, "club")
+            return False
+
+        sio.on("connect", refuse)
+        raw = await RawSocket.open(http_port)
+        try:
+            assert (await raw.connect()).startswith('40{"sid"')
+            await raw.send(
+                '42["authenticate",' + json.dumps({"token": make_token()}) + "]"
+            )
+            while '["unauthorized"' not in await raw.read():  # sent with an ack id
+                pass
+            # (A broadcast to the whole namespace reaches every connected socket,
+            # authenticated or not, in this flow: apps send to rooms.)
+            for room in ("club", AUTHENTICATED_ROOM, user_room("1")):
+                await sio.emit("message", {"to": room}, room=room)
+            frames = []
+            while (frame := await raw.read(5)) not in (
+                "",
+                "41",
+            ) and not frame.startswith("41"):
+                frames.append(frame)
+        finally:
+            raw.close()
+        assert frames == []

@@ -208,6 +208,11 @@ class EventFlow(FlowBase):
         if wait is None:
             wait = self.authenticator.settings.unauthorized_ack_timeout
         sio = self.authenticator.sio
+        # While it waits for the ack it hears nothing sent to a room: out of
+        # every room (ours and any the app's connect handler added) but its own.
+        for room in sio.rooms(sid, namespace=namespace):
+            if room != sid:
+                await sio.leave_room(sid, room, namespace=namespace)
         acked = asyncio.get_running_loop().create_future()
 
         def ack(*args: Any) -> None:
