@@ -13,6 +13,7 @@ import pytest
 
 from tests.raw_socket import RawSocket
 from tornado_socketio_jwt import AuthSettings, StateRecovery
+from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.extension import authenticator_for
 
 SUB = "7"
@@ -308,3 +309,80 @@ async def test_why_a_socket_is_cut_and_the_shutdown_notice_carry_no_offset(
     raw.close()
     assert shutdown == ["server_shutdown", {"message": "bye"}]
     assert revoked[0] == "token_revoked" and len(revoked) == 2
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_connect_and_disconnect_in_a_loop_hold_one_pid(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    """What recovery keeps of live sockets is bounded by the sockets that exist:
+    one Engine.IO session that CONNECTs and DISCONNECTs again and again (kept
+    open by nothing else) holds one entry, not one per CONNECT."""
+    recovery = engine_for(sio).recovery
+    assert recovery is not None
+    raw = await RawSocket.open(http_port)
+    try:
+        for _ in range(50):
+            ack_of(await raw.connect({"token": make_token(sub=SUB)}))
+            await raw.send("41")
+        ack_of(await raw.connect({"token": make_token(sub=SUB)}))
+        assert recovery.live_count == 1
+    finally:
+        raw.close()
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_an_offset_from_before_the_socket_existed_replays_nothing_older(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    """A client that rewinds its offset gets nothing sent before its socket
+    connected (it could name any offset still in the buffer)."""
+    await sio.emit("message", {"n": "before"})  # before the socket exists
+    probe = await RawSocket.open(http_port)
+    try:
+        ack_of(await probe.connect({"token": make_token(sub="8")}))
+        await sio.emit("message", {"n": "probe"})
+        early_offset = event_of(await probe.read_until("42"))[-1]
+    finally:
+        probe.close()
+    token = make_token(sub=SUB)
+    ack, _ = await first_session(http_port, token, sio)
+    await sio.emit("message", {"n": "missed"})
+    raw = await RawSocket.open(http_port)
+    try:
+        frames = await frames_until_answer(
+            raw, {"token": token, "pid": ack["pid"], "offset": early_offset}
+        )
+    finally:
+        raw.close()
+    assert ack_of(frames[-1]) == ack
+    replayed = [event_of(f)[1]["n"] for f in frames[:-1]]
+    assert "probe" not in replayed and "before" not in replayed
+    assert replayed[-1] == "missed"
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_a_recovery_the_app_refuses_gets_the_refusal_and_no_missed_event(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    """The missed events are written only once the app's connect handler has
+    accepted the socket and its token is still good: an app that bans the user
+    meanwhile sends the refusal alone."""
+    banned: set[str] = set()
+
+    async def connect(sid: str, environ: Any, auth: Any) -> bool:
+        return SUB not in banned
+
+    sio.on("connect", connect)
+    token = make_token(sub=SUB)
+    ack, offset = await first_session(http_port, token, sio)
+    banned.add(SUB)
+    await sio.emit("message", {"n": "missed while away"})
+    raw = await RawSocket.open(http_port)
+    try:
+        frames = await frames_until_answer(
+            raw, {"token": token, "pid": ack["pid"], "offset": offset}
+        )
+    finally:
+        raw.close()
+    assert len(frames) == 1 and frames[0].startswith("44"), frames

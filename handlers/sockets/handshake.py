@@ -58,7 +58,6 @@ class HandshakeFlow(FlowBase):
         authenticator = self.authenticator
         started = time.perf_counter()
         claims = await self._authenticate(sid, namespace, environ, auth)
-        await restore_session(authenticator.sio, sid, namespace, claims)
         await admit(authenticator, sid, namespace, claims)
         try:
             result = await self.gate.dispatch_connect(namespace, sid, environ, auth)
@@ -78,6 +77,10 @@ class HandshakeFlow(FlowBase):
                 return False  # the client left while the handler ran
             await authenticator.outcomes.refused(err, sid, environ)
             raise to_connect_refusal(err)
+        # Only now, the socket accepted and its token still good: a recovery
+        # restores its rooms and writes the events it missed (never to a
+        # socket that the app or a logout refused meanwhile).
+        await restore_session(authenticator.sio, sid, namespace, claims)
         await authenticator.outcomes.succeeded(sid, claims, started)
         return result
 

@@ -190,7 +190,10 @@ class Recovery:
     def _after(self, saved: SavedSession, offset: str | None) -> int | None:
         if offset is None:
             return saved.start  # it never got an event: all since it connected
-        return self.store.sequence_of(offset)
+        after = self.store.sequence_of(offset)
+        # Never before the socket existed: a rewound offset would replay what
+        # was sent to its rooms before it was there.
+        return None if after is None else max(after, saved.start)
 
     def _still_connected(self, live: _Live) -> bool:
         engine = self.engine
@@ -260,8 +263,15 @@ class Recovery:
             pid, start = restored.pid, restored.start
         else:
             pid, start = secrets.token_urlsafe(PID_BYTES), self.store.last
+        pids = self._by_eio.setdefault(eio_sid, set())
+        # One socket per namespace per Engine.IO session: an earlier one on
+        # this namespace has left it (DISCONNECT, then CONNECT again), so its
+        # entry goes, and CONNECT/DISCONNECT in a loop holds one entry, not more.
+        for old in [p for p in pids if self._live[p].namespace == namespace]:
+            pids.discard(old)
+            del self._live[old]
         self._live[pid] = _Live(pid, sid, namespace, eio_sid, str(claims["sub"]), start)
-        self._by_eio.setdefault(eio_sid, set()).add(pid)
+        pids.add(pid)
         return pid
 
     def emitted(
