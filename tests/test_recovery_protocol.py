@@ -15,6 +15,7 @@ from tests.raw_socket import RawSocket
 from tornado_socketio_jwt import AuthSettings, StateRecovery
 from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.extension import authenticator_for
+from tornado_socketio_jwt.sockets.recovery import Recovery
 
 SUB = "7"
 
@@ -319,7 +320,7 @@ async def test_connect_and_disconnect_in_a_loop_hold_one_pid(
     one Engine.IO session that CONNECTs and DISCONNECTs again and again (kept
     open by nothing else) holds one entry, not one per CONNECT."""
     recovery = engine_for(sio).recovery
-    assert recovery is not None
+    assert isinstance(recovery, Recovery)
     raw = await RawSocket.open(http_port)
     try:
         for _ in range(50):
