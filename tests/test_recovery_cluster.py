@@ -47,8 +47,8 @@ async def cut(socket: NodeSocket, proxy: CuttableProxy, how: str) -> None:
     if how == "engine_close":  # its Engine.IO CLOSE must reach the server
         await socket.command("close")
         await socket.next("disconnect")
-    else:
-        proxy.cut()
+    else:  # silent: the server's side stays open, as after a network drop
+        proxy.cut(silent=how == "silent")
         await socket.next("disconnect")
 
 
@@ -70,20 +70,23 @@ async def heard(socket: NodeSocket, text: str) -> None:
     await socket.next("message", lambda m: m["args"][0]["text"] == text)
 
 
+@pytest.mark.parametrize(
+    ("transport", "how"), [("websocket", "proxy"), ("polling", "silent")]
+)
 @pytest.mark.gen_test(timeout=60)
 async def test_back_on_the_same_process_it_gets_the_other_processs_messages_too(
-    cluster: Cluster,
+    cluster: Cluster, transport: str, how: str
 ) -> None:
     async with (
         proxy_to(cluster.ports[1]) as proxy,
         node_socket(
-            proxy.url, cluster.token(sub=SUB), transports=["websocket"]
+            proxy.url, cluster.token(sub=SUB), transports=[transport]
         ) as socket,
     ):
         first = await socket.next("connect")
         await say(cluster, 1, "b1")
         await heard(socket, "b1")
-        await cut(socket, proxy, "proxy")
+        await cut(socket, proxy, how)
         await say(cluster, 0, "a1", "a2")
         await say(cluster, 1, "b2")
         proxy.heal()

@@ -36,6 +36,7 @@ process's denylist through Redis first.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from typing import Any, Protocol
 
 from ..authenticator import Authenticator
 from ..config import StateRecovery
+from ..task_set import TaskSet
 from .recovery import Recovery, _names
 from .recovery_store import SavedSession, estimate_size
 
@@ -51,6 +53,7 @@ __all__ = ["SharedRecovery", "SharedRecoveryStore"]
 log = logging.getLogger("tornado_socketio_jwt")
 
 PAGE = 500  # buffer entries read per round trip at a restore
+SAVE_WAIT_SECONDS = 2.0  # a take-over waits this long for the save it caused
 PLACEHOLDER_PREFIX = "tsj-offset-"
 
 
@@ -93,6 +96,8 @@ class SharedRecovery(Recovery):
         self.bounds = bounds
         self.shared_store = store
         self._claims: dict[tuple[str, str], _Claim] = {}
+        self._saves = TaskSet("recovery saves")
+        self._saving: dict[str, asyncio.Task[Any]] = {}
 
     # -- a reconnecting client --------------------------------------------
 
@@ -105,6 +110,9 @@ class SharedRecovery(Recovery):
         if offset is None:
             self._count("not_recoverable")
             return None
+        saving = self._saving.get(pid)
+        if saving is not None:  # a take-over (or a quick return) is saving it
+            await asyncio.wait([saving], timeout=SAVE_WAIT_SECONDS)
         saved = _session(await self.shared_store.claim(pid))
         if (
             saved is None
@@ -229,9 +237,14 @@ class SharedRecovery(Recovery):
 
     def transport_ended(self, eio_sid: str, reason: object) -> None:
         for session in self._ended_sessions(eio_sid, reason):
-            self.engine.background(
-                self.shared_store.save(session.pid, _record(session))
-            )
+            pid = session.pid
+            task = self._saves.spawn(self.shared_store.save(pid, _record(session)))
+            self._saving[pid] = task
+            task.add_done_callback(lambda done, pid=pid: self._forget_save(pid, done))
+
+    def _forget_save(self, pid: str, task: asyncio.Task[Any]) -> None:
+        if self._saving.get(pid) is task:
+            del self._saving[pid]
 
 
 def _record(session: SavedSession) -> dict[str, Any]:
