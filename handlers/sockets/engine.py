@@ -15,7 +15,11 @@ versions pinned in setup.cfg):
   environ python-socketio keeps per session) and its ``tornado.handler``
   (python-engineio's Tornado driver); ``sio.namespace_handlers``,
   ``sio.not_handled``; ``sio.packet_class.json``; ``eio.ping_interval`` and
-  ``eio.ping_timeout`` (set from ``AuthSettings.transport``).
+  ``eio.ping_timeout`` (set from ``AuthSettings.transport``); with recovery
+  across processes, python-socketio's pub/sub manager: its ``emit`` message,
+  ``_handle_emit`` (where each process delivers a published emit),
+  ``channel`` and ``json``, and ``Packet.deconstruct_binary``/
+  ``reconstruct_binary``.
 
 Why the Engine.IO side is wrapped at ``eio._trigger_event`` on the instance,
 and not through ``eio.on(...)``: ``eio.on`` keeps one handler per event, and

@@ -37,6 +37,7 @@ process's denylist through Redis first.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from dataclasses import dataclass
@@ -240,7 +241,7 @@ class SharedRecovery(Recovery):
             pid = session.pid
             task = self._saves.spawn(self.shared_store.save(pid, _record(session)))
             self._saving[pid] = task
-            task.add_done_callback(lambda done, pid=pid: self._forget_save(pid, done))
+            task.add_done_callback(functools.partial(self._forget_save, pid))
 
     def _forget_save(self, pid: str, task: asyncio.Task[Any]) -> None:
         if self._saving.get(pid) is task:
