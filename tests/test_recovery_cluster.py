@@ -13,6 +13,9 @@ nothing replayed.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 import redis.asyncio
 
@@ -26,6 +29,8 @@ require(node_client_missing(), "Node client tests")
 SUB, TALKER_SUB = "7", "9"
 # Long enough for the test to send the client elsewhere before it is back.
 RECONNECT_DELAY_MS = 1500
+MAX_BURST = 5000  # messages per talker, whatever happens
+ENDS = ("a-end", "b-end")
 
 
 def texts(socket: NodeSocket) -> list[str]:
@@ -170,3 +175,60 @@ async def test_a_logout_on_either_process_during_the_disconnection_wins(
     assert refusal["data"]["code"] == "token_revoked"
     assert texts(socket) == ["b1"]
     assert sum(line["event"] == "connect" for line in lines) == 1
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_messages_sent_on_both_processes_while_it_comes_back_arrive_once(
+    cluster: Cluster,
+) -> None:
+    """Both processes keep chatting (about 2,000 messages a second) through
+    the cut and the restore, which reads the buffer while new events arrive
+    and this process's subscriber lags behind Redis: each message exactly
+    once, in one order, the buffer's. (Without the drop of what was replayed
+    and arrives later, 13 messages came twice here.)"""
+    token = cluster.token(sub=TALKER_SUB)
+    sent: list[str] = []
+    async with (
+        proxy_to(cluster.ports[1]) as proxy,
+        node_socket(proxy.url, cluster.token(sub=SUB), delayMs=200) as socket,
+        connected_client(cluster.url(0), auth={"token": token}) as on_a,
+        connected_client(cluster.url(1), auth={"token": token}) as on_b,
+    ):
+        await socket.next("connect")
+
+        stop = asyncio.Event()
+
+        async def chat(name: str, talker: Any) -> None:
+            """Batches of messages (~1,000 a second) until ``stop``, then one
+            with an acknowledgement: all of them are through."""
+            n = 0
+            while not stop.is_set() and n < MAX_BURST:
+                for _ in range(10):
+                    sent.append(f"{name}{n}")
+                    await talker.client.emit("message", {"text": f"{name}{n}"})
+                    n += 1
+                await asyncio.sleep(0.01)
+            sent.append(f"{name}-end")
+            await talker.client.call("message", {"text": f"{name}-end"}, timeout=10)
+
+        stop.set()
+        await chat("x", on_b)
+        await heard(socket, "x-end")
+        stop.clear()
+        await cut(socket, proxy, "proxy")
+        proxy.target_port = cluster.ports[0]
+        proxy.heal()
+        # It comes back (after its reconnection delay) while both keep sending.
+        burst = asyncio.gather(chat("a", on_a), chat("b", on_b))
+        again = await socket.next("connect")
+        await asyncio.sleep(0.3)
+        stop.set()
+        await burst
+        for _ in range(2):
+            await socket.next("message", lambda m: m["args"][0]["text"] in ENDS)
+        await socket.finish()
+    assert again["recovered"] is True
+    received = texts(socket)
+    assert sorted(received) == sorted(sent)  # every one, none twice
+    offsets = [tuple(map(int, args[-1].split("-"))) for args in socket.messages()]
+    assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)

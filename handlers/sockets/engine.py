@@ -71,6 +71,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from types import MethodType
 from typing import Any, Protocol
 
@@ -212,7 +213,7 @@ class Engine:
         self.recovery: RecoveryHooks | None = None
         # Sockets being restored from a shared buffer: (namespace, sid) ->
         # (the rooms they are restored into, the live events held back).
-        self._holds: dict[tuple[str, str], tuple[frozenset[str], list[Any]]] = {}
+        self._holds: dict[tuple[str, str], _Hold] = {}
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
 
@@ -684,40 +685,63 @@ class Engine:
     def hold(self, sid: str, namespace: str, rooms: Iterable[str]) -> None:
         """From now on, hold back the live events socket ``sid`` would get
         (in ``rooms``, or in those it is in): :meth:`release` hands them over."""
-        self._holds[(namespace, sid)] = (frozenset(rooms), [])
+        self._holds[(namespace, sid)] = _Hold(frozenset(rooms))
 
-    def release(self, sid: str, namespace: str) -> list[tuple[str | None, list[Any]]]:
+    def release(
+        self, sid: str, namespace: str, replayed_through: str | None = None
+    ) -> list[tuple[str | None, list[Any]]]:
         """Stop holding; the events held, in order: ``(offset, [event, *args])``,
-        the offset ``None`` for an event that was not kept."""
-        _, held = self._holds.pop((namespace, sid), (frozenset(), []))
-        return held
+        the offset ``None`` for an event that was not kept.
+
+        ``replayed_through``: the newest offset the socket is being sent from
+        the buffer. This process's subscriber may not have reached it yet (it
+        lags behind Redis when busy): kept events up to it that arrive later
+        are dropped for the socket, until a newer one arrives.
+        """
+        hold = self._holds.pop((namespace, sid), None)
+        through = _offset_order(replayed_through)
+        if through is not None:
+            self._holds[(namespace, sid)] = _Hold(frozenset(), None, through)
+        return [] if hold is None or hold.held is None else hold.held
 
     def _hold_back(self, message: Any) -> Any:
-        """``message`` without the sockets whose events are held (theirs kept)."""
+        """``message`` without the sockets whose events are held back (theirs
+        kept) or were already sent from the buffer."""
         if not self._holds or not isinstance(message, dict):
             return message
         namespace = message.get("namespace") or "/"
         room, skip = message.get("room"), message.get("skip_sid")
         skipped = _as_list(skip)
         targets = None if room is None else set(_as_list(room))
+        event = _message_event(message)
+        packet = event[2] if event is not None else None
+        kept = message.get("host_id") == SHARED_HOST_ID and packet and len(packet) > 1
+        offset = str(packet[-1]) if kept and packet else None
+        order = _offset_order(offset)
         manager = self.sio.manager
-        held_now: list[str] = []
-        for (held_namespace, sid), (rooms, held) in self._holds.items():
+        left_out: list[str] = []
+        for key, hold in list(self._holds.items()):
+            held_namespace, sid = key
             if held_namespace != namespace or sid in skipped:
                 continue
+            if hold.held is None:  # replayed: drop what it already got
+                if order is None:
+                    continue
+                if hold.through is not None and order <= hold.through:
+                    left_out.append(sid)
+                else:  # the subscriber is past the replay: nothing more to drop
+                    del self._holds[key]
+                continue
             if targets is not None and targets.isdisjoint(
-                rooms | {sid} | set(manager.get_rooms(sid, namespace))
+                hold.rooms | {sid} | set(manager.get_rooms(sid, namespace))
             ):
                 continue
-            event = _message_event(message)
-            if event is not None:
-                packet = event[2]
-                kept = message.get("host_id") == SHARED_HOST_ID and len(packet) > 1
-                held.append((str(packet[-1]) if kept else None, packet))
-            held_now.append(sid)
-        if not held_now:
+            if packet is not None:
+                hold.held.append((offset, packet))
+            left_out.append(sid)
+        if not left_out:
             return message
-        return {**message, "skip_sid": [*skipped, *held_now]}
+        return {**message, "skip_sid": [*skipped, *left_out]}
 
     def socket_rooms(self, sid: str, namespace: str) -> list[str]:
         """The rooms socket ``sid`` is in, its own sid room left out."""
@@ -767,6 +791,26 @@ class Engine:
     def reason_is_server(self, reason: object) -> bool:
         """Whether an Engine.IO ``disconnect`` reason means the server closed it."""
         return reason == self.eio.reason.SERVER_DISCONNECT
+
+
+@dataclass
+class _Hold:
+    """A socket being restored from a shared buffer: its live events held
+    back (``held``), or, once replayed, those up to ``through`` dropped."""
+
+    rooms: frozenset[str]
+    held: list[tuple[str | None, list[Any]]] | None = field(default_factory=list)
+    through: tuple[int, int] | None = None
+
+
+def _offset_order(offset: str | None) -> tuple[int, int] | None:
+    """A shared buffer's offset (``<ms>-<seq>``) as something to compare."""
+    if offset is None:
+        return None
+    ms, _, seq = offset.partition("-")
+    if not (ms.isdigit() and seq.isdigit() and len(ms) <= 20 and len(seq) <= 20):
+        return None
+    return int(ms), int(seq)
 
 
 def _as_list(value: Any) -> list[Any]:
