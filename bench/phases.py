@@ -36,7 +36,7 @@ class Plan:
     rejected: int = 400  # handshakes with a bad signature
     concurrency: int = 10  # handshakes in flight
     ramp_concurrency: int = 50  # below Tornado's listen backlog of 128
-    steps: tuple[int, ...] = (1000, 5000, 10000)  # idle sockets held
+    steps: tuple[int, ...] = (1000, 2000, 5000, 10000)  # idle sockets held
     # Runs that ramp (memory is the same run after run): the first only, to
     # 10,000 for the servers marked full_ramp and to 1,000 for the others.
     ramp_runs: int = 1
@@ -58,7 +58,7 @@ class Plan:
             handshakes=200,
             polling=100,
             rejected=200,
-            steps=(200, 1000),
+            steps=(200, 1000, 2000),
             probe_seconds=1.0,
             rt_seconds=2.0,
             storm_seconds=2.0,
@@ -201,7 +201,8 @@ class Driver:
         """Imports, caches and first allocations, before anything is measured."""
         self.connect_all("warm", 20, "websocket", 5)
         self.round_trips("warm", 0.5)
-        self.connect_all("warm", 10, "polling", 5)
+        if "polling" in spec.phases:
+            self.connect_all("warm", 10, "polling", 5)
         if "rejected" in spec.phases:
             self.connect("warm", 10, "websocket", "bad", 5)
         self.close("warm")

@@ -15,7 +15,15 @@ from typing import Any
 
 from measure import median
 
-__all__ = ["summarise", "tables", "targets", "chart", "write_json", "METRICS"]
+__all__ = [
+    "summarise",
+    "tables",
+    "targets",
+    "lean_targets",
+    "chart",
+    "write_json",
+    "METRICS",
+]
 
 Run = dict[str, Any]
 Getter = Callable[[Run], float | None]
@@ -95,6 +103,13 @@ METRICS: tuple[tuple[str, str, Getter, str, bool], ...] = (
         True,
     ),
     (
+        "mem_2000_kib",
+        "RSS per idle authenticated websocket, 2,000 sockets (KiB)",
+        ramp_at(2000, "kib_per_socket"),
+        "{:,.1f}",
+        True,
+    ),
+    (
         "mem_10000_kib",
         "RSS per idle authenticated websocket, 10,000 sockets (KiB)",
         ramp_at(10000, "kib_per_socket"),
@@ -152,12 +167,13 @@ STORM_METRICS: tuple[tuple[str, str, Getter, str], ...] = (
     ),
 )
 
-MAIN = ("library", "handwritten", "bare", "node")
+MAIN = ("library", "handwritten", "bare", "node", "floor")
 SHORT = {
     "library": "this server",
     "handwritten": "hand-written",
     "bare": "bare (no auth)",
     "node": "Node",
+    "floor": "Tornado floor",
     "handwritten-nodeflate": "hand-written, deflate off",
     "library-open-login": "this server, login limits raised",
     "library-asyncio": "uvloop off",
@@ -211,6 +227,10 @@ def tables(medians: dict[str, dict[str, float | None]], runs: int) -> str:
         ("library", "bare"),
         ("library", "node"),
         ("node", "handwritten"),
+        ("library", "floor"),
+        ("handwritten", "floor"),
+        ("bare", "floor"),
+        ("node", "floor"),
     ]
     ratios = [r for r in ratios if r[0] in medians and r[1] in medians]
     head += [f"{SHORT[a]} / {SHORT[b]}" for a, b in ratios]
@@ -353,6 +373,37 @@ def targets(
         )
     out = ["| target | this run | met |", "| --- | ---: | --- |"]
     out += [f"| {label} | {value} | {ok} |" for label, value, ok in rows]
+    return "\n".join(out)
+
+
+# issue 19's targets: label, metric, against, the most the ratio may be
+LEAN_TARGETS: tuple[tuple[str, str, str, float], ...] = (
+    ("memory per idle socket (2,000) vs Tornado floor", "mem_2000_kib", "floor", 1.5),
+    ("memory per idle socket (2,000) vs Node", "mem_2000_kib", "node", 1.0),
+    ("CPU per round trip vs Tornado floor", "rt_cpu_us", "floor", 1.6),
+    ("CPU per websocket handshake vs Node", "hs_ws_cpu_us", "node", 1.0),
+    (
+        "CPU per websocket handshake vs hand-written",
+        "hs_ws_cpu_us",
+        "handwritten",
+        0.85,
+    ),
+)
+
+
+def lean_targets(medians: dict[str, dict[str, float | None]]) -> str:
+    """Issue 19's targets (lean sockets), met or not, from this run's medians."""
+    lib = medians.get("library")
+    if lib is None:
+        return ""
+    out = ["| target | this run | met |", "| --- | ---: | --- |"]
+    for label, name, other, most in LEAN_TARGETS:
+        mine, theirs = lib.get(name), medians.get(other, {}).get(name)
+        if mine is None or not theirs:
+            out.append(f"| {label} | n/a | n/a |")
+            continue
+        value = mine / theirs
+        out.append(f"| {label} | {value:.2f}x <= {most}x | {met(value <= most)} |")
     return "\n".join(out)
 
 

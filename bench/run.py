@@ -214,6 +214,9 @@ def main() -> None:
                 )
         verify = document.get("profile", {}).get("handshake", {}).get("pyjwt_inclusive")
         sections.append("## Targets (issue 8)\n\n" + report.targets(medians, verify))
+        sections.append(
+            "## Targets (issue 19, lean sockets)\n\n" + report.lean_targets(medians)
+        )
         sections += profiles_text
     if not args.no_sections:
         sockets, repeat = (2000, 1) if args.quick else (10_000, 3)

@@ -238,6 +238,60 @@ class TestEventFlow:
         assert settings.recovery.enabled and not settings.recovers
 
 
+class TestMixedNamespaces:
+    """One server, the default flow "event", "/live" in the handshake flow and
+    "/news" public: only the handshake namespace recovers."""
+
+    @pytest.fixture
+    def settings(self, secret: str) -> AuthSettings:
+        return AuthSettings(
+            secret=secret,
+            token_ttl=60,
+            recovery=StateRecovery(enabled=True),
+            auth_flow="event",
+            namespace_policies={"/live": "handshake", "/news": "public"},
+        )
+
+    def test_recovery_is_on_where_some_namespace_uses_the_handshake(
+        self, settings: AuthSettings
+    ) -> None:
+        assert settings.recovers
+
+    @pytest.mark.gen_test(timeout=20)
+    async def test_only_the_handshake_namespace_gets_a_pid_and_offsets(
+        self,
+        http_server: Any,
+        http_port: int,
+        sio: Any,
+        make_token: Callable[..., str],
+    ) -> None:
+        async def accept(sid: str, environ: Any, auth: Any) -> None:
+            return None
+
+        for namespace in ("/live", "/news"):
+            sio.on("connect", accept, namespace=namespace)
+
+        raw = await RawSocket.open(http_port)
+        try:
+            await raw.send("40/live," + json.dumps({"token": make_token(sub=SUB)}))
+            live = await raw.read_until("40/live,")
+            await raw.send("40/news,")
+            news = await raw.read_until("40/news,")
+            await raw.send("40")
+            default = await raw.read_until("40")
+            await sio.emit("message", {"n": 1}, namespace="/live")
+            await sio.emit("message", {"n": 2}, namespace="/news")
+            live_event = json.loads((await raw.read_until("42/live,"))[8:])
+            news_event = json.loads((await raw.read_until("42/news,"))[8:])
+        finally:
+            raw.close()
+        assert set(json.loads(live[8:])) == {"sid", "pid"}
+        assert set(json.loads(news[8:])) == {"sid"}
+        assert set(json.loads(default[2:])) == {"sid"}  # event flow: no token yet
+        assert len(live_event) == 3 and live_event[:2] == ["message", {"n": 1}]
+        assert news_event == ["message", {"n": 2}]
+
+
 @pytest.mark.gen_test(timeout=20)
 async def test_why_a_socket_is_cut_and_the_shutdown_notice_carry_no_offset(
     http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]

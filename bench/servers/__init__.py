@@ -91,6 +91,18 @@ SPECS: tuple[ServerSpec, ...] = (
         full_ramp=True,
     ),
     ServerSpec(
+        "floor",
+        "plain Tornado WebSocket, no Engine.IO (the floor)",
+        lambda port, data: [
+            sys.executable,
+            str(HERE / "floor.py"),
+            "--port",
+            str(port),
+        ],
+        ALL - {"polling"},
+        full_ramp=True,
+    ),
+    ServerSpec(
         "handwritten-nodeflate",
         "hand-written, permessage-deflate off",
         lambda port, data: [

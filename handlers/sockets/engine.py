@@ -67,6 +67,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -79,6 +80,8 @@ from socketio import packet as sio_packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from ..task_set import TaskSet
+from . import engine_websocket
+from .engine_websocket import CONNECTION_KEY
 
 __all__ = [
     "Engine",
@@ -105,8 +108,6 @@ CLOSE_SECONDS = 5.0
 # process, the emitter too, delivers them from Redis.
 SHARED_HOST_ID = "tornado-socketio-jwt:recovery"
 ATTRIBUTE = "tornado_socketio_jwt_engine"
-# python-engineio's Tornado driver keeps the request handler here.
-CONNECTION_KEY = "tornado.handler"
 Dispatch = Callable[..., Awaitable[Any]]
 Screen = Callable[[str, Any], "str | None"]
 
@@ -216,6 +217,10 @@ class Engine:
         self._holds: dict[tuple[str, str], _Hold] = {}
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
+        self.pinger: engine_websocket.Pinger | None = None
+        if getattr(self.eio, "async_mode", None) == "tornado":
+            self.pinger = engine_websocket.install(self.eio)
+        start_events_eagerly(sio)
 
     # -- the gate's place -------------------------------------------------
 
@@ -306,6 +311,9 @@ class Engine:
         ret = await self._behind("connect", eio_sid, environ, **kwargs)
         if ret is not None and ret is not True:  # refused behind us
             _tell_closed(admitted, eio_sid)
+        elif self.pinger is not None and eio_sid in self.eio.sockets:
+            # Before python-engineio schedules its first ping.
+            engine_websocket.lean(self.eio.sockets[eio_sid], self.pinger)
         return ret
 
     async def _message(self, eio_sid: str, data: Any, run_async: bool) -> None:
@@ -501,6 +509,38 @@ class Engine:
     async def handle_request(self, handler: Any) -> Any:
         """Hand a Tornado request (or opened WebSocket) to python-engineio."""
         return await self.eio.handle_request(handler)
+
+    # -- the WebSocket driver (sockets/engine_websocket.py) ----------------
+
+    async def websocket_message(self, connection: Any, message: str | bytes) -> None:
+        """A frame Tornado read from ``connection``, for its Engine.IO session;
+        a frame python-engineio cannot decode ends the session."""
+        socket = getattr(connection, "engine_socket", None)
+        if socket is None:
+            connection.close()
+            return
+        try:
+            await socket.feed(connection, message)
+        except Exception as exc:
+            log.debug("websocket closed: %s", type(exc).__name__)
+            self.close_soon(socket.sid)
+            connection.close()
+
+    def websocket_message_now(
+        self, connection: Any, message: str | bytes
+    ) -> Awaitable[None] | None:
+        """:meth:`websocket_message` started at once: ``None`` when it is
+        done already, else what to await before the connection's next frame."""
+        started = start_eagerly(self.websocket_message(connection, message))
+        return None if started is DONE else started  # type: ignore[no-any-return]
+
+    def websocket_closed(self, connection: Any) -> None:
+        """Tornado closed ``connection``: its session ends (unless it was an
+        upgrade that never finished: the polling session goes on)."""
+        socket = getattr(connection, "engine_socket", None)
+        closing = socket.transport_closed(connection) if socket is not None else None
+        if closing is not None:
+            self.background(closing)
 
     # -- python-socketio's odds and ends ----------------------------------
 
@@ -839,6 +879,101 @@ def _event_args(data: Any) -> list[Any]:
     if isinstance(data, tuple):
         return list(data)
     return [] if data is None else [data]
+
+
+# -- python-socketio's task per event, started eagerly ---------------------
+
+
+class Done:
+    """What an event task that finished while it was started stands for:
+    python-socketio only keeps it referenced until it is done."""
+
+    __slots__ = ()
+
+    def add_done_callback(self, callback: Callable[[Any], object]) -> None:
+        callback(self)
+
+    def done(self) -> bool:
+        return True
+
+    def cancelled(self) -> bool:
+        return False
+
+    def result(self) -> None:
+        return None
+
+
+DONE = Done()
+
+
+class Resume:
+    """Awaiting it drives a coroutine already started (and now waiting on
+    ``pending``) to its end, as a task drives any coroutine."""
+
+    __slots__ = ("coro", "pending")
+
+    def __init__(self, coro: Any, pending: Any) -> None:
+        self.coro, self.pending = coro, pending
+
+    def __await__(self) -> Any:
+        coro, pending = self.coro, self.pending
+        while True:
+            try:
+                sent = yield pending
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # a cancellation: the coroutine's to handle
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    pending = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def _resume(coro: Any, pending: Any) -> Any:
+    return await Resume(coro, pending)
+
+
+def start_eagerly(coro: Any) -> Any:
+    """Run ``coro`` now, up to its first wait, in a context of its own; only
+    if it waits does the rest become a task. What an asyncio task of the same
+    coroutine would be (python-socketio keeps a reference until it is done)."""
+    context = contextvars.copy_context()
+    try:
+        pending = context.run(coro.send, None)
+    except StopIteration:
+        return DONE
+    except Exception as exc:  # as a task's: logged if never retrieved
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(exc)
+        return failed
+    loop = asyncio.get_running_loop()
+    return loop.create_task(_resume(coro, pending), context=context)
+
+
+def start_events_eagerly(sio: Any) -> None:
+    """python-socketio (``async_handlers``, its default) runs each client
+    event as a task of its own: a task, a loop callback per step and a copied
+    context for a handler that usually finishes without waiting. Each event's
+    task is started eagerly instead (Python 3.12's eager task factory, for
+    these tasks only): a handler that does not wait answers inline, in order;
+    one that waits goes on as a task, so a slow handler stalls neither its
+    socket's next packets nor other sockets, and ``call()`` keeps working.
+    Every other background task python-socketio starts is left as it is."""
+    own = type(sio).start_background_task
+    internal = type(sio)._handle_event_internal
+
+    def start_background_task(target: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(target, "__func__", None) is internal:
+            return start_eagerly(target(*args, **kwargs))
+        return own(sio, target, *args, **kwargs)
+
+    sio.start_background_task = start_background_task
 
 
 def packet_json(sio: Any) -> Any:

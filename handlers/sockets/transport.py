@@ -1,6 +1,10 @@
-"""The Tornado handler that serves ``/socket.io/``: python-engineio's, with safer edges.
+"""The Tornado handler that serves ``/socket.io/``: python-engineio's, leaner and
+with safer edges.
 
-python-engineio's Tornado handler (``socketio.get_tornado_handler``) accepts
+It does what python-engineio's Tornado handler (``socketio.get_tornado_handler``)
+does, without its per-connection receive queue: each WebSocket frame goes
+to the engine room's WebSocket driver (``engine_websocket.py``) as Tornado
+reads it. python-engineio's handler also accepts
 every WebSocket upgrade at the HTTP level and checks the ``Origin`` only once
 the socket is open, so a refused cross-origin upgrade is answered ``101`` and
 then left open with no Engine.IO session (and so no ping timeout) to close it.
@@ -20,13 +24,13 @@ and lets a tiny frame inflate into a large message. This subclass:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
-import socketio
+import tornado.websocket
 
 from .engine import CONNECTION_KEY, engine_for
 
@@ -63,9 +67,14 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
                         off (memory per connection, and decompression bombs).
     """
     engine = engine_for(sio)
-    base: type[Any] = socketio.get_tornado_handler(sio)
 
-    class SocketIOHandler(base):  # type: ignore[misc, valid-type]
+    class SocketIOHandler(tornado.websocket.WebSocketHandler):
+        # The Engine.IO session this WebSocket carries (set by the engine
+        # room's WebSocket driver), and where its upgrade from polling is.
+        engine_socket: Any = None
+        upgrade_step: str | None = None
+        feeds_engine_socket = True  # each frame goes to engine_socket
+
         def check_origin(self, origin: str) -> bool:
             host = self.request.headers.get("Host")
             allowed = engine.cors_allowed_origins
@@ -91,14 +100,23 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             upgraded = self.get_query_argument("sid", None)
             if upgraded:
                 engine.set_connection(upgraded, self)
-            task = asyncio.ensure_future(engine.handle_request(self))
-            task.add_done_callback(self._engineio_done)
+            # Tornado calls on_message only once open() has returned: the
+            # session is attached (or refused) by then.
+            try:
+                await engine.handle_request(self)
+            except Exception as exc:
+                log.debug("websocket closed: %s", type(exc).__name__)
+            if self.engine_socket is None:  # refused, or an invalid request
+                self.close()
 
         async def get(self, *args: Any, **kwargs: Any) -> None:
             sid = self.get_query_argument("sid", None)
             engine.reap_if_closed(sid)
             upgrade = self.request.headers.get("Upgrade", "").lower() == "websocket"
-            if upgrade and sid is None:
+            if not upgrade:
+                await engine.handle_request(self)
+                return
+            if sid is None:
                 # A new session refused (e.g. past the per-address limit) is
                 # answered before the upgrade, as python-engineio answers a
                 # polling one (once upgraded, it could only be closed).
@@ -112,9 +130,12 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
 
         async def post(self, *args: Any, **kwargs: Any) -> None:
             engine.reap_if_closed(self.get_query_argument("sid", None))
-            await super().post(*args, **kwargs)
+            await engine.handle_request(self)
 
-        async def on_message(self, message: str | bytes) -> None:
+        async def options(self, *args: Any, **kwargs: Any) -> None:
+            await engine.handle_request(self)
+
+        def on_message(self, message: str | bytes) -> Awaitable[None] | None:
             # python-engineio logs a traceback for each frame whose Engine.IO
             # packet type a client never sends (or raises, for an empty one).
             if not message or (
@@ -122,19 +143,12 @@ def socketio_handler(sio: Any, *, compression: bool = False) -> type[Any]:
             ):
                 log.debug("websocket closed: not an Engine.IO client packet")
                 self.close()
-                return
-            await super().on_message(message)
+                return None
+            # Tornado reads the next frame once what this returns is done: a
+            # packet handled without waiting costs no task at all.
+            return engine.websocket_message_now(self, message)
 
-        def _engineio_done(self, task: asyncio.Future[Any]) -> None:
-            if not task.cancelled() and task.exception() is not None:
-                # A frame python-engineio could not decode: the client's fault,
-                # one debug line rather than asyncio's "never retrieved" error;
-                # python-engineio left its session open (until the ping
-                # timeout), so end it now.
-                log.debug("websocket closed: %s", type(task.exception()).__name__)
-                for eio_sid, handler in engine.connections():
-                    if handler is self:
-                        engine.close_soon(eio_sid)
-            self.close()
+        def on_close(self) -> None:
+            engine.websocket_closed(self)
 
     return SocketIOHandler

@@ -41,39 +41,59 @@ class HeaderLimitHTTPServer(tornado.httpserver.HTTPServer):
         super().handle_stream(stream, address)
 
 
+class HeaderLimit:
+    """Mixed into an ``IOStream`` class: a 431 is written before the stream
+    closes on a header read past its limit. A connection's stream gets the
+    class in place (no per-connection closures: no memory but one flag)."""
+
+    reading_headers = False
+    socket: Any
+
+    def read_until_regex(self, regex: bytes, max_bytes: int | None = None) -> Any:
+        # Set before: the read may fail inline.
+        self.reading_headers = max_bytes is not None
+        future: Any = super().read_until_regex(regex, max_bytes)  # type: ignore[misc]
+        future.add_done_callback(self._headers_read)
+        return future
+
+    def _headers_read(self, _: Any) -> None:
+        self.reading_headers = False
+
+    def close(self, exc_info: Any = False) -> None:
+        if self.reading_headers and isinstance(
+            _error(exc_info), tornado.iostream.UnsatisfiableReadError
+        ):
+            with contextlib.suppress(OSError):
+                _drain(self.socket)
+                self.socket.send(HEADERS_TOO_LARGE)
+        super().close(exc_info)  # type: ignore[misc]
+
+
+class HeaderLimitIOStream(HeaderLimit, tornado.iostream.IOStream):
+    """A plain TCP stream with a 431 as its last word."""
+
+
+class HeaderLimitSSLIOStream(HeaderLimit, tornado.iostream.SSLIOStream):
+    """A TLS stream with a 431 as its last word."""
+
+
+WITH_ANSWER: dict[type[Any], type[Any]] = {
+    tornado.iostream.IOStream: HeaderLimitIOStream,
+    tornado.iostream.SSLIOStream: HeaderLimitSSLIOStream,
+}
+
+
 def answer_oversized_headers(stream: tornado.iostream.IOStream) -> None:
     """Make ``stream`` write a 431 before it closes on a header read past its limit.
 
     Tornado's HTTP/1 connection reads headers, and only headers, with
     ``read_until_regex(..., max_bytes=...)``; the previous response is flushed
-    by then, so the status line is the only thing written.
+    by then, so the status line is the only thing written. A stream of a
+    class other than Tornado's own (TCP or TLS) is left as it is.
     """
-    read_until_regex = stream.read_until_regex
-    close = stream.close
-    reading_headers = False
-
-    def read_headers(regex: bytes, max_bytes: int | None = None) -> Any:
-        nonlocal reading_headers
-        reading_headers = max_bytes is not None  # before: it may fail inline
-        future: Any = read_until_regex(regex, max_bytes)
-        future.add_done_callback(lambda _: stop_reading())
-        return future
-
-    def stop_reading() -> None:
-        nonlocal reading_headers
-        reading_headers = False
-
-    def close_with_answer(exc_info: Any = False) -> None:
-        if reading_headers and isinstance(
-            _error(exc_info), tornado.iostream.UnsatisfiableReadError
-        ):
-            with contextlib.suppress(OSError):
-                _drain(stream.socket)
-                stream.socket.send(HEADERS_TOO_LARGE)
-        close(exc_info)
-
-    stream.read_until_regex = read_headers  # type: ignore[method-assign]
-    stream.close = close_with_answer  # type: ignore[method-assign]
+    with_answer = WITH_ANSWER.get(type(stream))
+    if with_answer is not None:
+        stream.__class__ = with_answer
 
 
 def _drain(sock: Any) -> None:
