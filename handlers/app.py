@@ -121,7 +121,17 @@ def attach_jwt_auth(
         store=revocation_store,
         shared=None if shared is None else shared.revocations,
     )
-    install_socket_auth(authenticator, settings.limits, additional_auth)
+    recovery = settings.recovery
+    install_socket_auth(
+        authenticator,
+        settings.limits,
+        additional_auth,
+        recovery_store=None
+        if shared is None
+        else shared.recovery_store(
+            recovery.buffer_packets, recovery.max_disconnection_duration
+        ),
+    )
     transport = settings.transport
     engine_for(sio).set_heartbeat(transport.ping_interval, transport.ping_timeout)
     for namespace in settings.namespaces:

@@ -30,6 +30,7 @@ import socketio
 import tornado.web
 from engineio.async_socket import AsyncSocket
 from packaging.requirements import Requirement
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from tests.conftest import stop
 from tests.support import connected_client, server_url
@@ -512,3 +513,75 @@ def test_engineio_tells_why_a_session_ended() -> None:
         "transport close",
         "ping timeout",
     )
+
+
+# -- recovery across processes (sockets/recovery_shared.py): the pub/sub manager --
+
+
+class _CapturingPubSub(AsyncPubSubManager):
+    """python-socketio's pub/sub manager with the broker left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[dict[str, Any]] = []
+        self.handled: list[dict[str, Any]] = []
+        self.incoming: list[str] = []
+
+    async def _publish(self, data: Any) -> None:
+        self.published.append(data)
+
+    async def _listen(self) -> Any:
+        for message in self.incoming:
+            yield message
+
+
+@pytest.mark.parametrize("args", [({"n": 1}, "x"), ({"n": 1}, b"\x00\x01", "x")])
+@pytest.mark.gen_test
+async def test_a_kept_events_message_is_the_one_python_socketio_publishes(
+    args: tuple[Any, ...],
+) -> None:
+    manager = _CapturingPubSub()
+    sio = socketio.AsyncServer(async_mode="tornado", client_manager=manager)
+    await manager.emit("m", args, namespace="/", room="r", skip_sid="s")
+    (published,) = manager.published
+    ours = packet_json(sio).loads(
+        engine_for(sio).pubsub_message("m", list(args), "/", "r", "s")
+    )
+    assert {**ours, "host_id": manager.host_id} == published
+    # and it reads back as the event python-socketio's _handle_emit delivers
+    event = engine_for(sio).pubsub_event(packet_json(sio).dumps(ours))
+    assert event == ("r", "s", ["m", *args])
+
+
+@pytest.mark.gen_test
+async def test_the_listener_hands_other_hosts_emits_to_handle_emit() -> None:
+    """A kept event is published with a host_id no process has, so every
+    process, the emitter too, delivers it through ``_handle_emit``."""
+    manager = _CapturingPubSub()
+    sio = socketio.AsyncServer(async_mode="tornado", client_manager=manager)
+    json = packet_json(sio)
+
+    async def handle_emit(message: dict[str, Any]) -> None:
+        manager.handled.append(message)
+
+    manager._handle_emit = handle_emit  # type: ignore[method-assign]
+    mine = {"method": "emit", "event": "a", "data": [], "host_id": manager.host_id}
+    other = {**mine, "event": "b", "host_id": "tornado-socketio-jwt:recovery"}
+    manager.incoming = [json.dumps(mine), json.dumps(other)]
+    manager.server = sio
+    await manager._thread()
+    assert [message["event"] for message in manager.handled] == ["b"]
+    assert inspect.iscoroutinefunction(AsyncPubSubManager._handle_emit)
+    assert manager.channel == "socketio"
+
+
+def test_handle_emit_delivers_without_suspending_before_the_sends_are_scheduled() -> (
+    None
+):
+    """The hold decides which sockets a message skips; python-socketio must
+    pick the recipients in the same step (no await before ``emit`` creates
+    its send tasks)."""
+    handle = inspect.getsource(AsyncPubSubManager._handle_emit)
+    assert handle.count("await") == 1 and "await super().emit(" in handle
+    emit = inspect.getsource(socketio.AsyncManager.emit)
+    assert emit.index("get_participants") < emit.index("await")

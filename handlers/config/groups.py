@@ -189,10 +189,15 @@ class StateRecovery:
     :param max_missed_packets: events one recovery may replay. Default 1,000.
     :param max_missed_bytes: their estimated size. Default 1 MiB.
     :param buffer_packets: events kept for replay in all (one buffer per
-                           process, shared by all sockets). Default 50,000.
-    :param buffer_bytes: their estimated size in all. Default 32 MiB.
+                           process, shared by all sockets; with an
+                           ``AsyncRedisManager``, per namespace in Redis,
+                           shared by all processes). Default 50,000.
+    :param buffer_bytes: their estimated size in all (one process's buffer;
+                         Redis bounds its streams by entries). Default 32 MiB.
     :param max_saved_sessions: disconnected sockets kept at once; the oldest
-                               go first. Default 10,000.
+                               go first (one process's; in Redis each expires
+                               after ``max_disconnection_duration``).
+                               Default 10,000.
     """
 
     enabled: bool = False

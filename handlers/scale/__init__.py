@@ -12,11 +12,15 @@ remote disconnects; this package adds what the library itself keeps:
 - :class:`SharedLoginLimits`: failed-login counters in Redis, and
   :meth:`SharedState.call_limits` the ``/token/refresh`` and ``/logout``
   budgets (:class:`SharedFailureLimiter` both).
+- :class:`RedisRecoveryStore`: connection state recovery's replay buffer (a
+  Stream per namespace) and saved sessions, so that a client may come back
+  to any process.
 
 It knows neither python-socketio nor the HTTP handlers; ``app`` wires it in.
 """
 
 from .limits import SharedFailureLimiter, SharedLoginLimits
+from .recovery_store import RedisRecoveryStore
 from .redis_client import (
     RedisUnavailableError,
     RevocationsUnavailableError,
@@ -29,6 +33,7 @@ __all__ = [
     "shared_state",
     "SharedState",
     "RedisRevocations",
+    "RedisRecoveryStore",
     "SharedLoginLimits",
     "SharedFailureLimiter",
     "RedisUnavailableError",

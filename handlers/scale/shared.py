@@ -11,6 +11,7 @@ import redis.asyncio
 
 from ..limiter import Limiter
 from .limits import SharedFailureLimiter, SharedLoginLimits
+from .recovery_store import RedisRecoveryStore
 from .redis_client import KEY_PREFIX, open_redis
 from .revocations import RedisRevocations
 
@@ -30,6 +31,17 @@ class SharedState:
     def login_limits(self, local: Any) -> SharedLoginLimits:
         """Login limits counted in Redis, falling back to ``local``."""
         return SharedLoginLimits(self.client, local, self.prefix)
+
+    def recovery_store(
+        self, buffer_packets: int, max_disconnection_duration: float
+    ) -> RedisRecoveryStore:
+        """Connection state recovery's buffer and saved sessions in Redis."""
+        return RedisRecoveryStore(
+            self.client,
+            buffer_packets=buffer_packets,
+            max_disconnection_duration=max_disconnection_duration,
+            prefix=self.prefix,
+        )
 
     def call_limits(self, scope: str, local: Limiter) -> SharedFailureLimiter:
         """``local``'s limit on calls (``scope`` e.g. ``"refresh"``), counted

@@ -15,7 +15,11 @@ versions pinned in setup.cfg):
   environ python-socketio keeps per session) and its ``tornado.handler``
   (python-engineio's Tornado driver); ``sio.namespace_handlers``,
   ``sio.not_handled``; ``sio.packet_class.json``; ``eio.ping_interval`` and
-  ``eio.ping_timeout`` (set from ``AuthSettings.transport``).
+  ``eio.ping_timeout`` (set from ``AuthSettings.transport``); with recovery
+  across processes, python-socketio's pub/sub manager: its ``emit`` message,
+  ``_handle_emit`` (where each process delivers a published emit),
+  ``channel`` and ``json``, and ``Packet.deconstruct_binary``/
+  ``reconstruct_binary``.
 
 Why the Engine.IO side is wrapped at ``eio._trigger_event`` on the instance,
 and not through ``eio.on(...)``: ``eio.on`` keeps one handler per event, and
@@ -61,16 +65,19 @@ CLOSE packet written, then is closed, within ``CLOSE_SECONDS``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from types import MethodType
 from typing import Any, Protocol
 
 from socketio import packet as sio_packet
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from ..task_set import TaskSet
 from . import engine_websocket
@@ -97,6 +104,9 @@ MALFORMED = (ValueError, RecursionError)
 # A screen's verdict: drop the message unread, keep the session.
 DROP = "drop"
 CLOSE_SECONDS = 5.0
+# The host_id of kept events' pub/sub messages: no process's, so every
+# process, the emitter too, delivers them from Redis.
+SHARED_HOST_ID = "tornado-socketio-jwt:recovery"
 ATTRIBUTE = "tornado_socketio_jwt_engine"
 Dispatch = Callable[..., Awaitable[Any]]
 Screen = Callable[[str, Any], "str | None"]
@@ -128,6 +138,22 @@ class RecoveryHooks(Protocol):
 
     def transport_ended(self, eio_sid: str, reason: object) -> None:
         """The Engine.IO session ends; its sockets are still in python-socketio."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether kept events go through :meth:`publish_kept` (several
+        processes share the buffer) rather than :meth:`emitted`."""
+
+    async def publish_kept(
+        self,
+        namespace: str,
+        room: object,
+        skip_sid: object,
+        event: str,
+        args: list[Any],
+    ) -> bool:
+        """Keep and publish an event without an ack; ``False``: not kept, the
+        adapter emits it as usual (without an offset)."""
 
 
 # The sid python-socketio's pre_connect is to give the socket being connected
@@ -186,6 +212,9 @@ class Engine:
         self.screen: Screen | None = None
         self._tasks = TaskSet("engine closes and deliveries")
         self.recovery: RecoveryHooks | None = None
+        # Sockets being restored from a shared buffer: (namespace, sid) ->
+        # (the rooms they are restored into, the live events held back).
+        self._holds: dict[tuple[str, str], _Hold] = {}
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
         self.pinger: engine_websocket.Pinger | None = None
@@ -602,9 +631,15 @@ class Engine:
             # (in-memory-adapter.ts: "packets with acknowledgement are not stored").
             if callback is None:
                 args = _event_args(data)
-                offset = hooks.emitted(namespace, to or room, skip_sid, event, args)
-                if offset is not None:
-                    data = (*args, offset)
+                if shared:
+                    if await hooks.publish_kept(
+                        namespace, to or room, skip_sid, event, args
+                    ):
+                        return None  # every process delivers it from Redis
+                else:
+                    offset = hooks.emitted(namespace, to or room, skip_sid, event, args)
+                    if offset is not None:
+                        data = (*args, offset)
             return await emit(
                 event,
                 data,
@@ -616,10 +651,137 @@ class Engine:
                 **kwargs,
             )
 
+        shared = hooks.shared
+        if shared:
+            if not isinstance(manager, AsyncPubSubManager):
+                raise ValueError(
+                    "a shared recovery buffer needs a pub/sub client manager"
+                )
+            handle_emit: Dispatch = manager._handle_emit
+
+            async def handle_emit_holding(message: Any) -> Any:
+                return await handle_emit(self._hold_back(message))
+
+            manager._handle_emit = handle_emit_holding
         sio._handle_connect = recovering_connect
         sio._send_packet = send_with_pid
         manager.emit = emit_with_offset
         eio.generate_id = chosen_or_new_id
+
+    # -- a recovery buffer several processes share ------------------------
+    #
+    # python-socketio's pub/sub manager (``AsyncPubSubManager``): ``emit``
+    # delivers on this process, then publishes a JSON message ``{"method":
+    # "emit", "event", "data", "binary", "namespace", "room", "skip_sid",
+    # "callback", "host_id"}``; its listener hands every message whose
+    # ``host_id`` is not its own to ``_handle_emit``, which delivers it here
+    # (``data``: the arguments; binary ones deconstructed, attachments in
+    # base64, as ``emit`` builds it). A kept event is published with a
+    # ``host_id`` no process has, so the emitter delivers it from Redis too,
+    # in the order every process sees.
+
+    @property
+    def pubsub_channel(self) -> str:
+        """The channel python-socketio's pub/sub manager publishes on."""
+        return str(self.sio.manager.channel)
+
+    def pubsub_message(
+        self,
+        event: str,
+        args: list[Any],
+        namespace: str,
+        room: Any,
+        skip_sid: Any,
+    ) -> str:
+        """python-socketio's pub/sub ``emit`` message for an event, as JSON."""
+        binary = sio_packet.Packet.data_is_binary(args)
+        data: Any = args
+        if binary:
+            data, attachments = sio_packet.Packet.deconstruct_binary(args)
+            data = [data, *[base64.b64encode(a).decode() for a in attachments]]
+        message = {
+            "method": "emit",
+            "event": event,
+            "data": data,
+            "binary": binary,
+            "namespace": namespace,
+            "room": room,
+            "skip_sid": skip_sid,
+            "callback": None,
+            "host_id": SHARED_HOST_ID,
+        }
+        return str(self.sio.manager.json.dumps(message))
+
+    def pubsub_event(self, text: str) -> tuple[Any, Any, list[Any]] | None:
+        """``(room, skip_sid, [event, *args])`` of a pub/sub ``emit`` message."""
+        try:
+            message = self.sio.manager.json.loads(text)
+        except MALFORMED:
+            return None
+        if not isinstance(message, dict):
+            return None
+        return _message_event(message)
+
+    def hold(self, sid: str, namespace: str, rooms: Iterable[str]) -> None:
+        """From now on, hold back the live events socket ``sid`` would get
+        (in ``rooms``, or in those it is in): :meth:`release` hands them over."""
+        self._holds[(namespace, sid)] = _Hold(frozenset(rooms))
+
+    def release(
+        self, sid: str, namespace: str, replayed_through: str | None = None
+    ) -> list[tuple[str | None, list[Any]]]:
+        """Stop holding; the events held, in order: ``(offset, [event, *args])``,
+        the offset ``None`` for an event that was not kept.
+
+        ``replayed_through``: the newest offset the socket is being sent from
+        the buffer. This process's subscriber may not have reached it yet (it
+        lags behind Redis when busy): kept events up to it that arrive later
+        are dropped for the socket, until a newer one arrives.
+        """
+        hold = self._holds.pop((namespace, sid), None)
+        through = _offset_order(replayed_through)
+        if through is not None:
+            self._holds[(namespace, sid)] = _Hold(frozenset(), None, through)
+        return [] if hold is None or hold.held is None else hold.held
+
+    def _hold_back(self, message: Any) -> Any:
+        """``message`` without the sockets whose events are held back (theirs
+        kept) or were already sent from the buffer."""
+        if not self._holds or not isinstance(message, dict):
+            return message
+        namespace = message.get("namespace") or "/"
+        room, skip = message.get("room"), message.get("skip_sid")
+        skipped = _as_list(skip)
+        targets = None if room is None else set(_as_list(room))
+        event = _message_event(message)
+        packet = event[2] if event is not None else None
+        kept = message.get("host_id") == SHARED_HOST_ID and packet and len(packet) > 1
+        offset = str(packet[-1]) if kept and packet else None
+        order = _offset_order(offset)
+        manager = self.sio.manager
+        left_out: list[str] = []
+        for key, hold in list(self._holds.items()):
+            held_namespace, sid = key
+            if held_namespace != namespace or sid in skipped:
+                continue
+            if hold.held is None:  # replayed: drop what it already got
+                if order is None:
+                    continue
+                if hold.through is not None and order <= hold.through:
+                    left_out.append(sid)
+                else:  # the subscriber is past the replay: nothing more to drop
+                    del self._holds[key]
+                continue
+            if targets is not None and targets.isdisjoint(
+                hold.rooms | {sid} | set(manager.get_rooms(sid, namespace))
+            ):
+                continue
+            if packet is not None:
+                hold.held.append((offset, packet))
+            left_out.append(sid)
+        if not left_out:
+            return message
+        return {**message, "skip_sid": [*skipped, *left_out]}
 
     def socket_rooms(self, sid: str, namespace: str) -> list[str]:
         """The rooms socket ``sid`` is in, its own sid room left out."""
@@ -669,6 +831,46 @@ class Engine:
     def reason_is_server(self, reason: object) -> bool:
         """Whether an Engine.IO ``disconnect`` reason means the server closed it."""
         return reason == self.eio.reason.SERVER_DISCONNECT
+
+
+@dataclass
+class _Hold:
+    """A socket being restored from a shared buffer: its live events held
+    back (``held``), or, once replayed, those up to ``through`` dropped."""
+
+    rooms: frozenset[str]
+    held: list[tuple[str | None, list[Any]]] | None = field(default_factory=list)
+    through: tuple[int, int] | None = None
+
+
+def _offset_order(offset: str | None) -> tuple[int, int] | None:
+    """A shared buffer's offset (``<ms>-<seq>``) as something to compare."""
+    if offset is None:
+        return None
+    ms, _, seq = offset.partition("-")
+    if not (ms.isdigit() and seq.isdigit() and len(ms) <= 20 and len(seq) <= 20):
+        return None
+    return int(ms), int(seq)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _message_event(message: dict[str, Any]) -> tuple[Any, Any, list[Any]] | None:
+    """As python-socketio's ``_handle_emit`` rebuilds an emit's arguments."""
+    data, event = message.get("data"), message.get("event")
+    if not isinstance(event, str) or not isinstance(data, list):
+        return None
+    if message.get("binary"):
+        try:
+            attachments = [base64.b64decode(a) for a in data[1:]]
+            data = sio_packet.Packet.reconstruct_binary(data[0], attachments)
+        except (ValueError, TypeError, IndexError, KeyError):
+            return None
+    return message.get("room"), message.get("skip_sid"), [event, *data]
 
 
 def _event_args(data: Any) -> list[Any]:

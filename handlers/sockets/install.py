@@ -15,6 +15,7 @@ from .handshake import HandshakeFlow
 from .limits import SessionTracker, SocketLimits
 from .packets import PacketScreen
 from .recovery import Recovery
+from .recovery_shared import SharedRecovery, SharedRecoveryStore
 from .recovery_store import MemoryRecoveryStore
 
 __all__ = ["install_socket_auth"]
@@ -26,12 +27,16 @@ def install_socket_auth(
     authenticator: Authenticator,
     limits: SocketLimits | None = None,
     additional_auth: AdditionalAuth | None = None,
+    recovery_store: SharedRecoveryStore | None = None,
 ) -> SocketAuth:
     """Gate every namespace of ``authenticator.sio`` behind the packet screen,
     each with the flow its policy names (``settings.policy_for``).
 
     :param limits: per-client limits; default :class:`SocketLimits()`.
     :param additional_auth: the application's check after verification.
+    :param recovery_store: the recovery buffer several processes share (the
+                           server's client manager is then python-socketio's
+                           pub/sub manager); default: this process's memory.
     :raises ValueError: the server already has a gate.
     """
     sio: Any = authenticator.sio
@@ -62,7 +67,7 @@ def install_socket_auth(
     gate.install(route)
     gate.left.append(sessions.namespace_left)
     if authenticator.settings.recovers:
-        install_recovery(authenticator)
+        install_recovery(authenticator, recovery_store)
     elif authenticator.settings.recovery.enabled:
         log.info("connection state recovery is off: it needs the handshake flow")
     screen.install()
@@ -88,9 +93,16 @@ def log_policies(authenticator: Authenticator) -> None:
             log.info("namespace %s authenticates with the %s flow", namespace, flow)
 
 
-def install_recovery(authenticator: Authenticator) -> Recovery:
-    """Turn connection state recovery on, bounded by the settings."""
-    store = MemoryRecoveryStore(authenticator.settings.recovery)
-    recovery = Recovery(authenticator, store)
+def install_recovery(
+    authenticator: Authenticator, shared: SharedRecoveryStore | None = None
+) -> Recovery:
+    """Turn connection state recovery on, bounded by the settings; over
+    ``shared`` when several processes share the buffer."""
+    bounds = authenticator.settings.recovery
+    recovery = (
+        Recovery(authenticator, MemoryRecoveryStore(bounds))
+        if shared is None
+        else SharedRecovery(authenticator, bounds, shared)
+    )
     recovery.install()
     return recovery

@@ -97,11 +97,17 @@ class Recovery:
     CONNECT carries no token; a public namespace authenticates its own).
     """
 
+    shared = False  # the buffer is this process's (see :mod:`.recovery_shared`)
+    store: MemoryRecoveryStore
+
     def __init__(
         self, authenticator: Authenticator, store: MemoryRecoveryStore
     ) -> None:
-        self.authenticator = authenticator
         self.store = store
+        self._setup(authenticator)
+
+    def _setup(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
         self.engine: Engine = engine_for(authenticator.sio)
         self._live: dict[str, _Live] = {}
         self._by_eio: dict[str, set[str]] = {}
@@ -143,7 +149,7 @@ class Recovery:
             self._count("malformed")
             return None
         live = self._live.get(pid)
-        owner = live or self.store.peek(pid)
+        owner = live or await self._saved(pid)
         if owner is None or owner.namespace != namespace:
             self._count("unknown_session")
             return None
@@ -164,7 +170,17 @@ class Recovery:
                 self._count("not_recoverable")
                 return None
             await self._take_over(live.eio_sid)
-        # No await from here to python-socketio's pre_connect: the checks hold.
+        return await self._reserve(eio_sid, namespace, pid, offset)
+
+    async def _saved(self, pid: str) -> SavedSession | None:
+        """The saved session of ``pid``, left in place."""
+        return self.store.peek(pid)
+
+    async def _reserve(
+        self, eio_sid: str, namespace: str, pid: str, offset: str | None
+    ) -> str | None:
+        """Plan the restore of ``pid`` for this CONNECT: the sid it gets back."""
+        # No suspension from here to python-socketio's pre_connect: the checks hold.
         saved = self.store.peek(pid)
         after = self._after(saved, offset) if saved is not None else None
         if (
@@ -231,10 +247,18 @@ class Recovery:
         if missed is None:
             self._count("not_recoverable")
             return False
-        engine.set_namespace_session(eio_sid, namespace, dict(saved.data))
         engine.join_now(sid, namespace, saved.rooms)
+        await self._give_back(eio_sid, saved, missed)
+        return True
+
+    async def _give_back(
+        self, eio_sid: str, saved: SavedSession, missed: list[list[Any]]
+    ) -> None:
+        """The socket (its rooms joined) gets its data and its missed events."""
+        sid, namespace = saved.sid, saved.namespace
+        self.engine.set_namespace_session(eio_sid, namespace, dict(saved.data))
         self._restored[(eio_sid, namespace)] = saved
-        await engine.send_events(eio_sid, namespace, missed)
+        await self.engine.send_events(eio_sid, namespace, missed)
         self._count("recovered")
         log.info(
             "socket recovered sid=%s missed=%d",
@@ -242,7 +266,6 @@ class Recovery:
             len(missed),
             extra={"tsj_event": "socket_recovered", "tsj_sid": sid},
         )
-        return True
 
     def after_connect(self, eio_sid: str, namespace: str) -> None:
         """Forget what one CONNECT left behind (refused ones too)."""
@@ -262,7 +285,7 @@ class Recovery:
         if restored is not None:
             pid, start = restored.pid, restored.start
         else:
-            pid, start = secrets.token_urlsafe(PID_BYTES), self.store.last
+            pid, start = secrets.token_urlsafe(PID_BYTES), self._start()
         pids = self._by_eio.setdefault(eio_sid, set())
         # One socket per namespace per Engine.IO session: an earlier one on
         # this namespace has left it (DISCONNECT, then CONNECT again), so its
@@ -273,6 +296,10 @@ class Recovery:
         self._live[pid] = _Live(pid, sid, namespace, eio_sid, str(claims["sub"]), start)
         pids.add(pid)
         return pid
+
+    def _start(self) -> int:
+        """Where a new socket's missed events would start (no offset yet)."""
+        return self.store.last
 
     def emitted(
         self,
@@ -289,32 +316,55 @@ class Recovery:
         that is no longer authenticated (the server is cutting it: why it
         was cut, e.g. ``token_expired``; such a socket is not recoverable).
         """
-        if not self._recovers(namespace) or event == SHUTDOWN_EVENT:
-            return None
-        if (
-            isinstance(room, str)
-            and self.engine.is_socket_room(namespace, room)
-            and self.authenticator.live.claims(room, namespace) is None
-        ):
+        if not self._keeps(namespace, room, event):
             return None
         rooms = _names(room)
         return self.store.append(
             namespace, None if room is None else rooms, _names(skip_sid), event, args
         )
 
+    async def publish_kept(
+        self,
+        namespace: str,
+        room: object,
+        skip_sid: object,
+        event: str,
+        args: list[Any],
+    ) -> bool:
+        """Not used here: this process's buffer keeps events through :meth:`emitted`."""
+        return False
+
+    def _keeps(self, namespace: str, room: object, event: str) -> bool:
+        """Whether an event without an ack is kept for replay (and so carries
+        an offset)."""
+        if not self._recovers(namespace) or event == SHUTDOWN_EVENT:
+            return False
+        return not (
+            isinstance(room, str)
+            and self.engine.is_socket_room(namespace, room)
+            and self.authenticator.live.claims(room, namespace) is None
+        )
+
     def transport_ended(self, eio_sid: str, reason: object) -> None:
         """Save the sockets of an Engine.IO session that ended for a reason
         the client can recover from."""
+        for session in self._ended_sessions(eio_sid, reason):
+            self.store.save(session)
+
+    def _ended_sessions(self, eio_sid: str, reason: object) -> list[SavedSession]:
+        """The sessions to save of an Engine.IO session that ends; read now,
+        while python-socketio still holds their rooms and data."""
         pids = self._by_eio.pop(eio_sid, set())
         keep = eio_sid in self._taking_over or not self.engine.reason_is_server(reason)
         engine = self.engine
+        sessions = []
         for pid in pids:
             live = self._live.pop(pid, None)
             if live is None or not keep:
                 continue
             if not self._still_connected(live):
                 continue  # disconnected by itself or by the server before
-            self.store.save(
+            sessions.append(
                 SavedSession(
                     pid,
                     live.sid,
@@ -325,6 +375,7 @@ class Recovery:
                     live.start,
                 )
             )
+        return sessions
 
     @property
     def live_count(self) -> int:

@@ -1,0 +1,289 @@
+"""Connection state recovery across processes: a client that drops from one
+process and comes back to another gets its socket back.
+
+Chosen when the server's client manager is python-socketio's pub/sub manager
+(``AsyncRedisManager``): the buffer and the saved sessions live in Redis
+(``scale/recovery_store.py`` says what is kept there, and why). What differs
+from one process's recovery (:mod:`.recovery`):
+
+- **Every kept event goes through Redis, the emitter's own too.** Its offset
+  is given and it is published in one step, and each process delivers it
+  when its subscriber receives it: every client sees the offsets in one
+  order, the buffer's, whichever process emitted them.
+- **The restore holds back live events.** Reading the missed events from
+  Redis takes a round trip, and events keep arriving meanwhile. So the
+  restoring socket's live events are held back (:meth:`Engine.hold`) *before*
+  the buffer is read; then, with no suspension in between, the rooms are
+  joined, the hold released, and the socket sent the missed events followed
+  by the held ones it did not already get from the buffer. An event
+  published before the read is in the buffer; one published after it
+  reaches this process's subscriber after the hold began. And since a busy
+  subscriber lags behind Redis, an event the socket got from the buffer may
+  reach it live after the release: such events (offsets up to the last one
+  replayed) are dropped for that socket until a newer one arrives. None is
+  lost, none sent twice (tests/test_recovery_cluster.py sends 2,000 a second
+  through both processes during a recovery).
+- **A ``pid`` is claimed once, cluster-wide** (``GETDEL``) when the CONNECT
+  asks for it and the token is the owner's: two processes can never both
+  give the same sid back. A claim the handshake then refuses (namespace
+  rules, limits) is spent: the client gets a fresh session next time.
+- **An offset is needed**, as in Node's socket.io: a client that never got an
+  event gets a fresh session (the buffer keeps no per-socket start).
+- A socket whose transport is cut but still open on its old process (a
+  long-poll not yet timed out) is not saved until that process notices (at
+  its ping timeout); coming back to *another* process before then gets a
+  fresh session. Coming back to the same process takes it over, as before.
+
+The token is verified again before anything is restored or sent, through the
+same steps as on one process; a logout on any process reaches every
+process's denylist through Redis first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..authenticator import Authenticator
+from ..config import StateRecovery
+from ..task_set import TaskSet
+from .recovery import Recovery, _names
+from .recovery_store import SavedSession, estimate_size
+
+__all__ = ["SharedRecovery", "SharedRecoveryStore"]
+
+log = logging.getLogger("tornado_socketio_jwt")
+
+PAGE = 500  # buffer entries read per round trip at a restore
+SAVE_WAIT_SECONDS = 2.0  # a take-over waits this long for the save it caused
+PLACEHOLDER_PREFIX = "tsj-offset-"
+
+
+class SharedRecoveryStore(Protocol):
+    """What several processes share (``scale.RedisRecoveryStore``)."""
+
+    async def publish(
+        self, namespace: str, channel: str, message: str, placeholder: str
+    ) -> str | None: ...
+
+    async def events_after(
+        self, namespace: str, offset: str, count: int
+    ) -> list[tuple[str, str]] | None: ...
+
+    async def save(self, pid: str, session: dict[str, Any]) -> bool: ...
+
+    async def peek(self, pid: str) -> dict[str, Any] | None: ...
+
+    async def claim(self, pid: str) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class _Claim:
+    saved: SavedSession
+    offset: str
+
+
+class SharedRecovery(Recovery):
+    """Connection state recovery over a buffer several processes share."""
+
+    shared = True
+
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        bounds: StateRecovery,
+        store: SharedRecoveryStore,
+    ) -> None:
+        self._setup(authenticator)
+        self.bounds = bounds
+        self.shared_store = store
+        self._claims: dict[tuple[str, str], _Claim] = {}
+        self._saves = TaskSet("recovery saves")
+        self._saving: dict[str, asyncio.Task[Any]] = {}
+
+    # -- a reconnecting client --------------------------------------------
+
+    async def _saved(self, pid: str) -> SavedSession | None:
+        return _session(await self.shared_store.peek(pid))
+
+    async def _reserve(
+        self, eio_sid: str, namespace: str, pid: str, offset: str | None
+    ) -> str | None:
+        if offset is None:
+            self._count("not_recoverable")
+            return None
+        saving = self._saving.get(pid)
+        if saving is not None:  # a take-over (or a quick return) is saving it
+            await asyncio.wait([saving], timeout=SAVE_WAIT_SECONDS)
+        saved = _session(await self.shared_store.claim(pid))
+        if (
+            saved is None
+            or saved.namespace != namespace
+            or self.engine.eio_sid_of(saved.sid, namespace) is not None
+        ):
+            self._count("not_recoverable")
+            return None
+        self._claims[(eio_sid, namespace)] = _Claim(saved, offset)
+        return saved.sid
+
+    async def restore(self, sid: str, namespace: str, claims: dict[str, Any]) -> bool:
+        engine = self.engine
+        eio_sid = engine.eio_sid_of(sid, namespace)
+        claim = self._claims.pop((eio_sid, namespace), None) if eio_sid else None
+        if claim is None or eio_sid is None or claim.saved.sid != sid:
+            return False
+        saved = claim.saved
+        if saved.sub != str(claims.get("sub")):
+            self._count("not_recoverable")
+            return False
+        engine.hold(sid, namespace, saved.rooms)
+        try:
+            missed = await self._missed(namespace, claim.offset, saved.rooms, sid)
+        except BaseException:
+            engine.release(sid, namespace)
+            raise
+        if missed is None:
+            engine.release(sid, namespace)
+            self._count("not_recoverable")
+            return False
+        # No suspension from here until every event is queued: nothing live
+        # reaches the socket in between.
+        engine.join_now(sid, namespace, saved.rooms)
+        held = engine.release(sid, namespace, missed[-1][0] if missed else None)
+        replayed = {offset for offset, _ in missed}
+        events = [packet for _, packet in missed]
+        events += [packet for offset, packet in held if offset not in replayed]
+        await self._give_back(eio_sid, saved, events)
+        return True
+
+    async def _missed(
+        self, namespace: str, offset: str, rooms: tuple[str, ...], sid: str
+    ) -> list[tuple[str, list[Any]]] | None:
+        """The kept events after ``offset`` that socket ``sid`` in ``rooms``
+        would have got, in order; ``None`` past the bounds or when ``offset``
+        is no longer in the buffer."""
+        bounds = self.bounds
+        member = frozenset(rooms) | {sid}
+        found: list[tuple[str, list[Any]]] = []
+        size = scanned = 0
+        after = offset
+        while True:
+            page = await self.shared_store.events_after(namespace, after, PAGE)
+            if page is None:
+                return None
+            for entry_id, text in page:
+                event = self.engine.pubsub_event(text)
+                if event is None:
+                    continue
+                room, skip, packet = event
+                if sid in _names(skip):
+                    continue
+                if room is not None and member.isdisjoint(_names(room)):
+                    continue
+                size += estimate_size(packet)
+                found.append((entry_id, packet))
+                if (
+                    len(found) > bounds.max_missed_packets
+                    or size > bounds.max_missed_bytes
+                ):
+                    return None
+            scanned += len(page)
+            if len(page) < PAGE or scanned > bounds.buffer_packets:
+                return found
+            after = page[-1][0]
+
+    def after_connect(self, eio_sid: str, namespace: str) -> None:
+        super().after_connect(eio_sid, namespace)
+        self._claims.pop((eio_sid, namespace), None)
+
+    # -- every socket -----------------------------------------------------
+
+    def _start(self) -> int:
+        return 0  # unused: a shared recovery needs an offset
+
+    def emitted(
+        self,
+        namespace: str,
+        room: object,
+        skip_sid: object,
+        event: str,
+        args: list[Any],
+    ) -> str | None:
+        return None  # kept events go through publish_kept
+
+    async def publish_kept(
+        self,
+        namespace: str,
+        room: object,
+        skip_sid: object,
+        event: str,
+        args: list[Any],
+    ) -> bool:
+        """Keep the event in Redis and publish it with its offset; ``False``
+        (emitted as usual, without an offset) when it is not kept or Redis
+        failed."""
+        if not self._keeps(namespace, room, event):
+            return False
+        placeholder = PLACEHOLDER_PREFIX + secrets.token_hex(16)
+        engine = self.engine
+        try:
+            message = engine.pubsub_message(
+                event, [*args, placeholder], namespace, room, skip_sid
+            )
+        except (TypeError, ValueError):  # python-socketio could not publish it either
+            return False
+        offset = await self.shared_store.publish(
+            namespace, engine.pubsub_channel, message, placeholder
+        )
+        return offset is not None
+
+    def transport_ended(self, eio_sid: str, reason: object) -> None:
+        for session in self._ended_sessions(eio_sid, reason):
+            pid = session.pid
+            task = self._saves.spawn(self.shared_store.save(pid, _record(session)))
+            self._saving[pid] = task
+            task.add_done_callback(functools.partial(self._forget_save, pid))
+
+    def _forget_save(self, pid: str, task: asyncio.Task[Any]) -> None:
+        if self._saving.get(pid) is task:
+            del self._saving[pid]
+
+
+def _record(session: SavedSession) -> dict[str, Any]:
+    return {
+        "pid": session.pid,
+        "sid": session.sid,
+        "namespace": session.namespace,
+        "sub": session.sub,
+        "rooms": list(session.rooms),
+        "data": session.data,
+    }
+
+
+def _session(record: dict[str, Any] | None) -> SavedSession | None:
+    """A saved session read back from the store; ``None`` if it is not one."""
+    if record is None:
+        return None
+    fields = ("pid", "sid", "namespace", "sub")
+    rooms, data = record.get("rooms"), record.get("data")
+    if (
+        not all(isinstance(record.get(name), str) for name in fields)
+        or not isinstance(rooms, list)
+        or not all(isinstance(room, str) for room in rooms)
+        or not isinstance(data, dict)
+    ):
+        log.warning("recovery: a saved session in Redis is not one of ours")
+        return None
+    return SavedSession(
+        record["pid"],
+        record["sid"],
+        record["namespace"],
+        record["sub"],
+        tuple(rooms),
+        data,
+        0,
+    )
