@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -584,13 +584,17 @@ async def memory(server: Server) -> list[Row]:
     return [("the server after all of the above", f"alive, RSS {rss:.0f} MiB")]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(
+    attacks: Callable[[Path], Coroutine[Any, Any, list[Row]]] | None = None,
+    description: str = __doc__.splitlines()[0],
+) -> None:
+    """Run ``attacks`` (default: this module's) on ``--root``; print the table."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout to run")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     started = time.monotonic()
-    rows = asyncio.run(run(args.root.resolve()))
+    rows: list[Row] = asyncio.run((attacks or run)(args.root.resolve()))
     print("\n| attack | the server |\n| --- | --- |")
     for attack, outcome in rows:
         print(f"| {attack} | {outcome} |")

@@ -13,15 +13,13 @@ an older commit to measure "before". Bounded: about a minute.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from abuse import MIB, ROOT, Row, Server, is_closed, open_socket, token
+from abuse import MIB, Row, Server, is_closed, main, open_socket, token
 from measure import rss_bytes
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
@@ -200,20 +198,5 @@ async def run(root: Path) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=ROOT, help="checkout to run")
-    parser.add_argument("--json", type=Path, help="also write the rows here")
-    args = parser.parse_args()
-    started = time.monotonic()
-    rows = asyncio.run(run(args.root.resolve()))
-    print("\n| attack | the server |\n| --- | --- |")
-    for attack, outcome in rows:
-        print(f"| {attack} | {outcome} |")
-    print(f"\n{time.monotonic() - started:.0f} s")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
-
-
 if __name__ == "__main__":
-    main()
+    main(run, __doc__.splitlines()[0])
