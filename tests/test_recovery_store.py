@@ -104,9 +104,14 @@ def test_bounds_must_be_positive(field: str) -> None:
         StateRecovery(**{field: 0})  # type: ignore[arg-type]
 
 
-def test_sizes_are_estimated_with_binary_at_its_length_and_depth_bounded() -> None:
+def test_sizes_count_binary_at_its_length_and_every_depth() -> None:
+    """Nothing nested deep is left out (a 1 MB string 40 lists down once
+    counted as 8 bytes), and a structure that contains itself ends the walk."""
     assert estimate_size(["ab", b"\x00" * 10]) == 2 + (4 + 1) + (10 + 1)
-    deep: list[object] = []
+    deep: list[object] = ["x" * 1_000_000]
     for _ in range(1000):
         deep = [deep]
-    assert estimate_size(deep) < 1000
+    assert estimate_size(deep) > 1_000_000
+    looped: list[object] = ["y"]
+    looped.append(looped)
+    assert 0 < estimate_size(looped) < 100

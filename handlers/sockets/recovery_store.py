@@ -29,8 +29,6 @@ from ..config import StateRecovery
 
 __all__ = ["SavedSession", "MemoryRecoveryStore", "estimate_size"]
 
-SIZE_DEPTH = 32
-
 
 @dataclass(frozen=True)
 class SavedSession:
@@ -191,20 +189,34 @@ class MemoryRecoveryStore:
             sessions.popitem(last=False)
 
 
-def estimate_size(value: Any, depth: int = 0) -> int:
+def estimate_size(value: Any) -> int:
     """About the bytes ``value`` takes in a packet (its JSON text, binary
-    attachments at their length); cheap, and bounded in depth."""
-    if isinstance(value, str):
-        return len(value) + 2
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return len(value)
-    if depth >= SIZE_DEPTH:
-        return 8
-    if isinstance(value, dict):
-        return 2 + sum(
-            estimate_size(k, depth + 1) + estimate_size(v, depth + 1) + 2
-            for k, v in value.items()
-        )
-    if isinstance(value, (list, tuple)):
-        return 2 + sum(estimate_size(v, depth + 1) + 1 for v in value)
-    return 8
+    attachments at their length).
+
+    Walked with a stack, to every depth: a bound that stopped counting at some
+    depth let a deeply nested payload (an app that relays client JSON) past the
+    buffer's byte limits. Each container is counted once, so a structure that
+    contains itself (which python-socketio would refuse to encode) ends the
+    walk instead of hanging it.
+    """
+    size, stack, seen = 0, [value], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, (bytes, bytearray, memoryview)):
+            size += len(item)
+        elif isinstance(item, (dict, list, tuple)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, dict):
+                size += 2 + 3 * len(item)
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            else:
+                size += 2 + len(item)
+                stack.extend(item)
+        else:
+            size += 8
+    return size
