@@ -3,12 +3,11 @@ peers' suites write it) and read what each session saw."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
-from tests.requirements import NODE
+from tests.requirements import run_node
 from tests.support import server_url
 
 __all__ = ["run", "one", "names", "first"]
@@ -25,24 +24,7 @@ async def run(port: int | str, *sessions: dict[str, Any]) -> list[list[dict[str,
     base = server_url(port) if isinstance(port, int) else port
     specs = [{**s, "url": base + s.pop("path", "")} for s in map(dict, sessions)]
     scenario = {"sessions": specs, "timeoutMs": RUN_TIMEOUT_S * 1000}
-    assert NODE is not None
-    process = await asyncio.create_subprocess_exec(
-        NODE,
-        str(SCRIPT),
-        cwd=str(ROOT),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(
-            process.communicate(json.dumps(scenario).encode()), PROCESS_TIMEOUT_S
-        )
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode(errors="replace")
+    stdout = await run_node(SCRIPT, scenario, PROCESS_TIMEOUT_S)
     result: list[list[dict[str, Any]]] = json.loads(stdout)["sessions"]
     return result
 

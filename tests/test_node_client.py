@@ -8,7 +8,6 @@ under CI (``CI=true``), where a missing piece is a failure.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.requirements import NODE, node_client_missing, require
+from tests.requirements import node_client_missing, require, run_node
 from tests.support import BOB, refusal, server_url
 from tornado_socketio_jwt import CredentialsRequiredError, TokenExpiredError
 
@@ -42,25 +41,8 @@ async def run_client(http_port: int, **scenario: Any) -> dict[str, Any]:
         "timeoutMs": CLIENT_TIMEOUT_S * 1000,
         **scenario,
     }
-    assert NODE is not None
-    process = await asyncio.create_subprocess_exec(
-        NODE,
-        str(CLIENT_SCRIPT),
-        cwd=str(ROOT),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(
-            process.communicate(json.dumps(scenario).encode()), PROCESS_TIMEOUT_S
-        )
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode(errors="replace")
-    lines = stdout.decode().splitlines()
+    stdout = await run_node(CLIENT_SCRIPT, scenario, PROCESS_TIMEOUT_S)
+    lines = stdout.splitlines()
     assert len(lines) == 1, stdout
     return json.loads(lines[0])
 

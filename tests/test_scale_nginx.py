@@ -7,10 +7,7 @@ one of them the tests are skipped, except under CI, where that is a failure.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,28 +16,18 @@ import pytest
 
 from tests.nginx_server import running_nginx
 from tests.redis_server import running_redis
+from tests.requirements import node_client_missing, require, run_node
 from tests.scale_support import Cluster, post, running_cluster
 from tests.server_process import ROOT, demo_password
 from tests.support import server_url
 
 CLIENT_SCRIPT = ROOT / "tests" / "node" / "client.mjs"
-CLIENT_PACKAGE = ROOT / "node_modules" / "socket.io-client" / "package.json"
 CLIENT_TIMEOUT_S = 10
-
-
-def _node() -> str:
-    node = shutil.which("node")
-    if node is None or not CLIENT_PACKAGE.is_file():
-        reason = "node or node_modules/socket.io-client is missing (run make)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot run under CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    return node
 
 
 @pytest.fixture
 def behind_nginx(tmp_path: Path) -> Iterator[tuple[Cluster, int]]:
-    _node()  # skip before starting anything
+    require(node_client_missing(), "the official client through nginx")
     with running_redis(tmp_path) as redis:
         with running_cluster(redis, tmp_path / "data", 2) as cluster:
             with running_nginx(tmp_path, cluster.ports) as port:
@@ -50,24 +37,8 @@ def behind_nginx(tmp_path: Path) -> Iterator[tuple[Cluster, int]]:
 async def run_client(url: str, **scenario: Any) -> dict[str, Any]:
     """tests/node/client.mjs with ``scenario``; its one JSON line (bounded)."""
     scenario = {"url": url, "timeoutMs": CLIENT_TIMEOUT_S * 1000, **scenario}
-    process = await asyncio.create_subprocess_exec(
-        _node(),
-        str(CLIENT_SCRIPT),
-        cwd=str(ROOT),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(
-            process.communicate(json.dumps(scenario).encode()), CLIENT_TIMEOUT_S + 5
-        )
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode(errors="replace")
-    [line] = stdout.decode().splitlines()
+    stdout = await run_node(CLIENT_SCRIPT, scenario, CLIENT_TIMEOUT_S + 5)
+    [line] = stdout.splitlines()
     return json.loads(line)  # type: ignore[no-any-return]
 
 
