@@ -285,7 +285,8 @@ class Recovery:
         if restored is not None:
             pid, start = restored.pid, restored.start
         else:
-            pid, start = secrets.token_urlsafe(PID_BYTES), self._start()
+            pid = secrets.token_urlsafe(PID_BYTES)
+            start = self._start(eio_sid, namespace)
         pids = self._by_eio.setdefault(eio_sid, set())
         # One socket per namespace per Engine.IO session: an earlier one on
         # this namespace has left it (DISCONNECT, then CONNECT again), so its
@@ -297,8 +298,9 @@ class Recovery:
         pids.add(pid)
         return pid
 
-    def _start(self) -> int:
-        """Where a new socket's missed events would start (no offset yet)."""
+    def _start(self, eio_sid: str, namespace: str) -> int:
+        """Where a new socket's missed events would start (no offset yet);
+        called as its CONNECT is acknowledged."""
         return self.store.last
 
     def emitted(
