@@ -70,9 +70,6 @@ log = logging.getLogger("tornado_socketio_jwt")
 PAGE = 500  # buffer entries read per round trip at a restore
 SAVE_WAIT_SECONDS = 2.0  # a take-over waits this long for the save it caused
 PLACEHOLDER_PREFIX = "tsj-offset-"
-# Redis's smallest stream id: the start of a socket whose namespace's stream
-# did not exist when it connected (the store reads it as "from the first entry").
-EMPTY_STREAM = "0-0"
 # A socket's start as an int (``SavedSession.start``): ``<ms> << 64 | <seq>``,
 # so that comparing ints compares stream ids. Unknown (Redis unreachable when it
 # connected): not recoverable.
@@ -218,8 +215,8 @@ class SharedRecovery(Recovery):
     ) -> list[tuple[str, list[Any]]] | None:
         """The kept events after ``offset`` that socket ``sid`` in ``rooms``
         would have got, in order; ``None`` past the bounds or when ``offset``
-        is no longer in the buffer (:data:`EMPTY_STREAM`: when the stream has
-        lost an entry)."""
+        is no longer in the buffer (``"0-0"``, the start of a socket whose
+        stream did not exist yet: when the stream has lost an entry)."""
         bounds = self.bounds
         member = frozenset(rooms) | {sid}
         found: list[tuple[str, list[Any]]] = []
