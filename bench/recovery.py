@@ -11,12 +11,21 @@ client's 100 ms reconnection delay), and the server's RSS growth from the cut
 to the moment the receivers are let back, per receiver (the buffer and the
 saved sessions; a rough figure: it includes whatever else the server
 allocated, and a shared machine's noise).
+
+Then across processes: two processes of this server sharing a redis-server
+(``--redis-url``). The receivers connect to process A through the proxy; the
+burst is sent through A and B in turn; after the cut the proxy lets them back
+to B. In order means in the buffer's order (the offset each event carries),
+the one order every process delivers in; the RSS growth is that of both
+processes and redis-server, which holds the buffer and the saved sessions.
+Skipped (with a note) without redis-server.
 One section of ``make bench``; alone: ``python bench/recovery.py [--quick]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -37,6 +46,9 @@ LOAD = ROOT / "bench" / "recovery_load.mjs"
 NODE_SERVER = ROOT / "bench" / "servers" / "node_recovery.mjs"
 CUT_MS = 3000
 LOAD_TIMEOUT_S = 90
+THIS_SERVER = "this server"
+NODE = "Node socket.io 4.8"
+CLUSTER = "this server, 2 processes + Redis (A, then B)"
 
 
 def tokens(secret: str, count: int) -> list[str]:
@@ -73,35 +85,73 @@ def run_one(argv: list[str], plan: dict[str, Any], workdir: Path, name: str) -> 
     with Child(
         [*argv, "--port", str(port)], workdir / f"{name}.log", env, ROOT
     ) as server:
-        scenario = {
-            **plan,
-            "port": port,
-            "tokens": tokens(secret, plan["receivers"] + 1),
-        }
-        load = subprocess.Popen(
-            ["node", str(LOAD), json.dumps(scenario)],
-            stdout=subprocess.PIPE,
-            cwd=ROOT,
-            text=True,
-        )
-        figures: dict[str, Any] = {}
-        deadline = time.monotonic() + LOAD_TIMEOUT_S
-        try:
-            assert load.stdout is not None
-            for raw in load.stdout:
-                line = json.loads(raw)
-                if line["phase"] == "cut":
-                    figures["rss_at_cut_kib"] = rss_kib(server.pid)
-                elif line["phase"] == "healed":  # just before they come back
-                    figures["rss_away_kib"] = rss_kib(server.pid)
-                elif line["phase"] == "result":
-                    figures.update(line)
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the recovery load did not finish")
-        finally:
-            if load.poll() is None:
-                load.kill()
-            load.wait()
+        scenario = {**plan, "port": port}
+        return run_load(scenario, tokens(secret, plan["receivers"] + 1), [server.pid])
+
+
+def run_cluster(plan: dict[str, Any], workdir: Path, server: list[str]) -> Any:
+    """Two processes of this server (``server``: its command line) sharing a
+    redis-server, under the load: receivers on A, back on B after the cut."""
+    sys.path.insert(0, str(ROOT))  # tests/daemons.py: Redis, no pytest
+    from tests.daemons import REDIS_SERVER, RedisProcess
+
+    if REDIS_SERVER is None:
+        return None
+    secret = secrets.token_urlsafe(32)
+    env = {**os.environ, "JWT_SECRET": secret}
+    redis = RedisProcess(REDIS_SERVER, workdir)
+    redis.start()
+    try:
+        assert redis.process is not None
+        with contextlib.ExitStack() as stack:
+            ports, pids = [], [redis.process.pid]
+            for name in ("a", "b"):
+                port = free_port()
+                argv = [*server, "--port", str(port), "--redis-url", redis.url]
+                log = workdir / f"cluster-{name}.log"
+                pids.append(stack.enter_context(Child(argv, log, env, ROOT)).pid)
+                ports.append(port)
+            scenario = {
+                **plan,
+                "port": ports[0],
+                "healPort": ports[1],
+                "senderPorts": ports,
+                "orderBy": "offset",
+            }
+            return run_load(scenario, tokens(secret, plan["receivers"] + 1), pids)
+    finally:
+        redis.stop()
+
+
+def run_load(scenario: dict[str, Any], signed: list[str], pids: list[int]) -> Any:
+    """bench/recovery_load.mjs against a running server: its result, and the
+    RSS of ``pids`` (summed) at the cut and when the receivers are let back."""
+    load = subprocess.Popen(
+        ["node", str(LOAD), json.dumps({**scenario, "tokens": signed})],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        text=True,
+    )
+    figures: dict[str, Any] = {}
+    deadline = time.monotonic() + LOAD_TIMEOUT_S
+    try:
+        assert load.stdout is not None
+        for raw in load.stdout:
+            line = json.loads(raw)
+            if line["phase"] == "cut":
+                figures["rss_at_cut_kib"] = sum(rss_kib(pid) for pid in pids)
+            elif line["phase"] == "healed":  # just before they come back
+                figures["rss_away_kib"] = sum(rss_kib(pid) for pid in pids)
+            elif line["phase"] == "result":
+                figures.update(line)
+            if time.monotonic() > deadline:
+                raise RuntimeError("the recovery load did not finish")
+    finally:
+        if load.poll() is None:
+            load.kill()
+        load.wait()
+    if "delivered" not in figures:
+        raise RuntimeError(f"the recovery load gave no result (exit {load.returncode})")
     return figures
 
 
@@ -113,21 +163,20 @@ def measure(quick: bool = False) -> dict[str, Any]:
         "cutAt": 50,
         "cutMs": CUT_MS,
     }
-    servers = {
-        "this server": [
-            sys.executable,
-            str(ROOT / "server.py"),
-            "--log-level",
-            "warning",
-        ],
-        "Node socket.io 4.8": ["node", str(NODE_SERVER)],
-    }
+    ours = [sys.executable, str(ROOT / "server.py"), "--log-level", "warning"]
+    servers = {THIS_SERVER: ours, NODE: ["node", str(NODE_SERVER)]}
     results: dict[str, Any] = {"plan": plan}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        servers["this server"] += ["--data-dir", str(workdir / "data")]
+        servers[THIS_SERVER] += ["--data-dir", str(workdir / "data")]
         for name, argv in servers.items():
             results[name] = run_one(argv, plan, workdir, name.split()[0])
+        shared = [*ours, "--data-dir", str(workdir / "shared")]
+        cluster = run_cluster(plan, workdir, shared)
+        if cluster is None:
+            results["notes"] = ["across processes: skipped, no redis-server"]
+        else:
+            results[CLUSTER] = cluster
     return results
 
 
@@ -143,7 +192,7 @@ def report(results: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, figures in results.items():
-        if name == "plan":
+        if name in ("plan", "notes"):
             continue
         latencies = figures.get("latenciesMs") or [0.0]
         grown = figures.get("rss_away_kib", 0) - figures.get("rss_at_cut_kib", 0)
@@ -154,6 +203,15 @@ def report(results: dict[str, Any]) -> str:
             f"{statistics.median(latencies):.0f} / {max(latencies):.0f} | "
             f"{grown / plan['receivers']:.1f} |"
         )
+    if CLUSTER in results:
+        lines += [
+            "",
+            f"{CLUSTER}: the receivers on process A through the proxy, the burst "
+            "sent through A and B in turn, the receivers let back to B; in order "
+            "by offset (the buffer's order); RSS of both processes and "
+            "redis-server (the buffer and the saved sessions are in Redis).",
+        ]
+    lines += [f"{note}." for note in results.get("notes", [])]
     return "\n".join(lines)
 
 

@@ -4,6 +4,11 @@
 // them for cutMs, then lets them back.
 //
 // node bench/recovery_load.mjs '{"port", "tokens", "receivers", "burst", "rate", "cutAt", "cutMs"}'
+// Across processes, optional: "healPort" (the proxy's upstream once they are let
+// back), "senderPorts" (the burst is sent through each in turn; default [port])
+// and "orderBy": "offset" (in order: by the offset each event carries last, a
+// "<ms>-<seq>" stream id, since events sent through several processes have one
+// order, the buffer's, not the order they were sent in).
 // Prints progress lines {"phase": "cut" | "burst_done" | "healed"} and a last
 // {"phase": "result", ...} line.
 import net from "node:net";
@@ -14,10 +19,11 @@ const print = (line) => process.stdout.write(JSON.stringify(line) + "\n");
 const now = () => performance.now();
 
 let down = false;
+let upstreamPort = cfg.port;
 const links = new Set();
 const proxy = net.createServer((client) => {
   if (down) return client.destroy();
-  const upstream = net.connect(cfg.port, "127.0.0.1");
+  const upstream = net.connect(upstreamPort, "127.0.0.1");
   const link = [client, upstream];
   links.add(link);
   const end = () => {
@@ -50,7 +56,7 @@ const receivers = [];
 for (let i = 0; i < cfg.receivers; i++) {
   const socket = open(proxyUrl, cfg.tokens[(i + 1) % cfg.tokens.length]);
   const state = { socket, seen: new Set(), duplicates: 0, outOfOrder: 0, last: -1,
-    connects: 0, recovered: false, latencyMs: null };
+    lastOffset: [-1, -1], connects: 0, recovered: false, latencyMs: null };
   socket.on("connect", () => {
     state.connects += 1;
     if (state.connects > 1) {
@@ -58,32 +64,52 @@ for (let i = 0; i < cfg.receivers; i++) {
       if (healedAt !== null) state.latencyMs = now() - healedAt;
     }
   });
-  socket.on("message", (msg) => {
+  socket.on("message", (msg, offset) => {
     const n = Number(String(msg && msg.text).split(" ")[1]);
     if (!Number.isInteger(n)) return;
     if (state.seen.has(n)) state.duplicates += 1;
-    else if (n < state.last) state.outOfOrder += 1;
+    else if (cfg.orderBy === "offset" ? !after(offset, state) : n < state.last) {
+      state.outOfOrder += 1;
+    }
     state.seen.add(n);
     state.last = Math.max(state.last, n);
   });
   receivers.push(state);
 }
 let healedAt = null;
+
+// Whether a "<ms>-<seq>" offset comes after the last one seen (then kept).
+function after(offset, state) {
+  const [ms, seq] = String(offset).split("-").map(Number);
+  const [lastMs, lastSeq] = state.lastOffset;
+  if (!Number.isInteger(ms) || !Number.isInteger(seq)) return false;
+  if (ms < lastMs || (ms === lastMs && seq <= lastSeq)) return false;
+  state.lastOffset = [ms, seq];
+  return true;
+}
 await Promise.all(receivers.map((r) => new Promise((resolve) => {
   if (r.socket.connected) resolve(); else r.socket.once("connect", resolve);
 })));
 
-const sender = open(`http://127.0.0.1:${cfg.port}`, cfg.tokens[0]);
-await new Promise((resolve) => sender.once("connect", resolve));
+const senders = (cfg.senderPorts || [cfg.port]).map(
+  (port) => open(`http://127.0.0.1:${port}`, cfg.tokens[0]));
+await Promise.all(senders.map((sender) => new Promise((resolve) => {
+  if (sender.connected) resolve(); else sender.once("connect", resolve);
+})));
 const gap = 1000 / cfg.rate;
 for (let n = 0; n < cfg.burst; n++) {
   if (n === cfg.cutAt) {
     down = true;
     for (const [client, upstream] of links) { client.destroy(); upstream.destroy(); }
     print({ phase: "cut" });
-    setTimeout(() => { down = false; healedAt = now(); print({ phase: "healed" }); }, cfg.cutMs);
+    setTimeout(() => {
+      upstreamPort = cfg.healPort || cfg.port;
+      down = false;
+      healedAt = now();
+      print({ phase: "healed" });
+    }, cfg.cutMs);
   }
-  sender.emit("message", { text: `burst ${n}` });
+  senders[n % senders.length].emit("message", { text: `burst ${n}` });
   await new Promise((resolve) => setTimeout(resolve, gap));
 }
 print({ phase: "burst_done" });
@@ -103,6 +129,6 @@ const result = {
 };
 print(result);
 for (const r of receivers) r.socket.close();
-sender.close();
+for (const sender of senders) sender.close();
 proxy.close();
 process.exit(0);

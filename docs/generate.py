@@ -322,6 +322,9 @@ def performance() -> str:
     if "json_codec" in document:
         text = _bench("json_codec").report(document["json_codec"])
         out += ["### Socket.IO packets: JSON codecs", "", text, ""]
+    if "recovery" in document:
+        out += ["### Connection state recovery", ""]
+        out += [_bench("recovery").report(document["recovery"]), ""]
     if "scale_out" in document:
         out += ["### One process and two, behind nginx", ""]
         out += [_bench("scale_out").report(document["scale_out"]), ""]

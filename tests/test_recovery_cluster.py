@@ -194,7 +194,7 @@ async def test_messages_sent_on_both_processes_while_it_comes_back_arrive_once(
         connected_client(cluster.url(0), auth={"token": token}) as on_a,
         connected_client(cluster.url(1), auth={"token": token}) as on_b,
     ):
-        await socket.next("connect")
+        first = await socket.next("connect")
 
         stop = asyncio.Event()
 
@@ -216,6 +216,7 @@ async def test_messages_sent_on_both_processes_while_it_comes_back_arrive_once(
         await heard(socket, "x-end")
         stop.clear()
         await cut(socket, proxy, "proxy")
+        await saved_on_its_process(cluster, first["pid"])
         proxy.target_port = cluster.ports[0]
         proxy.heal()
         # It comes back (after its reconnection delay) while both keep sending.

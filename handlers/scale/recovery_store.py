@@ -39,12 +39,15 @@ import redis.asyncio
 
 from .redis_client import KEY_PREFIX, REDIS_ERRORS
 
-__all__ = ["RedisRecoveryStore", "STREAM_ID"]
+__all__ = ["RedisRecoveryStore", "STREAM_ID", "EMPTY_STREAM"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
 # An offset this store hands out: a stream entry id.
 STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
+
+# The offset before any: a stream that does not exist (or is empty) "ends" here.
+EMPTY_STREAM = "0-0"
 
 # KEYS: stream, channel. ARGV: message (with the placeholder), placeholder,
 # MAXLEN, max age in ms. The placeholder is a fresh random token the message
@@ -108,12 +111,30 @@ class RedisRecoveryStore:
             return None
         return str(offset)
 
+    async def last_offset(self, namespace: str) -> str | None:
+        """The newest offset kept on ``namespace`` (:data:`EMPTY_STREAM` when
+        none is); ``None`` if Redis failed."""
+        try:
+            entries = await self.client.xrevrange(
+                self._stream(namespace), max="+", min="-", count=1
+            )
+        except REDIS_ERRORS as exc:
+            log.warning("recovery: the buffer is unreachable (%s)", type(exc).__name__)
+            return None
+        return str(entries[0][0]) if entries else EMPTY_STREAM
+
     async def events_after(
         self, namespace: str, offset: str, count: int
     ) -> list[tuple[str, str]] | None:
         """Up to ``count`` ``(offset, message)`` kept after ``offset``, oldest
         first; ``None`` when ``offset`` itself is no longer (or never was) in
-        the buffer: what followed it may have fallen out."""
+        the buffer: what followed it may have fallen out.
+
+        ``offset`` :data:`EMPTY_STREAM` (the stream did not exist): the stream
+        from its first entry, if it has never lost one.
+        """
+        if offset == EMPTY_STREAM:
+            return await self._whole_stream(namespace, count)
         if not STREAM_ID.fullmatch(offset):
             return None
         try:
@@ -126,6 +147,31 @@ class RedisRecoveryStore:
         if not entries or entries[0][0] != offset:
             return None
         return [_entry(entry_id, fields) for entry_id, fields in entries[1:]]
+
+    async def _whole_stream(
+        self, namespace: str, count: int
+    ) -> list[tuple[str, str]] | None:
+        """The first ``count`` entries, if no entry was ever trimmed from the
+        stream (it holds every entry ever added: ``entries-added``, Redis 7;
+        older: ``None``)."""
+        stream = self._stream(namespace)
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.exists(stream)
+                pipe.xinfo_stream(stream)
+                pipe.xrange(stream, min="-", max="+", count=count)
+                exists, info, entries = await pipe.execute(raise_on_error=False)
+        except REDIS_ERRORS as exc:
+            log.warning("recovery: the buffer is unreachable (%s)", type(exc).__name__)
+            return None
+        if exists == 0:
+            return []  # nothing kept since
+        if not isinstance(info, dict) or isinstance(entries, BaseException):
+            return None
+        added, length = info.get("entries-added"), info.get("length")
+        if not isinstance(added, int) or added != length:
+            return None
+        return [_entry(entry_id, fields) for entry_id, fields in entries]
 
     async def save(self, pid: str, session: dict[str, Any]) -> bool:
         """Keep a disconnected socket's session (JSON) for the duration."""

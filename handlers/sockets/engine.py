@@ -91,6 +91,7 @@ __all__ = [
     "DROP",
     "MALFORMED",
     "CLOSE_SECONDS",
+    "offset_order",
     "CONNECTION_KEY",
     "packet_json",
     "RecoveryHooks",
@@ -215,6 +216,10 @@ class Engine:
         # Sockets being restored from a shared buffer: (namespace, sid) ->
         # (the rooms they are restored into, the live events held back).
         self._holds: dict[tuple[str, str], _Hold] = {}
+        # namespace -> the offset of the last kept event this process's
+        # subscriber delivered there (or, before the first, the stream's
+        # last id as Redis gave it): where a new socket's replay starts.
+        self._kept_through: dict[str, str] = {}
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
         self.pinger: engine_websocket.Pinger | None = None
@@ -660,6 +665,11 @@ class Engine:
             handle_emit: Dispatch = manager._handle_emit
 
             async def handle_emit_holding(message: Any) -> Any:
+                # Noted before python-socketio picks the recipients, with no
+                # suspension in between (``AsyncManager.emit`` reads the rooms
+                # before its first await): a socket acknowledged now got, or
+                # will get, exactly the kept events after this offset.
+                self._note_kept(message)
                 return await handle_emit(self._hold_back(message))
 
             manager._handle_emit = handle_emit_holding
@@ -722,6 +732,24 @@ class Engine:
             return None
         return _message_event(message)
 
+    def kept_through(self, namespace: str) -> str | None:
+        """The offset of the last kept event this process's subscriber
+        delivered on ``namespace`` (see :meth:`learn_kept_through`); ``None``
+        before the first."""
+        return self._kept_through.get(namespace)
+
+    def learn_kept_through(self, namespace: str, offset: str) -> None:
+        """Take ``offset`` (the stream's last id, read from Redis) as
+        :meth:`kept_through` until the subscriber delivers a kept event there."""
+        self._kept_through.setdefault(namespace, offset)
+
+    def _note_kept(self, message: Any) -> None:
+        offset = _kept_offset(message)
+        if offset is not None:
+            namespace = message.get("namespace") or "/"
+            if isinstance(namespace, str):
+                self._kept_through[namespace] = offset
+
     def hold(self, sid: str, namespace: str, rooms: Iterable[str]) -> None:
         """From now on, hold back the live events socket ``sid`` would get
         (in ``rooms``, or in those it is in): :meth:`release` hands them over."""
@@ -739,7 +767,7 @@ class Engine:
         are dropped for the socket, until a newer one arrives.
         """
         hold = self._holds.pop((namespace, sid), None)
-        through = _offset_order(replayed_through)
+        through = offset_order(replayed_through)
         if through is not None:
             self._holds[(namespace, sid)] = _Hold(frozenset(), None, through)
         return [] if hold is None or hold.held is None else hold.held
@@ -757,7 +785,7 @@ class Engine:
         packet = event[2] if event is not None else None
         kept = message.get("host_id") == SHARED_HOST_ID and packet and len(packet) > 1
         offset = str(packet[-1]) if kept and packet else None
-        order = _offset_order(offset)
+        order = offset_order(offset)
         manager = self.sio.manager
         left_out: list[str] = []
         for key, hold in list(self._holds.items()):
@@ -843,14 +871,33 @@ class _Hold:
     through: tuple[int, int] | None = None
 
 
-def _offset_order(offset: str | None) -> tuple[int, int] | None:
+def offset_order(offset: str | None) -> tuple[int, int] | None:
     """A shared buffer's offset (``<ms>-<seq>``) as something to compare."""
     if offset is None:
         return None
     ms, _, seq = offset.partition("-")
-    if not (ms.isdigit() and seq.isdigit() and len(ms) <= 20 and len(seq) <= 20):
+    if not (
+        (ms + seq).isascii()
+        and ms.isdigit()
+        and seq.isdigit()
+        and len(ms) <= 20
+        and len(seq) <= 20
+    ):
         return None
     return int(ms), int(seq)
+
+
+def _kept_offset(message: Any) -> str | None:
+    """The offset of a kept event's pub/sub message (its last argument; in
+    the deconstructed arguments when binary), without rebuilding the event."""
+    if not isinstance(message, dict) or message.get("host_id") != SHARED_HOST_ID:
+        return None
+    args = message.get("data")
+    if message.get("binary") and isinstance(args, list) and args:
+        args = args[0]
+    if not isinstance(args, list) or not args or not isinstance(args[-1], str):
+        return None
+    return args[-1] if offset_order(args[-1]) is not None else None
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -338,7 +338,8 @@ class Recovery:
         if restored is not None:
             pid, start = restored.pid, restored.start
         else:
-            pid, start = secrets.token_urlsafe(PID_BYTES), self._start()
+            pid = secrets.token_urlsafe(PID_BYTES)
+            start = self._start(eio_sid, namespace)
         # One socket per namespace per Engine.IO session: an earlier one on
         # this namespace has left it (DISCONNECT, then CONNECT again), so its
         # entry goes, and CONNECT/DISCONNECT in a loop holds one entry, not more.
@@ -358,8 +359,9 @@ class Recovery:
         if not pids:
             del self._by_eio[eio_sid]
 
-    def _start(self) -> int:
-        """Where a new socket's missed events would start (no offset yet)."""
+    def _start(self, eio_sid: str, namespace: str) -> int:
+        """Where a new socket's missed events would start (no offset yet);
+        called as its CONNECT is acknowledged."""
         return self.store.last
 
     def emitted(

@@ -27,8 +27,15 @@ from one process's recovery (:mod:`.recovery`):
   asks for it, has passed every check and its token is the owner's: two
   processes can never both give the same sid back. A claim the app's connect
   handler then refuses is spent: the client gets a fresh session next time.
-- **An offset is needed**, as in Node's socket.io: a client that never got an
-  event gets a fresh session (the buffer keeps no per-socket start).
+- **A socket's start is exact, not a time.** A client may name any offset
+  still in the buffer (a rewound one, another socket's); it is replayed
+  nothing from before its socket existed. Every kept event reaches a socket
+  through this process's subscriber, in stream order, so the engine knows the
+  offset of the last kept event it delivered on each namespace
+  (:meth:`Engine.kept_through`): a socket acknowledged now got, or will get,
+  every kept event after it and none before. That is its start, saved with
+  its session and kept across recoveries; a restore replays from
+  ``max(offset, start)`` (a client that never got an event: from its start).
 - A socket whose transport is cut but still open on its old process (a
   long-poll not yet timed out) is not saved until that process notices (at
   its ping timeout); coming back to *another* process before then gets a
@@ -45,12 +52,14 @@ import asyncio
 import functools
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..authenticator import Authenticator
 from ..config import StateRecovery
 from ..task_set import TaskSet
+from .engine import offset_order
 from .recovery import Recovery, _names
 from .recovery_store import SavedSession, estimate_size
 
@@ -61,6 +70,14 @@ log = logging.getLogger("tornado_socketio_jwt")
 PAGE = 500  # buffer entries read per round trip at a restore
 SAVE_WAIT_SECONDS = 2.0  # a take-over waits this long for the save it caused
 PLACEHOLDER_PREFIX = "tsj-offset-"
+# A socket's start as an int (``SavedSession.start``): ``<ms> << 64 | <seq>``,
+# so that comparing ints compares stream ids. Unknown (Redis unreachable when it
+# connected): not recoverable.
+SEQ_BITS = 64
+UNKNOWN_START = -1
+# After Redis failed to give a stream's last id, CONNECTs do not wait for it
+# again (their sockets' starts are unknown) for this long.
+START_RETRY_SECONDS = 1.0
 
 
 class SharedRecoveryStore(Protocol):
@@ -69,6 +86,8 @@ class SharedRecoveryStore(Protocol):
     async def publish(
         self, namespace: str, channel: str, message: str, placeholder: str
     ) -> str | None: ...
+
+    async def last_offset(self, namespace: str) -> str | None: ...
 
     async def events_after(
         self, namespace: str, offset: str, count: int
@@ -84,7 +103,7 @@ class SharedRecoveryStore(Protocol):
 @dataclass(frozen=True)
 class _Claim:
     saved: SavedSession
-    offset: str
+    after: str  # the offset to replay from
 
 
 class SharedRecovery(Recovery):
@@ -104,8 +123,40 @@ class SharedRecovery(Recovery):
         self._claims: dict[tuple[str, str], _Claim] = {}
         self._saves = TaskSet("recovery saves")
         self._saving: dict[str, asyncio.Task[Any]] = {}
+        # (eio_sid, namespace) -> the stream's last id, read at that CONNECT
+        self._stream_ends: dict[tuple[str, str], str] = {}
+        self._stream_end_failed_at = -START_RETRY_SECONDS
 
     # -- a reconnecting client --------------------------------------------
+
+    async def before_connect(
+        self, eio_sid: str, namespace: str, auth: object
+    ) -> str | None:
+        await self._read_stream_end(eio_sid, namespace)
+        return await super().before_connect(eio_sid, namespace, auth)
+
+    async def _read_stream_end(self, eio_sid: str, namespace: str) -> None:
+        """Before the socket exists, read where its start will be if this
+        process's subscriber has not yet delivered a kept event on
+        ``namespace`` (:meth:`_start`).
+
+        What remains inexact then: kept events published before this read
+        that reach this process's subscriber only after the socket's CONNECT
+        acknowledgement (the subscriber behind Redis at the namespace's very
+        first event). The socket gets them live, but they are not replayed
+        to it: one that drops before they arrive has lost them. Nothing sent
+        before the socket existed is ever replayed to it: every kept event
+        after this id, the subscriber has not delivered yet.
+        """
+        if not self._recovers(namespace) or self.engine.kept_through(namespace):
+            return
+        if time.monotonic() - self._stream_end_failed_at < START_RETRY_SECONDS:
+            return
+        end = await self.shared_store.last_offset(namespace)
+        if end is None:
+            self._stream_end_failed_at = time.monotonic()
+        else:
+            self._stream_ends[(eio_sid, namespace)] = end
 
     async def _saved(self, pid: str) -> SavedSession | None:
         return _session(await self.shared_store.peek(pid))
@@ -113,21 +164,20 @@ class SharedRecovery(Recovery):
     async def _reserve(
         self, eio_sid: str, namespace: str, pid: str, offset: str | None
     ) -> str | None:
-        if offset is None:
-            self._count("not_recoverable")
-            return None
         saving = self._saving.get(pid)
         if saving is not None:  # a take-over (or a quick return) is saving it
             await asyncio.wait([saving], timeout=SAVE_WAIT_SECONDS)
         saved = _session(await self.shared_store.claim(pid))
+        after = None if saved is None else _replay_from(saved.start, offset)
         if (
             saved is None
+            or after is None
             or saved.namespace != namespace
             or self.engine.eio_sid_of(saved.sid, namespace) is not None
         ):
             self._count("not_recoverable")
             return None
-        self._claims[(eio_sid, namespace)] = _Claim(saved, offset)
+        self._claims[(eio_sid, namespace)] = _Claim(saved, after)
         return saved.sid
 
     async def restore(self, sid: str, namespace: str, claims: dict[str, Any]) -> bool:
@@ -142,7 +192,7 @@ class SharedRecovery(Recovery):
             return False
         engine.hold(sid, namespace, saved.rooms)
         try:
-            missed = await self._missed(namespace, claim.offset, saved.rooms, sid)
+            missed = await self._missed(namespace, claim.after, saved.rooms, sid)
         except BaseException:
             engine.release(sid, namespace)
             raise
@@ -165,7 +215,8 @@ class SharedRecovery(Recovery):
     ) -> list[tuple[str, list[Any]]] | None:
         """The kept events after ``offset`` that socket ``sid`` in ``rooms``
         would have got, in order; ``None`` past the bounds or when ``offset``
-        is no longer in the buffer."""
+        is no longer in the buffer (``"0-0"``, the start of a socket whose
+        stream did not exist yet: when the stream has lost an entry)."""
         bounds = self.bounds
         member = frozenset(rooms) | {sid}
         found: list[tuple[str, list[Any]]] = []
@@ -199,11 +250,23 @@ class SharedRecovery(Recovery):
     def after_connect(self, eio_sid: str, namespace: str) -> None:
         super().after_connect(eio_sid, namespace)
         self._claims.pop((eio_sid, namespace), None)
+        self._stream_ends.pop((eio_sid, namespace), None)
 
     # -- every socket -----------------------------------------------------
 
-    def _start(self) -> int:
-        return 0  # unused: a shared recovery needs an offset
+    def _start(self, eio_sid: str, namespace: str) -> int:
+        """The offset of the last kept event this process delivered on
+        ``namespace`` (read with no suspension since: exact), else the
+        stream's end read at this CONNECT, which then stands for it."""
+        engine = self.engine
+        end = engine.kept_through(namespace)
+        if end is None:
+            end = self._stream_ends.pop((eio_sid, namespace), None)
+            if end is None:
+                return UNKNOWN_START
+            engine.learn_kept_through(namespace, end)
+        position = stream_position(end)
+        return UNKNOWN_START if position is None else position
 
     def emitted(
         self,
@@ -253,7 +316,34 @@ class SharedRecovery(Recovery):
             del self._saving[pid]
 
 
+def stream_position(offset: str) -> int | None:
+    """A stream id as an int that compares as the id; ``None``: not one."""
+    order = offset_order(offset)
+    if order is None or max(order) >> SEQ_BITS:
+        return None
+    ms, seq = order
+    return ms << SEQ_BITS | seq
+
+
+def stream_offset(position: int) -> str:
+    """The stream id of a :func:`stream_position`."""
+    return f"{position >> SEQ_BITS}-{position & ((1 << SEQ_BITS) - 1)}"
+
+
+def _replay_from(start: int, offset: str | None) -> str | None:
+    """Where a restore replays from: the client's offset, never before the
+    socket's start (a rewound offset would replay what its rooms got before
+    it existed); ``None``: not recoverable."""
+    if start == UNKNOWN_START:
+        return None
+    if offset is None:  # it never got an event: all since it connected
+        return stream_offset(start)
+    position = stream_position(offset)
+    return None if position is None else stream_offset(max(position, start))
+
+
 def _record(session: SavedSession) -> dict[str, Any]:
+    start = session.start
     return {
         "pid": session.pid,
         "sid": session.sid,
@@ -261,6 +351,7 @@ def _record(session: SavedSession) -> dict[str, Any]:
         "sub": session.sub,
         "rooms": list(session.rooms),
         "data": session.data,
+        "start": None if start == UNKNOWN_START else stream_offset(start),
     }
 
 
@@ -270,6 +361,8 @@ def _session(record: dict[str, Any] | None) -> SavedSession | None:
         return None
     fields = ("pid", "sid", "namespace", "sub")
     rooms, data = record.get("rooms"), record.get("data")
+    start = record.get("start")
+    position = stream_position(start) if isinstance(start, str) else None
     if (
         not all(isinstance(record.get(name), str) for name in fields)
         or not isinstance(rooms, list)
@@ -285,5 +378,5 @@ def _session(record: dict[str, Any] | None) -> SavedSession | None:
         record["sub"],
         tuple(rooms),
         data,
-        0,
+        UNKNOWN_START if position is None else position,
     )
