@@ -65,7 +65,7 @@ async def kept(store: RedisRecoveryStore, *pids: str) -> list[str]:
 
 
 @pytest.mark.gen_test(timeout=30)
-async def test_two_processes_flooding_one_user_keep_that_users_cap_and_no_one_else_loses(
+async def test_two_processes_flooding_one_user_keep_its_cap_and_no_one_else_loses(
     redis: RedisServer,
 ) -> None:
     async with stores(redis) as (one, two):
