@@ -154,7 +154,7 @@ async def test_a_saved_session_is_written_as_json_under_the_prefix(
         keys = sorted(await store.client.keys("*"))
         assert keys == ["tsj:recovery:session:p", "tsj:recovery:user:eve"]
         raw = await store.client.get("tsj:recovery:session:p")
-        assert json.loads(raw) == record("p", "eve")
+        assert isinstance(raw, str) and json.loads(raw) == record("p", "eve")
         assert await store.peek("p") == record("p", "eve")
 
 
