@@ -4,7 +4,10 @@ user's; a session whose data is over its size cap is not saved. What falls
 out reconnects as a fresh session (``recovered`` false); the rest recover.
 
 Each socket goes through a TCP proxy of its own, so the test cuts them one
-at a time and knows the order their sessions were saved in.
+at a time and knows the order their sessions were saved in. Then the same
+across two ``server.py`` processes sharing a private Redis, the cap given on
+the command line's environment: one user's sessions saved by two processes
+keep one cap.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
+import redis.asyncio
 
 from tests.recovery_support import CuttableProxy, NodeSocket, node_socket, proxy_to
+from tests.redis_server import RedisServer
 from tests.requirements import node_client_missing, require
+from tests.scale_support import Cluster, eventually, running_cluster
+from tests.support import connected_client
 from tornado_socketio_jwt import AuthSettings, StateRecovery
 from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.extension import authenticator_for
@@ -65,11 +72,15 @@ class Client:
 
 
 @asynccontextmanager
-async def clients(port: int, tokens: list[str]) -> AsyncIterator[list[Client]]:
+async def clients(
+    port: int | list[int], tokens: list[str]
+) -> AsyncIterator[list[Client]]:
+    """One client per token, to ``port`` (or each to its own port)."""
+    ports = port if isinstance(port, list) else [port] * len(tokens)
     async with AsyncExitStack() as stack:
         made = []
-        for token in tokens:
-            proxy = await stack.enter_async_context(proxy_to(port))
+        for to, token in zip(ports, tokens, strict=True):
+            proxy = await stack.enter_async_context(proxy_to(to))
             socket = await stack.enter_async_context(node_socket(proxy.url, token))
             client = Client(proxy, socket)
             client.first = await socket.next("connect")
@@ -144,3 +155,56 @@ async def test_a_session_whose_data_is_over_its_cap_is_not_saved(
     assert light_again["recovered"] is True
     metrics = authenticator_for(sio).metrics.recoveries
     assert metrics.labels("not_saved_too_large")._value.get() == 1
+
+
+@pytest.fixture
+def capped_cluster(redis: RedisServer, tmp_path: Any) -> Any:
+    """Two ``server.py`` processes sharing ``redis``, one saved session per user."""
+    env = {"RECOVERY_MAX_SESSIONS_PER_USER": "1"}
+    with running_cluster(redis, tmp_path / "data", 2, env) as cluster:
+        yield cluster
+
+
+@pytest.mark.gen_test(timeout=90)
+async def test_across_processes_one_users_saved_sessions_keep_one_cap(
+    capped_cluster: Cluster,
+) -> None:
+    cluster = capped_cluster
+    eve, bob = cluster.token(sub=EVE), cluster.token(sub=BOB)
+    store = redis.asyncio.Redis.from_url(cluster.redis.url, decode_responses=True)
+    talker = cluster.token(sub="9")
+    ports = [cluster.ports[0], cluster.ports[0], cluster.ports[1]]
+    try:
+        async with (
+            clients(ports, [bob, eve, eve]) as (b, e1, e2),
+            connected_client(cluster.url(0), auth={"token": talker}) as chat,
+        ):
+
+            async def say(text: str) -> None:
+                ack = await chat.client.call("message", {"text": text}, timeout=5)
+                assert ack == {"ok": True}
+
+            async def saved(client: Client) -> bool:
+                key = f"tsj:recovery:session:{client.first['pid']}"
+                return bool(await store.exists(key))
+
+            await say("m1")  # every socket gets an offset (needed across processes)
+            for client in (b, e1, e2):
+                await client.socket.next("message")
+            for client in (b, e1, e2):  # e1 saved by process 0, e2 by process 1
+                client.proxy.cut()
+                await client.socket.next("disconnect")
+                await eventually(lambda c=client: saved(c), timeout=5)
+            assert not await saved(e1)  # pushed out by eve's save on the other process
+            assert await saved(b)
+            await say("m2")
+            again = {
+                name: await back(c) for name, c in (("b", b), ("e1", e1), ("e2", e2))
+            }
+            for client in (b, e1, e2):
+                await client.socket.finish()
+    finally:
+        await store.aclose()
+    assert again["e1"]["recovered"] is False
+    assert again["b"]["recovered"] is True and again["e2"]["recovered"] is True
+    assert [args[0]["text"] for args in e2.socket.messages()] == ["m1", "m2"]
