@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 
 from tests.redis_server import RedisServer
+from tornado_socketio_jwt.limiter import key_digest
 from tornado_socketio_jwt.scale import RedisRecoveryStore, open_redis
 
 CAP = 4
 SESSION_BYTES = 2000
 LOGGER = "tornado_socketio_jwt"
+EVE_INDEX = f"tsj:recovery:user:{key_digest('eve')}"  # the sub is not stored as given
 
 
 def record(pid: str, sub: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -80,7 +82,7 @@ async def test_two_processes_flooding_one_user_keep_its_cap_and_no_one_else_lose
         evicted = [outcome for outcomes in results for outcome in outcomes]
         assert evicted == ["evicted_per_user"] * (len(pids) - CAP)
         assert len(await kept(one, *pids)) == CAP
-        assert await one.client.zcard("tsj:recovery:user:eve") == CAP
+        assert await one.client.zcard(EVE_INDEX) == CAP
         assert await kept(one, "bob-1") == ["bob-1"]
         # The saves of one process run in order: its last CAP are the newest.
         sequential = [f"late-{n}" for n in range(CAP + 3)]
@@ -100,7 +102,7 @@ async def test_a_session_larger_than_its_cap_is_not_written(
         outcome = await store.save("big", record("big", "eve", {"blob": secret}))
         assert outcome == ["not_saved_too_large"]
         assert await kept(store, "big") == []
-        assert await store.client.exists("tsj:recovery:user:eve") == 0
+        assert await store.client.exists(EVE_INDEX) == 0
         assert await store.claim("big") is None
         assert await store.save("small", record("small", "eve")) == []
         assert await kept(store, "small") == ["small"]
@@ -123,7 +125,7 @@ async def test_a_session_is_claimed_once_across_processes_and_frees_its_place(
         # p0's place is free: the next save pushes out nobody.
         assert await two.save("p-new", record("p-new", "eve")) == []
         assert await kept(one, "p1", "p2", "p3", "p-new") == ["p1", "p2", "p3", "p-new"]
-        assert await one.client.zcard("tsj:recovery:user:eve") == CAP
+        assert await one.client.zcard(EVE_INDEX) == CAP
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -135,14 +137,14 @@ async def test_expired_sessions_free_their_place_and_the_index_expires_too(
         await asyncio.sleep(0.6)
         for n in range(1, CAP):
             await store.save(f"old-{n}", record(f"old-{n}", "eve"))
-        ttl = await store.client.pttl("tsj:recovery:user:eve")
+        ttl = await store.client.pttl(EVE_INDEX)
         assert 0 < ttl <= 1000  # the index lives as long as its newest session
         await asyncio.sleep(0.6)  # old-0 has expired; its entry is still there
         assert await store.save("fresh", record("fresh", "eve")) == []
-        index = await store.client.zrange("tsj:recovery:user:eve", 0, -1)
+        index = await store.client.zrange(EVE_INDEX, 0, -1)
         assert "fresh" in index and "old-0" not in index
         await asyncio.sleep(1.2)
-        assert await store.client.exists("tsj:recovery:user:eve") == 0
+        assert await store.client.exists(EVE_INDEX) == 0
 
 
 @pytest.mark.gen_test(timeout=30)
@@ -152,7 +154,7 @@ async def test_a_saved_session_is_written_as_json_under_the_prefix(
     async with stores(redis, 1) as (store,):
         await store.save("p", record("p", "eve"))
         keys = sorted(await store.client.keys("*"))
-        assert keys == ["tsj:recovery:session:p", "tsj:recovery:user:eve"]
+        assert keys == sorted(["tsj:recovery:session:p", EVE_INDEX])
         raw = await store.client.get("tsj:recovery:session:p")
         assert isinstance(raw, str) and json.loads(raw) == record("p", "eve")
         assert await store.peek("p") == record("p", "eve")

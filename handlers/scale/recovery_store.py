@@ -25,7 +25,7 @@ What is kept, and why this shape:
   first process to claim a ``pid`` gets it, so one sid never comes back twice.
   One bigger than ``max_saved_session_bytes`` (its JSON) is not written.
 - **Each user's saved sessions are indexed** in a sorted set
-  (``<prefix>recovery:user:<sub>``, the pids in order of saving, expiring
+  (``<prefix>recovery:user:<hash of sub>``, the pids in order of saving, expiring
   with the newest). The session and its index entry are written, and the
   user's oldest past ``max_saved_sessions_per_user`` deleted, in one Lua
   script: two processes saving at once cannot pass the cap, and one user's
@@ -46,6 +46,7 @@ from typing import Any
 
 import redis.asyncio
 
+from ..limiter import key_digest
 from ..metrics import EVICTED_PER_USER, NOT_SAVED_TOO_LARGE
 from .redis_client import KEY_PREFIX, REDIS_ERRORS
 
@@ -140,7 +141,7 @@ class RedisRecoveryStore:
         return f"{self.prefix}recovery:session:{pid}"
 
     def _user(self, sub: str) -> str:
-        return f"{self.prefix}recovery:user:{sub}"
+        return f"{self.prefix}recovery:user:{key_digest(sub)}"
 
     async def publish(
         self, namespace: str, channel: str, message: str, placeholder: str
