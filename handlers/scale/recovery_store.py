@@ -80,7 +80,9 @@ return id
 # the user's older sessions it deleted. The index holds at most the cap, so
 # the walk that drops entries whose session is gone (claimed or expired) is
 # bounded by it. Scores count up per index: ties would let ZPOPMIN pick the
-# new pid over an older one.
+# new pid over an older one. The session keys it checks and deletes are named
+# from ARGV, not KEYS: fine on one Redis (as the pub/sub manager needs), not
+# on a Redis Cluster.
 SAVE_SCRIPT = """
 local session, index = KEYS[1], KEYS[2]
 local pid, ttl, cap, prefix = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
