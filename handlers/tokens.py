@@ -147,7 +147,8 @@ def verify_token(
     if not isinstance(token, str) or not token:
         raise CredentialsBadFormatError()
     try:
-        header = header or read_header(token, settings.max_token_bytes)
+        if header is None:
+            header = read_header(token, settings.max_token_bytes)
         key = keys.verification_key(header)
         return jwt.decode(
             token,

@@ -118,6 +118,43 @@ async def test_secret_callback_gets_the_header_only_and_fails_closed() -> None:
         keys.signing_key()
 
 
+@pytest.mark.gen_test(timeout=10)
+async def test_secret_callback_lookups_in_flight_at_once_each_get_their_secret() -> (
+    None
+):
+    """Two verifications whose lookups finish in the reverse order: each gets
+    the secret found for its own header, and the source keeps nothing after."""
+    import asyncio
+
+    release = {kid: asyncio.Event() for kid in ("a", "b")}
+
+    async def lookup(header: Mapping[str, Any]) -> str:
+        await release[header["kid"]].wait()
+        return header["kid"] * 32
+
+    keys = SecretCallback(lookup)
+
+    async def verify(kid: str) -> Any:
+        header = {"alg": "HS256", "kid": kid}
+        await keys.prepare(header)
+        return keys.verification_key(header)
+
+    first, second = (
+        asyncio.ensure_future(verify("a")),
+        asyncio.ensure_future(verify("b")),
+    )
+    await asyncio.sleep(0)
+    release["b"].set()
+    assert await second == b"b" * 32
+    release["a"].set()
+    assert await first == b"a" * 32
+    with pytest.raises(TokenInvalidError):  # prepared for another header object
+        header = {"alg": "HS256", "kid": "a"}
+        await keys.prepare(header)
+        keys.verification_key(dict(header))
+    assert list(vars(keys)) == ["_lookup"]
+
+
 def settings_from(tmp_path: Path, *args: str) -> AuthSettings:
     parser = make_parser(environ={"JWT_SECRET": SECRET})
     options = parser.parse_args(["--data-dir", str(tmp_path), *args])

@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 
+from tests.raw_polling import RawPolling
 from tests.raw_socket import RawSocket
-from tornado_socketio_jwt import AuthSettings, StateRecovery
+from tornado_socketio_jwt import AuthSettings, SocketLimits, StateRecovery
+from tornado_socketio_jwt.errors import ForbiddenError
 from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.extension import authenticator_for
 from tornado_socketio_jwt.sockets.recovery import Recovery
 
 SUB = "7"
+TOO_MANY = "too_many_connections"
 
 
 @pytest.fixture
@@ -387,3 +390,129 @@ async def test_a_recovery_the_app_refuses_gets_the_refusal_and_no_missed_event(
     finally:
         raw.close()
     assert len(frames) == 1 and frames[0].startswith("44"), frames
+
+
+BANNED: set[str] = set()  # subs the app's additional_auth refuses
+
+
+class TestTakeOverOnlyOnceAdmitted:
+    """A recovery takes over its old, still open Engine.IO session only once
+    the recovering CONNECT passes every check the handshake makes (the
+    application's ``additional_auth`` here): a refused one leaves the live
+    socket alone."""
+
+    @pytest.fixture
+    def attach_options(self) -> dict[str, Any]:
+        async def banned(claims: Any, environ: Any) -> None:
+            if claims["sub"] in BANNED:
+                raise ForbiddenError()
+
+        return {"additional_auth": banned}
+
+    @pytest.mark.gen_test(timeout=20)
+    async def test_a_refused_recovery_does_not_take_over_the_live_socket(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        token = make_token(sub=SUB)
+        live = await RawSocket.open(http_port)
+        raw = await RawSocket.open(http_port)
+        try:
+            ack = ack_of(await live.connect({"token": token}))
+            BANNED.add(SUB)
+            frames = await frames_until_answer(raw, {"token": token, "pid": ack["pid"]})
+            assert len(frames) == 1 and frames[0].startswith("44"), frames
+            assert sio.manager.is_connected(ack["sid"], "/")
+            await sio.emit("message", {"n": "still here"})
+            assert event_of(await live.read_until("42"))[1] == {"n": "still here"}
+        finally:
+            BANNED.clear()
+            raw.close()
+            live.close()
+
+    @pytest.mark.gen_test(timeout=20)
+    async def test_an_admitted_recovery_takes_over_and_verifies_the_token_once(
+        self,
+        http_server: Any,
+        http_port: int,
+        sio: Any,
+        make_token: Callable[..., str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        authenticator = authenticator_for(sio)
+        token = make_token(sub=SUB)
+        live = await RawSocket.open(http_port)
+        ack = ack_of(await live.connect({"token": token}))
+        calls = 0
+        verify = authenticator.verify
+
+        async def counting(presented: object) -> dict[str, Any]:
+            nonlocal calls
+            calls += 1
+            return await verify(presented)
+
+        monkeypatch.setattr(authenticator, "verify", counting)
+        raw = await RawSocket.open(http_port)
+        try:
+            auth = {"token": token, "pid": ack["pid"]}
+            frames = await frames_until_answer(raw, auth)
+            assert ack_of(frames[-1]) == {"sid": ack["sid"], "pid": ack["pid"]}
+            assert calls == 1
+            assert await live.read() in ("1", "")  # taken over: Engine.IO close
+        finally:
+            raw.close()
+            live.close()
+
+
+class TestRecoveryAtTheUserLimit:
+    """The socket a recovery takes over is not counted against the per-user
+    limit: a user at the limit gets their socket back; a second socket is
+    still refused."""
+
+    @pytest.fixture
+    def settings(self, secret: str) -> AuthSettings:
+        return AuthSettings(
+            secret=secret,
+            token_ttl=60,
+            recovery=StateRecovery(enabled=True),
+            limits=SocketLimits(max_connections_per_user=1),
+        )
+
+    @pytest.mark.gen_test(timeout=20)
+    async def test_a_user_at_the_limit_recovers_the_socket_it_replaces(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        token = make_token(sub=SUB)
+        live, second, back = [await RawSocket.open(http_port) for _ in range(3)]
+        try:
+            ack = ack_of(await live.connect({"token": token}))
+            refused = await frames_until_answer(second, {"token": token})
+            assert refused[-1].startswith("44") and TOO_MANY in refused[-1]
+            frames = await frames_until_answer(
+                back, {"token": token, "pid": ack["pid"]}
+            )
+            assert ack_of(frames[-1]) == {"sid": ack["sid"], "pid": ack["pid"]}
+        finally:
+            for raw in (live, second, back):
+                raw.close()
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_a_client_that_sends_disconnect_then_closes_is_not_recoverable(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    """DISCONNECT then the transport's close at once, as socket.io-client's
+    ``socket.disconnect()`` does (socket.io's "client namespace disconnect"):
+    the client left, nothing is saved, although python-socketio handles the
+    DISCONNECT in a task that may run after the close."""
+    recovery = engine_for(sio).recovery
+    assert isinstance(recovery, Recovery)
+    polling = await RawPolling.open(http_port)
+    ack = ack_of(await polling.connect({"token": make_token(sub=SUB)}))
+    # One POST: DISCONNECT, then Engine.IO's close ("1").
+    assert (await polling.post("41", "1")).code == 200
+    for _ in range(100):  # bounded: the server hears of both
+        if recovery.live_count == 0 and not sio.manager.is_connected(ack["sid"], "/"):
+            break
+        await asyncio.sleep(0.02)
+    assert recovery.live_count == 0
+    assert recovery.store.saved_count == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from ..errors import TokenInvalidError
@@ -26,6 +27,15 @@ SecretLookup = Callable[
 MIN_SECRET_BYTES = 32
 NO_SECRET = "The token's signing key (kid) is unknown."
 UNUSABLE = "The token cannot be verified right now."
+
+# What prepare() found, for the verification_key() call that follows it in the
+# same task: (source, header, secret). A context variable, not a table on the
+# source: concurrent verifications (each in its own task) never see each
+# other's secret, and nothing is left behind when a verification stops
+# between the two calls.
+_FOUND: ContextVar[tuple[object, object, bytes | None] | None] = ContextVar(
+    "tsj_secret_callback_found", default=None
+)
 
 
 class SecretCallback:
@@ -46,22 +56,26 @@ class SecretCallback:
         if not callable(lookup):
             raise TypeError("lookup must be callable")
         self._lookup = lookup
-        # The secret found for each header being verified, by the header's
-        # identity: prepare() and verification_key() see the same object.
-        self._found: dict[int, bytes | None] = {}
 
     async def prepare(self, header: Mapping[str, Any]) -> None:
-        """Look the secret up for ``header`` (on the IOLoop, never blocking)."""
+        """Look the secret up for ``header`` (on the IOLoop, never blocking);
+        :meth:`verification_key`, called next in the same task with the same
+        header, uses it."""
+        _FOUND.set(None)
         result = self._lookup(dict(header))
         secret = await result if inspect.isawaitable(result) else result
-        self._found[id(header)] = _as_bytes(secret)
+        _FOUND.set((self, header, _as_bytes(secret)))
 
     def verification_key(self, header: Mapping[str, Any]) -> Any:
         """The secret :meth:`prepare` found for this header.
 
         :raises TokenInvalidError: none, or one too short to be safe.
         """
-        secret = self._found.pop(id(header), None)
+        found = _FOUND.get()
+        _FOUND.set(None)
+        secret = None
+        if found is not None and found[0] is self and found[1] is header:
+            secret = found[2]
         if not secret:
             raise TokenInvalidError(NO_SECRET)
         if len(secret) < MIN_SECRET_BYTES:

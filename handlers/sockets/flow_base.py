@@ -46,6 +46,7 @@ class FlowBase:
         environ: Mapping[str, Any],
         auth: object,
         sources: tuple[str, ...],
+        replacing: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
         """The claims of the token presented to join ``namespace``, once they
         pass every check: extract, verify (size, signature, dates, revocation),
@@ -54,12 +55,14 @@ class FlowBase:
 
         :param auth: the ``auth`` payload (CONNECT's, or ``authenticate``'s).
         :param sources: where to look for the token, in order.
+        :param replacing: ``(sid, namespace)`` of the live socket a recovery
+                          takes over: not counted against the per-user limit.
         :raises UnauthorizedError: the first check that refuses.
         """
         token = extract_token(environ, auth, sources)
         claims = await self.authenticator.verify(token)
         self.rules.check(self.authenticator.sio, namespace, claims)
-        self.sessions.check(environ, claims)
+        self.sessions.check(environ, claims, replacing)
         if self.additional_auth is not None:
             await run_additional_auth(self.additional_auth, claims, environ)
         return claims

@@ -25,7 +25,7 @@ from ..errors import (
 from ..tokens import is_expired
 from .engine import engine_for
 from .flow_base import FlowBase
-from .recovery import restore_session
+from .recovery import checked_admission, restore_session
 from .refresh import REFRESH_EVENT, refresh_socket
 from .sessions import admit
 
@@ -107,11 +107,33 @@ class HandshakeFlow(FlowBase):
         claims = self.authenticator.forget(sid, namespace)
         await self.app_disconnect(namespace, sid, reason, claims)
 
+    async def recovery_admission(
+        self,
+        namespace: str,
+        environ: Mapping[str, Any],
+        auth: object,
+        replacing: tuple[str, str] | None,
+    ) -> dict[str, Any]:
+        """The handshake's checks for a recovering CONNECT (see
+        :data:`.recovery.Admission`), run before it takes anything over."""
+        sources = self.authenticator.settings.token_sources
+        return await self.admissible_claims(
+            namespace, environ, auth, sources, replacing
+        )
+
     async def _authenticate(
         self, sid: str, namespace: str, environ: Mapping[str, Any], auth: object
     ) -> dict[str, Any]:
         sources = self.authenticator.settings.token_sources
         try:
+            checked = checked_admission(self.authenticator.sio, sid, namespace)
+            if isinstance(checked, UnauthorizedError):
+                raise checked
+            if checked is not None:
+                # A recovering CONNECT passed every check before it took over
+                # its old session; only the per-user count may have moved since.
+                self.sessions.check(environ, checked)
+                return checked
             return await self.admissible_claims(namespace, environ, auth, sources)
         except UnauthorizedError as err:
             await self.authenticator.outcomes.refused(err, sid, environ)

@@ -14,7 +14,7 @@ from .gate import Flow, Gate
 from .handshake import HandshakeFlow
 from .limits import SessionTracker, SocketLimits
 from .packets import PacketScreen
-from .recovery import Recovery
+from .recovery import Admission, Recovery
 from .recovery_shared import SharedRecovery, SharedRecoveryStore
 from .recovery_store import MemoryRecoveryStore
 
@@ -55,8 +55,9 @@ def install_socket_auth(
     sessions = SessionTracker(authenticator, limits, authenticator.clock)
     gate = Gate(sio)
     parts = (authenticator, state.rules, gate, sessions, additional_auth)
+    handshake = HandshakeFlow(*parts)
     flows: dict[str, Flow | None] = {
-        "handshake": HandshakeFlow(*parts),
+        "handshake": handshake,
         "event": EventFlow(*parts),
         "public": None,
     }
@@ -67,7 +68,7 @@ def install_socket_auth(
     gate.install(route)
     gate.left.append(sessions.namespace_left)
     if authenticator.settings.recovers:
-        install_recovery(authenticator, recovery_store)
+        install_recovery(authenticator, handshake.recovery_admission, recovery_store)
     elif authenticator.settings.recovery.enabled:
         log.info("connection state recovery is off: it needs the handshake flow")
     screen.install()
@@ -94,15 +95,18 @@ def log_policies(authenticator: Authenticator) -> None:
 
 
 def install_recovery(
-    authenticator: Authenticator, shared: SharedRecoveryStore | None = None
+    authenticator: Authenticator,
+    admission: Admission,
+    shared: SharedRecoveryStore | None = None,
 ) -> Recovery:
-    """Turn connection state recovery on, bounded by the settings; over
-    ``shared`` when several processes share the buffer."""
+    """Turn connection state recovery on, bounded by the settings; a
+    recovering CONNECT is admitted through ``admission`` (the handshake's
+    checks); over ``shared`` when several processes share the buffer."""
     bounds = authenticator.settings.recovery
     recovery = (
         Recovery(authenticator, MemoryRecoveryStore(bounds))
         if shared is None
         else SharedRecovery(authenticator, bounds, shared)
     )
-    recovery.install()
+    recovery.install(admission)
     return recovery

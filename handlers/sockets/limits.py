@@ -105,11 +105,21 @@ class SessionTracker:
         """Sessions counted for ``address`` (or in all)."""
         return len(self._address) if address is None else self._by_address[address]
 
-    def check(self, environ: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
+    def check(
+        self,
+        environ: Mapping[str, Any],
+        claims: Mapping[str, Any],
+        replacing: tuple[str, str] | None = None,
+    ) -> None:
         """:raises TooManyConnectionsError: admitting one more socket would pass
-        the per-user limit."""
+        the per-user limit.
+
+        :param replacing: ``(sid, namespace)`` of a live socket this one takes
+                          over (a recovery): it is not counted.
+        """
         per_user = self.limits.max_connections_per_user
-        held = len(self.authenticator.live.by_sub(str(claims.get("sub"))))
+        sockets = self.authenticator.live.by_sub(str(claims.get("sub")))
+        held = len(sockets) - (replacing in sockets)
         if per_user is not None and held >= per_user:
             raise TooManyConnectionsError()
 

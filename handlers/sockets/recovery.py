@@ -24,14 +24,18 @@ socket.io@4.8.3):
 
 What differs from Node's, on purpose:
 
-- a recovery is an authenticated act. Before anything is restored the token
-  in the CONNECT payload is verified and its ``sub`` must be the one that
-  owned the ``pid`` (:meth:`Recovery.before_connect`; only then is the old
-  sid reserved); then the handshake flow verifies the connection as any
-  other (namespace rules, limits) and only after that is the state restored
-  and the missed events written (:func:`restore_session`). Expired, revoked,
-  malformed or another user's token: the normal refusal, nothing restored,
-  nothing replayed. Node skips its middlewares on recovery by default.
+- a recovery is an authenticated act. Before anything is restored or taken
+  over, the CONNECT passes every check the handshake makes (the token
+  verified, the namespace's rules, the per-user limit, the application's
+  ``additional_auth``: :meth:`Recovery.before_connect`, once; the handshake
+  flow reuses its outcome, :func:`checked_admission`) and the token's ``sub``
+  must be the one that owned the ``pid``; only then is an old session still
+  open taken over and the old sid reserved. The state is restored and the
+  missed events written after the application's connect handler, once the
+  token is still good (:func:`restore_session`). Expired, revoked,
+  malformed or another user's token, or a refusal by any check: the normal
+  refusal, nothing taken over, restored or replayed. Node skips its
+  middlewares on recovery by default.
 - a client that never got an event still recovers (replayed from where its
   socket first connected); Node needs an offset.
 - a valid recovery takes over its old Engine.IO session if the server still
@@ -46,31 +50,54 @@ sid the client already has.
 
 Sessions are saved when the transport ends for any reason but the server's
 own (``transport close``/``error``, ``ping timeout``, the client's Engine.IO
-close, as ``engine.close()`` sends): a socket the client disconnected, or the
-server cut (expiry, revocation, refusal), is not recoverable.
+close, as ``engine.close()`` sends): a socket the client disconnected (a
+Socket.IO DISCONNECT, socket.io's "client namespace disconnect", as
+socket.io-client's ``socket.disconnect()`` sends), or the server cut (expiry,
+revocation, refusal), is not recoverable. python-socketio's
+``AsyncClient.disconnect()`` over WebSocket closes the connection without
+writing its DISCONNECT (python-engineio's client closes the WebSocket at once):
+the server sees a transport close, as from a network drop, and keeps the
+session recoverable, by its ``pid`` and its user's valid token only.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..authenticator import Authenticator
-from ..credentials import extract_token
 from ..errors import UnauthorizedError
 from .engine import Engine, engine_for
 from .recovery_store import MemoryRecoveryStore, SavedSession
 from .shutdown import SHUTDOWN_EVENT
 
-__all__ = ["Recovery", "restore_session", "PID_BYTES"]
+__all__ = [
+    "Admission",
+    "Recovery",
+    "checked_admission",
+    "restore_session",
+    "PID_BYTES",
+]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
 PID_BYTES = 18  # secrets.token_urlsafe: 144 random bits, 24 characters
 MAX_PID_CHARS = 64
 MAX_OFFSET_CHARS = 64
+
+Admission = Callable[
+    [str, Mapping[str, Any], object, "tuple[str, str] | None"],
+    Awaitable[dict[str, Any]],
+]
+"""``(namespace, environ, auth, replacing) -> claims``: the handshake's checks
+(``FlowBase.admissible_claims``); ``replacing`` is the live socket a recovery
+takes over, not counted against the per-user limit.
+
+:raises UnauthorizedError: the first check that refuses.
+"""
 
 
 @dataclass(frozen=True)
@@ -113,13 +140,17 @@ class Recovery:
         self._by_eio: dict[str, set[str]] = {}
         self._plans: dict[tuple[str, str], _Plan] = {}
         self._restored: dict[tuple[str, str], SavedSession] = {}
+        self._checked: dict[tuple[str, str], dict[str, Any] | UnauthorizedError] = {}
         self._taking_over: set[str] = set()
+        self.admission: Admission | None = None
 
     def _recovers(self, namespace: str) -> bool:
         return self.authenticator.settings.policy_for(namespace).flow == "handshake"
 
-    def install(self) -> None:
-        """From now on, the server speaks the recovery protocol."""
+    def install(self, admission: Admission) -> None:
+        """From now on, the server speaks the recovery protocol; a recovering
+        CONNECT must pass ``admission`` before anything is taken over."""
+        self.admission = admission
         self.engine.install_recovery(self)
 
     def _count(self, outcome: str) -> None:
@@ -132,8 +163,11 @@ class Recovery:
     ) -> str | None:
         """The sid to give back if ``auth`` asks for a recovery it may have.
 
-        Nothing is restored here: the old sid is only reserved once the
-        token's ``sub`` is the one that owned the ``pid``.
+        Nothing is restored here. The CONNECT first passes the handshake's
+        checks (their outcome is kept for the handshake flow, which does not
+        run them again); only if it is admitted and its token's ``sub`` owned
+        the ``pid`` is an old session still open taken over and the old sid
+        reserved.
         """
         if not self._recovers(namespace) or not isinstance(auth, dict):
             return None
@@ -153,15 +187,18 @@ class Recovery:
         if owner is None or owner.namespace != namespace:
             self._count("unknown_session")
             return None
+        replacing = (live.sid, namespace) if live is not None else None
         try:
-            claims = await self._identify(eio_sid, auth)
-        except UnauthorizedError:
-            self._count("refused")  # the handshake refuses it, with its code
+            claims = await self._admit(eio_sid, namespace, auth, replacing)
+        except UnauthorizedError as err:
+            self._checked[(eio_sid, namespace)] = err  # the handshake's refusal
+            self._count("refused")
             return None
         except Exception:  # e.g. a key source failing: the handshake decides
             log.exception("verifying a recovery failed")
             self._count("refused")
             return None
+        self._checked[(eio_sid, namespace)] = claims
         if str(claims.get("sub")) != owner.sub:
             self._count("foreign_session")
             return None
@@ -194,14 +231,29 @@ class Recovery:
         self._plans[(eio_sid, namespace)] = _Plan(pid, saved.sid, after)
         return saved.sid
 
-    async def _identify(self, eio_sid: str, auth: dict[str, Any]) -> dict[str, Any]:
-        """The verified claims of the token the CONNECT carries: who asks.
-        (Whether that socket may join is the handshake's
-        ``admissible_claims``, run after this, before anything is restored.)"""
-        authenticator = self.authenticator
+    async def _admit(
+        self,
+        eio_sid: str,
+        namespace: str,
+        auth: dict[str, Any],
+        replacing: tuple[str, str] | None,
+    ) -> dict[str, Any]:
+        """The claims of the CONNECT's token once it passes every check of the
+        handshake (:data:`Admission`)."""
+        if self.admission is None:  # not installed: nothing is admitted
+            raise RuntimeError("connection state recovery is not installed")
         environ = self.engine.environ(eio_sid) or {}
-        token = extract_token(environ, auth, authenticator.settings.token_sources)
-        return await authenticator.verify(token)
+        return await self.admission(namespace, environ, auth, replacing)
+
+    def checked(
+        self, sid: str, namespace: str
+    ) -> dict[str, Any] | UnauthorizedError | None:
+        """What :meth:`before_connect` found of socket ``sid``'s CONNECT, taken
+        once: its admitted claims, the refusal, or ``None`` (not checked)."""
+        eio_sid = self.engine.eio_sid_of(sid, namespace)
+        if eio_sid is None:
+            return None
+        return self._checked.pop((eio_sid, namespace), None)
 
     def _after(self, saved: SavedSession, offset: str | None) -> int | None:
         if offset is None:
@@ -270,6 +322,7 @@ class Recovery:
     def after_connect(self, eio_sid: str, namespace: str) -> None:
         """Forget what one CONNECT left behind (refused ones too)."""
         self._plans.pop((eio_sid, namespace), None)
+        self._checked.pop((eio_sid, namespace), None)
         self._restored.pop((eio_sid, namespace), None)
 
     # -- every socket -----------------------------------------------------
@@ -286,16 +339,24 @@ class Recovery:
             pid, start = restored.pid, restored.start
         else:
             pid, start = secrets.token_urlsafe(PID_BYTES), self._start()
-        pids = self._by_eio.setdefault(eio_sid, set())
         # One socket per namespace per Engine.IO session: an earlier one on
         # this namespace has left it (DISCONNECT, then CONNECT again), so its
         # entry goes, and CONNECT/DISCONNECT in a loop holds one entry, not more.
+        self._forget_live(eio_sid, namespace)
+        self._live[pid] = _Live(pid, sid, namespace, eio_sid, str(claims["sub"]), start)
+        self._by_eio.setdefault(eio_sid, set()).add(pid)
+        return pid
+
+    def _forget_live(self, eio_sid: str, namespace: str) -> None:
+        """The session's socket on ``namespace`` is gone: not recoverable."""
+        pids = self._by_eio.get(eio_sid)
+        if not pids:
+            return
         for old in [p for p in pids if self._live[p].namespace == namespace]:
             pids.discard(old)
             del self._live[old]
-        self._live[pid] = _Live(pid, sid, namespace, eio_sid, str(claims["sub"]), start)
-        pids.add(pid)
-        return pid
+        if not pids:
+            del self._by_eio[eio_sid]
 
     def _start(self) -> int:
         """Where a new socket's missed events would start (no offset yet)."""
@@ -393,6 +454,18 @@ def _names(value: object) -> list[str]:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [v for v in value if isinstance(v, str)]
     return []
+
+
+def checked_admission(
+    sio: Any, sid: str, namespace: str
+) -> dict[str, Any] | UnauthorizedError | None:
+    """The outcome of the handshake's checks when a recovering CONNECT already
+    ran them (:meth:`Recovery.before_connect`): the claims, the refusal, or
+    ``None`` (run them)."""
+    recovery = engine_for(sio).recovery
+    if not isinstance(recovery, Recovery):
+        return None
+    return recovery.checked(sid, namespace)
 
 
 async def restore_session(

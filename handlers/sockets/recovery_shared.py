@@ -24,9 +24,9 @@ from one process's recovery (:mod:`.recovery`):
   lost, none sent twice (tests/test_recovery_cluster.py sends 2,000 a second
   through both processes during a recovery).
 - **A ``pid`` is claimed once, cluster-wide** (``GETDEL``) when the CONNECT
-  asks for it and the token is the owner's: two processes can never both
-  give the same sid back. A claim the handshake then refuses (namespace
-  rules, limits) is spent: the client gets a fresh session next time.
+  asks for it, has passed every check and its token is the owner's: two
+  processes can never both give the same sid back. A claim the app's connect
+  handler then refuses is spent: the client gets a fresh session next time.
 - **An offset is needed**, as in Node's socket.io: a client that never got an
   event gets a fresh session (the buffer keeps no per-socket start).
 - A socket whose transport is cut but still open on its old process (a
