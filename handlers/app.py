@@ -121,16 +121,13 @@ def attach_jwt_auth(
         store=revocation_store,
         shared=None if shared is None else shared.revocations,
     )
-    recovery = settings.recovery
     install_socket_auth(
         authenticator,
         settings.limits,
         additional_auth,
         recovery_store=None
         if shared is None
-        else shared.recovery_store(
-            recovery.buffer_packets, recovery.max_disconnection_duration
-        ),
+        else shared.recovery_store(settings.recovery),
     )
     transport = settings.transport
     engine_for(sio).set_heartbeat(transport.ping_interval, transport.ping_timeout)

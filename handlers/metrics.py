@@ -11,7 +11,18 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["Metrics"]
+__all__ = [
+    "Metrics",
+    "NOT_SAVED_TOO_LARGE",
+    "EVICTED_PER_USER",
+    "EVICTED_PROCESS_CAP",
+]
+
+# Outcomes of ``tsj_recoveries_total`` that a disconnection, not a client
+# asking to recover, has: its session was not saved, or a saved one dropped.
+NOT_SAVED_TOO_LARGE = "not_saved_too_large"
+EVICTED_PER_USER = "evicted_per_user"
+EVICTED_PROCESS_CAP = "evicted_process_cap"
 
 HANDSHAKE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 
@@ -55,7 +66,8 @@ class Metrics:
             "tsj_recoveries",
             "Connection state recoveries asked for, by outcome (recovered, "
             "refused, foreign_session, unknown_session, not_recoverable, "
-            "malformed, taken_over).",
+            "malformed, taken_over); and saved sessions lost to a bound "
+            "(not_saved_too_large, evicted_per_user, evicted_process_cap).",
             ["outcome"],
             registry=r,
         )

@@ -28,11 +28,12 @@ class Cluster:
     ports: list[int] = field(default_factory=list)
     startup_lines: list[str] = field(default_factory=list)
     stack: ExitStack = field(default_factory=ExitStack)
+    env: dict[str, str] = field(default_factory=dict)  # more for every process
 
     def start_server(self) -> int:
         """One more process; returns its port once it listens."""
         port = free_port()
-        env = {"JWT_SECRET": self.secret, "REDIS_URL": self.redis.url}
+        env = {"JWT_SECRET": self.secret, "REDIS_URL": self.redis.url, **self.env}
         lines = self.stack.enter_context(
             running_server(self.data_dir, "--port", str(port), env=env)
         )
@@ -48,9 +49,12 @@ class Cluster:
 
 
 @contextmanager
-def running_cluster(redis: RedisServer, data_dir: Path, size: int) -> Iterator[Cluster]:
-    """``size`` processes in front of ``redis``; all stopped (SIGTERM) afterwards."""
-    cluster = Cluster(redis, data_dir)
+def running_cluster(
+    redis: RedisServer, data_dir: Path, size: int, env: dict[str, str] | None = None
+) -> Iterator[Cluster]:
+    """``size`` processes in front of ``redis`` (``env``: more environment for
+    each); all stopped (SIGTERM) afterwards."""
+    cluster = Cluster(redis, data_dir, env=dict(env or {}))
     with cluster.stack:
         for _ in range(size):
             cluster.start_server()

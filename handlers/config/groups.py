@@ -198,6 +198,20 @@ class StateRecovery:
                                go first (one process's; in Redis each expires
                                after ``max_disconnection_duration``).
                                Default 10,000.
+    :param max_saved_sessions_per_user: disconnected sockets of one ``sub``
+                                        kept at once; past it that user's
+                                        oldest goes first, never another
+                                        user's (in Redis too, across
+                                        processes). Default 32.
+    :param max_saved_session_bytes: the estimated size of one saved session
+                                    (its rooms and session data; in Redis its
+                                    JSON); a bigger one is not saved, and its
+                                    client gets a fresh session. At most
+                                    ``saved_sessions_bytes``. Default 64 KiB.
+    :param saved_sessions_bytes: their estimated size in all (one process's
+                                 saved sessions; the oldest go first; Redis
+                                 bounds them by the per-user cap and the
+                                 duration). Default 32 MiB.
     """
 
     enabled: bool = False
@@ -207,6 +221,9 @@ class StateRecovery:
     buffer_packets: int = 50_000
     buffer_bytes: int = 32 << 20
     max_saved_sessions: int = 10_000
+    max_saved_sessions_per_user: int = 32
+    max_saved_session_bytes: int = 64 << 10
+    saved_sessions_bytes: int = 32 << 20
 
     def __post_init__(self) -> None:
         if not isinstance(self.enabled, bool):
@@ -219,10 +236,17 @@ class StateRecovery:
             "buffer_packets",
             "buffer_bytes",
             "max_saved_sessions",
+            "max_saved_sessions_per_user",
+            "max_saved_session_bytes",
+            "saved_sessions_bytes",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise SettingError(name, "must be a whole number >= 1")
+        if self.max_saved_session_bytes > self.saved_sessions_bytes:
+            raise SettingError(
+                "max_saved_session_bytes", "must not exceed saved_sessions_bytes"
+            )
 
     @property
     def on(self) -> bool:

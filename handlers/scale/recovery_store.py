@@ -23,6 +23,15 @@ What is kept, and why this shape:
 - **A saved session is one string key** (``<prefix>recovery:session:<pid>``,
   JSON, ``PX`` = ``max_disconnection_duration``), taken with ``GETDEL``: the
   first process to claim a ``pid`` gets it, so one sid never comes back twice.
+  One bigger than ``max_saved_session_bytes`` (its JSON) is not written.
+- **Each user's saved sessions are indexed** in a sorted set
+  (``<prefix>recovery:user:<hash of sub>``, the pids in order of saving, expiring
+  with the newest). The session and its index entry are written, and the
+  user's oldest past ``max_saved_sessions_per_user`` deleted, in one Lua
+  script: two processes saving at once cannot pass the cap, and one user's
+  disconnections never push out another's. A claimed or expired session
+  leaves its entry behind until the user's next save drops it (before the
+  count), so it never takes the place of a live one.
 
 What falls out (trimmed, expired, Redis unreachable) is not recoverable: the
 client gets a fresh session.
@@ -37,6 +46,8 @@ from typing import Any
 
 import redis.asyncio
 
+from ..limiter import key_digest
+from ..metrics import EVICTED_PER_USER, NOT_SAVED_TOO_LARGE
 from .redis_client import KEY_PREFIX, REDIS_ERRORS
 
 __all__ = ["RedisRecoveryStore", "STREAM_ID", "EMPTY_STREAM"]
@@ -67,6 +78,40 @@ redis.call('PUBLISH', KEYS[2],
 return id
 """
 
+# KEYS: the session, the user's index. ARGV: the session (JSON), its pid, the
+# TTL in ms, the per-user cap, the prefix of session keys. Returns how many of
+# the user's older sessions it deleted. The index holds at most the cap, so
+# the walk that drops entries whose session is gone (claimed or expired) is
+# bounded by it. Scores count up per index: ties would let ZPOPMIN pick the
+# new pid over an older one. The session keys it checks and deletes are named
+# from ARGV, not KEYS: fine on one Redis (as the pub/sub manager needs), not
+# on a Redis Cluster.
+SAVE_SCRIPT = """
+local session, index = KEYS[1], KEYS[2]
+local pid, ttl, cap, prefix = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  if member ~= pid and redis.call('EXISTS', prefix .. member) == 0 then
+    redis.call('ZREM', index, member)
+  end
+end
+local top = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+local score = 1
+if top[2] then score = tonumber(top[2]) + 1 end
+redis.call('SET', session, ARGV[1], 'PX', ttl)
+redis.call('ZADD', index, score, pid)
+local evicted = 0
+local excess = redis.call('ZCARD', index) - cap
+if excess > 0 then
+  local oldest = redis.call('ZPOPMIN', index, excess)
+  for i = 1, #oldest, 2 do
+    redis.call('DEL', prefix .. oldest[i])
+    evicted = evicted + 1
+  end
+end
+redis.call('PEXPIRE', index, ttl)
+return evicted
+"""
+
 
 class RedisRecoveryStore:
     """The buffer and the saved sessions every process of a cluster shares.
@@ -81,19 +126,27 @@ class RedisRecoveryStore:
         *,
         buffer_packets: int,
         max_disconnection_duration: float,
+        max_sessions_per_user: int,
+        max_session_bytes: int,
         prefix: str = KEY_PREFIX,
     ) -> None:
         self.client = client
         self.buffer_packets = buffer_packets
         self.ttl_ms = max(1, int(max_disconnection_duration * 1000))
+        self.max_sessions_per_user = max_sessions_per_user
+        self.max_session_bytes = max_session_bytes
         self.prefix = prefix
         self._publish = client.register_script(PUBLISH_SCRIPT)
+        self._save = client.register_script(SAVE_SCRIPT)
 
     def _stream(self, namespace: str) -> str:
         return f"{self.prefix}recovery:stream:{namespace}"
 
     def _session(self, pid: str) -> str:
         return f"{self.prefix}recovery:session:{pid}"
+
+    def _user(self, sub: str) -> str:
+        return f"{self.prefix}recovery:user:{key_digest(sub)}"
 
     async def publish(
         self, namespace: str, channel: str, message: str, placeholder: str
@@ -173,21 +226,38 @@ class RedisRecoveryStore:
             return None
         return [_entry(entry_id, fields) for entry_id, fields in entries]
 
-    async def save(self, pid: str, session: dict[str, Any]) -> bool:
-        """Keep a disconnected socket's session (JSON) for the duration."""
+    async def save(self, pid: str, session: dict[str, Any]) -> list[str]:
+        """Keep a disconnected socket's session (JSON, with its ``sub``) for
+        the duration; return the outcome of each session this dropped
+        (itself when too large; its user's oldest past the per-user cap).
+        Not kept either, with a log line, when its data is not JSON or Redis
+        failed."""
         try:
-            await self.client.set(
-                self._session(pid), json.dumps(session), px=self.ttl_ms
-            )
+            text = json.dumps(session)
         except (TypeError, ValueError):
             log.info("recovery: a session with data JSON cannot hold is not kept")
-            return False
+            return []
+        size = len(text.encode())
+        if size > self.max_session_bytes:
+            log.info(
+                "recovery: a session over %d bytes is not saved sid=%s",
+                self.max_session_bytes,
+                session.get("sid"),
+                extra={"tsj_event": "recovery_not_saved"},
+            )
+            return [NOT_SAVED_TOO_LARGE]
+        prefix = self._session("")
+        try:
+            evicted = await self._save(
+                keys=[self._session(pid), self._user(str(session.get("sub")))],
+                args=[text, pid, self.ttl_ms, self.max_sessions_per_user, prefix],
+            )
         except REDIS_ERRORS as exc:
             log.warning(
                 "recovery: a session could not be kept (%s)", type(exc).__name__
             )
-            return False
-        return True
+            return []
+        return [EVICTED_PER_USER] * int(evicted)
 
     async def peek(self, pid: str) -> dict[str, Any] | None:
         """The saved session of ``pid``, left in place."""

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import redis.asyncio
 
+from ..config import StateRecovery
 from ..limiter import Limiter
 from .limits import SharedFailureLimiter, SharedLoginLimits
 from .recovery_store import RedisRecoveryStore
@@ -32,14 +33,15 @@ class SharedState:
         """Login limits counted in Redis, falling back to ``local``."""
         return SharedLoginLimits(self.client, local, self.prefix)
 
-    def recovery_store(
-        self, buffer_packets: int, max_disconnection_duration: float
-    ) -> RedisRecoveryStore:
-        """Connection state recovery's buffer and saved sessions in Redis."""
+    def recovery_store(self, bounds: StateRecovery) -> RedisRecoveryStore:
+        """Connection state recovery's buffer and saved sessions in Redis,
+        within ``bounds``."""
         return RedisRecoveryStore(
             self.client,
-            buffer_packets=buffer_packets,
-            max_disconnection_duration=max_disconnection_duration,
+            buffer_packets=bounds.buffer_packets,
+            max_disconnection_duration=bounds.max_disconnection_duration,
+            max_sessions_per_user=bounds.max_saved_sessions_per_user,
+            max_session_bytes=bounds.max_saved_session_bytes,
             prefix=self.prefix,
         )
 

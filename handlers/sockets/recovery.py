@@ -412,7 +412,8 @@ class Recovery:
         """Save the sockets of an Engine.IO session that ended for a reason
         the client can recover from."""
         for session in self._ended_sessions(eio_sid, reason):
-            self.store.save(session)
+            for outcome in self.store.save(session):
+                self._count(outcome)
 
     def _ended_sessions(self, eio_sid: str, reason: object) -> list[SavedSession]:
         """The sessions to save of an Engine.IO session that ends; read now,

@@ -93,7 +93,7 @@ class SharedRecoveryStore(Protocol):
         self, namespace: str, offset: str, count: int
     ) -> list[tuple[str, str]] | None: ...
 
-    async def save(self, pid: str, session: dict[str, Any]) -> bool: ...
+    async def save(self, pid: str, session: dict[str, Any]) -> list[str]: ...
 
     async def peek(self, pid: str) -> dict[str, Any] | None: ...
 
@@ -307,9 +307,13 @@ class SharedRecovery(Recovery):
     def transport_ended(self, eio_sid: str, reason: object) -> None:
         for session in self._ended_sessions(eio_sid, reason):
             pid = session.pid
-            task = self._saves.spawn(self.shared_store.save(pid, _record(session)))
+            task = self._saves.spawn(self._save_and_count(pid, _record(session)))
             self._saving[pid] = task
             task.add_done_callback(functools.partial(self._forget_save, pid))
+
+    async def _save_and_count(self, pid: str, record: dict[str, Any]) -> None:
+        for outcome in await self.shared_store.save(pid, record):
+            self._count(outcome)
 
     def _forget_save(self, pid: str, task: asyncio.Task[Any]) -> None:
         if self._saving.get(pid) is task:

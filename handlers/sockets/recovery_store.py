@@ -8,9 +8,14 @@ disconnected socket under its private id (``pid``); the missed events are
 found at restore time by replaying the buffer after the client's offset
 through the session's rooms. Unlike Node's, everything is bounded: the
 buffer by packets and bytes (the oldest fall out), each restore by the
-packets and bytes it may replay, the saved sessions by number and age
+packets and bytes it may replay, the saved sessions by number, bytes and
+age, in all and per user, and each by its size
 (:class:`~tornado_socketio_jwt.config.StateRecovery`). What
 falls out is simply not recoverable: the client gets a fresh session.
+
+The saved sessions are kept in order of saving twice over: once in all and
+once per ``sub``, so that a user who drops many sockets pushes out only their
+own oldest, and every eviction is a pop from the front of one of the two.
 
 Offsets are ``<epoch>-<sequence>``: the epoch (random per store) makes an
 offset from another process or an earlier run unknown rather than wrong.
@@ -18,6 +23,7 @@ offset from another process or an earlier run unknown rather than wrong.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections import OrderedDict, deque
@@ -26,8 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import StateRecovery
+from ..metrics import EVICTED_PER_USER, EVICTED_PROCESS_CAP, NOT_SAVED_TOO_LARGE
 
 __all__ = ["SavedSession", "MemoryRecoveryStore", "estimate_size"]
+
+log = logging.getLogger("tornado_socketio_jwt")
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,12 @@ class SavedSession:
     data: dict[str, Any]
     start: int  # the buffer's last sequence when the socket first connected
     saved_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Kept:
+    session: SavedSession
+    size: int
 
 
 @dataclass
@@ -67,7 +82,9 @@ class MemoryRecoveryStore:
         self._packets: deque[_Buffered] = deque()
         self._bytes = 0
         self._last = 0
-        self._sessions: OrderedDict[str, SavedSession] = OrderedDict()
+        self._sessions: OrderedDict[str, _Kept] = OrderedDict()
+        self._by_user: dict[str, OrderedDict[str, None]] = {}
+        self._saved_bytes = 0
 
     # -- the buffer -------------------------------------------------------
 
@@ -156,42 +173,95 @@ class MemoryRecoveryStore:
 
     # -- saved sessions ---------------------------------------------------
 
-    def save(self, session: SavedSession) -> None:
-        """Keep a disconnected socket's session under its ``pid``."""
+    def save(self, session: SavedSession) -> list[str]:
+        """Keep a disconnected socket's session under its ``pid``; return
+        the outcome of each session this dropped (itself when it is too
+        large; the oldest of its user past the per-user cap, the oldest of
+        all past the process's caps), empty when nothing was."""
+        bounds = self.bounds
         now = self.clock()
-        self._sessions.pop(session.pid, None)
-        self._sessions[session.pid] = SavedSession(**{**vars(session), "saved_at": now})
+        self._drop(session.pid)  # its newer state replaces any older one
         self._expire(now)
-        while len(self._sessions) > self.bounds.max_saved_sessions:
-            self._sessions.popitem(last=False)
+        limit = bounds.max_saved_session_bytes
+        size = estimate_size([session.rooms, session.data], limit)
+        if size > limit:
+            log.info(
+                "recovery: a session over %d bytes is not saved sid=%s",
+                limit,
+                session.sid,
+                extra={"tsj_event": "recovery_not_saved", "tsj_sid": session.sid},
+            )
+            return [NOT_SAVED_TOO_LARGE]
+        self._sessions[session.pid] = _Kept(
+            SavedSession(**{**vars(session), "saved_at": now}), size
+        )
+        self._saved_bytes += size
+        mine = self._by_user.setdefault(session.sub, OrderedDict())
+        mine[session.pid] = None
+        dropped = []
+        while len(mine) > bounds.max_saved_sessions_per_user:
+            self._drop(next(iter(mine)))
+            dropped.append(EVICTED_PER_USER)
+        while (
+            len(self._sessions) > bounds.max_saved_sessions
+            or self._saved_bytes > bounds.saved_sessions_bytes
+        ):
+            self._drop(next(iter(self._sessions)))
+            dropped.append(EVICTED_PROCESS_CAP)
+        return dropped
 
     def peek(self, pid: str) -> SavedSession | None:
         """The saved session of ``pid`` if it is still recoverable."""
         self._expire(self.clock())
-        return self._sessions.get(pid)
+        kept = self._sessions.get(pid)
+        return None if kept is None else kept.session
 
     def take(self, pid: str) -> SavedSession | None:
         """:meth:`peek`, and forget it: a session is given back once."""
         self._expire(self.clock())
-        return self._sessions.pop(pid, None)
+        return self._drop(pid)
 
     @property
     def saved_count(self) -> int:
+        """Saved sessions kept now."""
         return len(self._sessions)
+
+    @property
+    def saved_bytes(self) -> int:
+        """Their estimated size in all."""
+        return self._saved_bytes
+
+    def saved_count_of(self, sub: str) -> int:
+        """Saved sessions of user ``sub`` kept now."""
+        return len(self._by_user.get(sub, ()))
+
+    def _drop(self, pid: str) -> SavedSession | None:
+        """Forget the saved session of ``pid``, everywhere it is indexed."""
+        kept = self._sessions.pop(pid, None)
+        if kept is None:
+            return None
+        self._saved_bytes -= kept.size
+        sub = kept.session.sub
+        mine = self._by_user[sub]
+        del mine[pid]
+        if not mine:
+            del self._by_user[sub]
+        return kept.session
 
     def _expire(self, now: float) -> None:
         oldest = now - self.bounds.max_disconnection_duration
         sessions = self._sessions
         while sessions:
             first = next(iter(sessions.values()))
-            if first.saved_at >= oldest:
+            if first.session.saved_at >= oldest:
                 break
-            sessions.popitem(last=False)
+            self._drop(first.session.pid)
 
 
-def estimate_size(value: Any) -> int:
+def estimate_size(value: Any, limit: int | None = None) -> int:
     """About the bytes ``value`` takes in a packet (its JSON text, binary
-    attachments at their length).
+    attachments at their length); once past ``limit`` (if given) the walk
+    stops and returns a size above it, the rest uncounted.
 
     Walked with a stack, to every depth: a bound that stopped counting at some
     depth let a deeply nested payload (an app that relays client JSON) past the
@@ -200,7 +270,7 @@ def estimate_size(value: Any) -> int:
     walk instead of hanging it.
     """
     size, stack, seen = 0, [value], set()
-    while stack:
+    while stack and (limit is None or size <= limit):
         item = stack.pop()
         if isinstance(item, str):
             size += len(item) + 2
