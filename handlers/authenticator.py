@@ -17,6 +17,7 @@ from .config import AuthSettings
 from .deadlines import DeadlineScheduler
 from .errors import (
     TokenExpiredError,
+    TokenInvalidError,
     TokenRevokedError,
     UnauthorizedError,
     refusal_data,
@@ -28,7 +29,7 @@ from .metrics import Metrics
 from .revocation import RevocationList
 from .storage.revocations import RevocationStore
 from .task_set import TaskSet
-from .tokens import expires_at, read_header, verify_token
+from .tokens import UNVERIFIABLE, expires_at, read_header, verify_token
 
 __all__ = ["Authenticator", "FailureHook", "SuccessHook", "SharedRevocations"]
 
@@ -115,7 +116,14 @@ class Authenticator:
             # The key source's async step (e.g. a JWKS fetch) runs here, on
             # the loop without blocking it; verification itself is cheap.
             header = read_header(token, self.settings.max_token_bytes)
-            await prepare_keys(self.keys, header)
+            try:
+                await prepare_keys(self.keys, header)
+            except UnauthorizedError:
+                raise
+            except Exception as exc:  # a key source's (or lookup's) failure
+                # is this server's, never the client's: refused, one line.
+                log.error("key source failed to prepare (%s)", type(exc).__name__)
+                raise TokenInvalidError(UNVERIFIABLE) from None
         claims = verify_token(token, self.settings, self.keys, header=header)
         if self.revocations.is_revoked(claims):
             raise TokenRevokedError()

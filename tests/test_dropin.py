@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.lifecycle_support import assert_no_token_logged, capture_logs
-from tests.support import connected_client, server_url
+from tests.support import connected_client, server_url, sign
 from tornado_socketio_jwt import (
     AuthSettings,
     ForbiddenError,
@@ -153,6 +153,37 @@ async def test_secret_callback_lookups_in_flight_at_once_each_get_their_secret()
         await keys.prepare(header)
         keys.verification_key(dict(header))
     assert list(vars(keys)) == ["_lookup"]
+
+
+class TestASecretLookupThatRaises:
+    """A lookup written the usual way, ``SECRETS[header["kid"]]``, meets a
+    token naming an unknown kid: the client gets ``invalid_token``, the log
+    one line and no traceback."""
+
+    @pytest.fixture
+    def attach_options(self) -> dict[str, Any]:
+        secrets = {"a": "A" * 40}
+
+        def lookup(header: Mapping[str, Any]) -> str:
+            return secrets[header["kid"]]
+
+        return {"keys": SecretCallback(lookup), "routes": ("socketio",)}
+
+    @pytest.mark.gen_test(timeout=20)
+    async def test_an_unknown_kid_is_refused_with_invalid_token(
+        self, http_server: Any, http_port: int, caplog: Any
+    ) -> None:
+        capture_logs(caplog)
+        url = server_url(http_port)
+        good = sign("A" * 40, headers={"kid": "a"}, sub="alice")
+        bad = sign("A" * 40, headers={"kid": "zzz"}, sub="mallory")
+        async with connected_client(url, auth={"token": good}) as result:
+            assert result.connected
+        async with connected_client(url, auth={"token": bad}) as result:
+            assert not result.connected
+            assert result.connect_errors[0]["data"]["code"] == "invalid_token"
+        assert not [r for r in caplog.records if r.exc_info]
+        assert [r for r in caplog.records if "key source failed" in r.getMessage()]
 
 
 def settings_from(tmp_path: Path, *args: str) -> AuthSettings:

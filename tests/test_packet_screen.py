@@ -96,7 +96,16 @@ async def test_events_on_a_namespace_not_connected_are_dropped_unread_and_unlogg
 
 @pytest.mark.parametrize(
     "frame",
-    ["44", "49", "4x", '44{"message":"x"}', "42[", '42["whoami",', "42" + "[" * 50000],
+    [
+        "44",
+        "49",
+        "4x",
+        '44{"message":"x"}',
+        "42[",
+        '42["whoami",',
+        "42" + "[" * 50000,
+        '45\u00b2-["message",{"_placeholder":true,"num":0}]',  # '²'.isdigit()
+    ],
 )
 @pytest.mark.gen_test
 async def test_a_malformed_packet_closes_the_session_without_a_traceback(
@@ -125,6 +134,8 @@ async def test_a_malformed_packet_closes_the_session_without_a_traceback(
         ('52-/b,1["a"]', ("5", 2, "/b")),
         ('5-["a"]', ("5", -1, "/")),
         ('5123456789012-["a"]', ("5", -1, "/")),
+        ('5\u00b2-["a"]', ("5", -1, "/")),
+        ('5\u0661-["a"]', ("5", -1, "/")),
     ],
 )
 def test_the_header_is_read_as_python_socketio_reads_it(

@@ -595,12 +595,19 @@ class Engine:
 
         async def recovering_connect(eio_sid: str, namespace: Any, data: Any) -> Any:
             name = namespace or "/"
-            sid = await hooks.before_connect(eio_sid, name, data)
-            chosen = _CHOSEN_SID.set(sid)
+            chosen = None
             try:
+                try:
+                    sid = await hooks.before_connect(eio_sid, name, data)
+                except Exception:  # a bug, not the client's: a fresh session,
+                    # which the handshake still authenticates in full
+                    log.exception("connection state recovery failed")
+                    sid = None
+                chosen = _CHOSEN_SID.set(sid)
                 return await handle_connect(eio_sid, namespace, data)
             finally:
-                _CHOSEN_SID.reset(chosen)
+                if chosen is not None:
+                    _CHOSEN_SID.reset(chosen)
                 hooks.after_connect(eio_sid, name)
 
         def chosen_or_new_id() -> str:

@@ -68,7 +68,10 @@ def install_socket_auth(
     gate.install(route)
     gate.left.append(sessions.namespace_left)
     if authenticator.settings.recovers:
-        install_recovery(authenticator, handshake.recovery_admission, recovery_store)
+        recovery = install_recovery(
+            authenticator, handshake.recovery_admission, recovery_store
+        )
+        gate.left.append(recovery.socket_left)
     elif authenticator.settings.recovery.enabled:
         log.info("connection state recovery is off: it needs the handshake flow")
     screen.install()

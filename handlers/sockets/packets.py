@@ -54,7 +54,11 @@ def read_header(packet: str) -> tuple[str, int, str]:
     attachments = 0
     if kind in BINARY:
         count, dash, rest = rest.partition("-")
-        attachments = int(count) if dash and count.isdigit() and len(count) < 11 else -1
+        attachments = (
+            int(count)
+            if dash and count.isascii() and count.isdigit() and len(count) < 11
+            else -1
+        )
     namespace = "/"
     if rest.startswith("/"):
         namespace = rest.partition(",")[0].partition("?")[0]

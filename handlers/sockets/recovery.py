@@ -65,6 +65,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +118,23 @@ class _Plan:
     after: int
 
 
+@dataclass
+class _Connect:
+    """What one CONNECT carries from :meth:`Recovery.before_connect` to its
+    acknowledgement: held in a context variable, so that no other CONNECT (of
+    another request on the same Engine.IO session) ever sees it."""
+
+    eio_sid: str
+    namespace: str
+    checked: dict[str, Any] | UnauthorizedError | None = None
+    plan: Any = None  # _Plan here; the shared recovery's claim there
+    restored: SavedSession | None = None
+    stream_end: str | None = None  # shared: the buffer's end read at this CONNECT
+
+
+_CONNECT: ContextVar[_Connect | None] = ContextVar("tsj_recovery_connect", default=None)
+
+
 class Recovery:
     """Connection state recovery for one server's handshake-flow sockets.
 
@@ -138,9 +156,6 @@ class Recovery:
         self.engine: Engine = engine_for(authenticator.sio)
         self._live: dict[str, _Live] = {}
         self._by_eio: dict[str, set[str]] = {}
-        self._plans: dict[tuple[str, str], _Plan] = {}
-        self._restored: dict[tuple[str, str], SavedSession] = {}
-        self._checked: dict[tuple[str, str], dict[str, Any] | UnauthorizedError] = {}
         self._taking_over: set[str] = set()
         self.admission: Admission | None = None
 
@@ -169,11 +184,14 @@ class Recovery:
         the ``pid`` is an old session still open taken over and the old sid
         reserved.
         """
-        if not self._recovers(namespace) or not isinstance(auth, dict):
+        _CONNECT.set(None)
+        if not self._recovers(namespace):
+            return None
+        connect = _Connect(eio_sid, namespace)
+        _CONNECT.set(connect)
+        if not isinstance(auth, dict) or auth.get("pid") is None:
             return None
         pid, offset = auth.get("pid"), auth.get("offset")
-        if pid is None:
-            return None
         if (
             not isinstance(pid, str)
             or len(pid) > MAX_PID_CHARS
@@ -181,6 +199,11 @@ class Recovery:
             or (isinstance(offset, str) and len(offset) > MAX_OFFSET_CHARS)
         ):
             self._count("malformed")
+            return None
+        if self.engine.sid_of(eio_sid, namespace) is not None:
+            return None  # python-socketio refuses a second socket there
+        if offset is not None and not self._readable(offset):
+            self._count("not_recoverable")  # e.g. another run's or process's
             return None
         live = self._live.get(pid)
         owner = live or await self._saved(pid)
@@ -191,14 +214,14 @@ class Recovery:
         try:
             claims = await self._admit(eio_sid, namespace, auth, replacing)
         except UnauthorizedError as err:
-            self._checked[(eio_sid, namespace)] = err  # the handshake's refusal
+            connect.checked = err  # the handshake's refusal
             self._count("refused")
             return None
-        except Exception:  # e.g. a key source failing: the handshake decides
+        except Exception:  # not expected (verify fails closed): the handshake decides
             log.exception("verifying a recovery failed")
             self._count("refused")
             return None
-        self._checked[(eio_sid, namespace)] = claims
+        connect.checked = claims
         if str(claims.get("sub")) != owner.sub:
             self._count("foreign_session")
             return None
@@ -212,6 +235,18 @@ class Recovery:
     async def _saved(self, pid: str) -> SavedSession | None:
         """The saved session of ``pid``, left in place."""
         return self.store.peek(pid)
+
+    def _readable(self, offset: str) -> bool:
+        """Whether ``offset`` names an event this buffer still holds."""
+        return self.store.sequence_of(offset) is not None
+
+    @staticmethod
+    def _this_connect(eio_sid: str | None, namespace: str) -> _Connect | None:
+        """The CONNECT being handled (in this task), if it is that one."""
+        connect = _CONNECT.get()
+        if connect is None or connect.eio_sid != eio_sid:
+            return None
+        return connect if connect.namespace == namespace else None
 
     async def _reserve(
         self, eio_sid: str, namespace: str, pid: str, offset: str | None
@@ -228,7 +263,10 @@ class Recovery:
         ):
             self._count("not_recoverable")
             return None
-        self._plans[(eio_sid, namespace)] = _Plan(pid, saved.sid, after)
+        connect = self._this_connect(eio_sid, namespace)
+        if connect is None:
+            return None
+        connect.plan = _Plan(pid, saved.sid, after)
         return saved.sid
 
     async def _admit(
@@ -250,10 +288,11 @@ class Recovery:
     ) -> dict[str, Any] | UnauthorizedError | None:
         """What :meth:`before_connect` found of socket ``sid``'s CONNECT, taken
         once: its admitted claims, the refusal, or ``None`` (not checked)."""
-        eio_sid = self.engine.eio_sid_of(sid, namespace)
-        if eio_sid is None:
+        connect = self._this_connect(self.engine.eio_sid_of(sid, namespace), namespace)
+        if connect is None:
             return None
-        return self._checked.pop((eio_sid, namespace), None)
+        checked, connect.checked = connect.checked, None
+        return checked
 
     def _after(self, saved: SavedSession, offset: str | None) -> int | None:
         if offset is None:
@@ -288,8 +327,11 @@ class Recovery:
         """
         engine = self.engine
         eio_sid = engine.eio_sid_of(sid, namespace)
-        plan = self._plans.pop((eio_sid, namespace), None) if eio_sid else None
-        if plan is None or eio_sid is None or plan.sid != sid:
+        connect = self._this_connect(eio_sid, namespace)
+        plan = connect.plan if connect is not None else None
+        if connect is not None:
+            connect.plan = None
+        if not isinstance(plan, _Plan) or eio_sid is None or plan.sid != sid:
             return False
         saved = self.store.take(plan.pid)
         if saved is None or saved.sub != str(claims.get("sub")):
@@ -309,7 +351,9 @@ class Recovery:
         """The socket (its rooms joined) gets its data and its missed events."""
         sid, namespace = saved.sid, saved.namespace
         self.engine.set_namespace_session(eio_sid, namespace, dict(saved.data))
-        self._restored[(eio_sid, namespace)] = saved
+        connect = self._this_connect(eio_sid, namespace)
+        if connect is not None:
+            connect.restored = saved
         await self.engine.send_events(eio_sid, namespace, missed)
         self._count("recovered")
         log.info(
@@ -321,9 +365,7 @@ class Recovery:
 
     def after_connect(self, eio_sid: str, namespace: str) -> None:
         """Forget what one CONNECT left behind (refused ones too)."""
-        self._plans.pop((eio_sid, namespace), None)
-        self._checked.pop((eio_sid, namespace), None)
-        self._restored.pop((eio_sid, namespace), None)
+        _CONNECT.set(None)
 
     # -- every socket -----------------------------------------------------
 
@@ -334,7 +376,8 @@ class Recovery:
         claims = self.authenticator.live.claims(sid, namespace)
         if claims is None:
             return None
-        restored = self._restored.pop((eio_sid, namespace), None)
+        connect = self._this_connect(eio_sid, namespace)
+        restored = connect.restored if connect is not None else None
         if restored is not None:
             pid, start = restored.pid, restored.start
         else:
@@ -347,6 +390,15 @@ class Recovery:
         self._live[pid] = _Live(pid, sid, namespace, eio_sid, str(claims["sub"]), start)
         self._by_eio.setdefault(eio_sid, set()).add(pid)
         return pid
+
+    def socket_left(self, sid: str, namespace: str) -> None:
+        """Socket ``sid`` left ``namespace`` (the client's DISCONNECT, the
+        server's, a refusal; the gate tells): it is not recoverable, and its
+        entry goes now rather than with its Engine.IO session (a session that
+        connects and leaves namespace after namespace holds none)."""
+        eio_sid = self.engine.eio_sid_of(sid, namespace)
+        if eio_sid is not None:
+            self._forget_live(eio_sid, namespace)
 
     def _forget_live(self, eio_sid: str, namespace: str) -> None:
         """The session's socket on ``namespace`` is gone: not recoverable."""

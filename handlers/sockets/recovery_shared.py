@@ -120,11 +120,8 @@ class SharedRecovery(Recovery):
         self._setup(authenticator)
         self.bounds = bounds
         self.shared_store = store
-        self._claims: dict[tuple[str, str], _Claim] = {}
         self._saves = TaskSet("recovery saves")
         self._saving: dict[str, asyncio.Task[Any]] = {}
-        # (eio_sid, namespace) -> the stream's last id, read at that CONNECT
-        self._stream_ends: dict[tuple[str, str], str] = {}
         self._stream_end_failed_at = -START_RETRY_SECONDS
 
     # -- a reconnecting client --------------------------------------------
@@ -132,10 +129,14 @@ class SharedRecovery(Recovery):
     async def before_connect(
         self, eio_sid: str, namespace: str, auth: object
     ) -> str | None:
-        await self._read_stream_end(eio_sid, namespace)
-        return await super().before_connect(eio_sid, namespace, auth)
+        end = await self._read_stream_end(namespace)
+        sid = await super().before_connect(eio_sid, namespace, auth)
+        connect = self._this_connect(eio_sid, namespace)
+        if connect is not None:
+            connect.stream_end = end
+        return sid
 
-    async def _read_stream_end(self, eio_sid: str, namespace: str) -> None:
+    async def _read_stream_end(self, namespace: str) -> str | None:
         """Before the socket exists, read where its start will be if this
         process's subscriber has not yet delivered a kept event on
         ``namespace`` (:meth:`_start`).
@@ -149,14 +150,16 @@ class SharedRecovery(Recovery):
         after this id, the subscriber has not delivered yet.
         """
         if not self._recovers(namespace) or self.engine.kept_through(namespace):
-            return
+            return None
         if time.monotonic() - self._stream_end_failed_at < START_RETRY_SECONDS:
-            return
+            return None
         end = await self.shared_store.last_offset(namespace)
         if end is None:
             self._stream_end_failed_at = time.monotonic()
-        else:
-            self._stream_ends[(eio_sid, namespace)] = end
+        return end
+
+    def _readable(self, offset: str) -> bool:
+        return stream_position(offset) is not None
 
     async def _saved(self, pid: str) -> SavedSession | None:
         return _session(await self.shared_store.peek(pid))
@@ -177,14 +180,20 @@ class SharedRecovery(Recovery):
         ):
             self._count("not_recoverable")
             return None
-        self._claims[(eio_sid, namespace)] = _Claim(saved, after)
+        connect = self._this_connect(eio_sid, namespace)
+        if connect is None:
+            return None
+        connect.plan = _Claim(saved, after)
         return saved.sid
 
     async def restore(self, sid: str, namespace: str, claims: dict[str, Any]) -> bool:
         engine = self.engine
         eio_sid = engine.eio_sid_of(sid, namespace)
-        claim = self._claims.pop((eio_sid, namespace), None) if eio_sid else None
-        if claim is None or eio_sid is None or claim.saved.sid != sid:
+        connect = self._this_connect(eio_sid, namespace)
+        claim = connect.plan if connect is not None else None
+        if connect is not None:
+            connect.plan = None
+        if not isinstance(claim, _Claim) or eio_sid is None or claim.saved.sid != sid:
             return False
         saved = claim.saved
         if saved.sub != str(claims.get("sub")):
@@ -247,11 +256,6 @@ class SharedRecovery(Recovery):
                 return found
             after = page[-1][0]
 
-    def after_connect(self, eio_sid: str, namespace: str) -> None:
-        super().after_connect(eio_sid, namespace)
-        self._claims.pop((eio_sid, namespace), None)
-        self._stream_ends.pop((eio_sid, namespace), None)
-
     # -- every socket -----------------------------------------------------
 
     def _start(self, eio_sid: str, namespace: str) -> int:
@@ -261,7 +265,8 @@ class SharedRecovery(Recovery):
         engine = self.engine
         end = engine.kept_through(namespace)
         if end is None:
-            end = self._stream_ends.pop((eio_sid, namespace), None)
+            connect = self._this_connect(eio_sid, namespace)
+            end = connect.stream_end if connect is not None else None
             if end is None:
                 return UNKNOWN_START
             engine.learn_kept_through(namespace, end)

@@ -130,7 +130,11 @@ class MemoryRecoveryStore:
     def sequence_of(self, offset: str) -> int | None:
         """The sequence an offset of this store names, or ``None``."""
         epoch, _, seq = offset.partition("-")
-        if epoch != self.epoch or not seq.isdigit() or len(seq) > 19:
+        if (
+            epoch != self.epoch
+            or not (seq.isascii() and seq.isdigit())
+            or len(seq) > 19
+        ):
             return None
         value = int(seq)
         return value if 0 < value <= self._last else None

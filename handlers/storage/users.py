@@ -169,7 +169,7 @@ class SQLiteUserStore:
         )
 
     async def get(self, user_id: str) -> User | None:
-        if not str(user_id).isdigit():
+        if not (str(user_id).isascii() and str(user_id).isdigit()):
             return None
         row = await self._in_db(lambda: self._row("id = ?", int(user_id)))
         return _user(row) if row else None

@@ -48,7 +48,7 @@ class JSONHandler(tornado.web.RequestHandler):
     def prepare(self) -> None:
         limit = self.auth_settings.max_login_body
         declared = self.request.headers.get("Content-Length", "0")
-        if not declared.isdigit() or int(declared) > limit:
+        if not (declared.isascii() and declared.isdigit()) or int(declared) > limit:
             raise tornado.web.HTTPError(413)
         # A chunked body past the limit closes the connection while reading.
         self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]

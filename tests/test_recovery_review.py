@@ -1,0 +1,156 @@
+"""Connection state recovery against a hostile client, each case found in
+review: no CONNECT uses another CONNECT's checks, a malformed offset or a
+CONNECT python-socketio refuses never closes the live socket, and leaving
+namespaces holds no recovery state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.raw_polling import RawPolling
+from tests.raw_socket import RawSocket
+from tornado_socketio_jwt import AuthSettings, StateRecovery
+from tornado_socketio_jwt.sockets.engine import engine_for
+from tornado_socketio_jwt.sockets.extension import authenticator_for
+from tornado_socketio_jwt.sockets.recovery import Recovery
+
+SUB = "7"
+
+
+@pytest.fixture
+def settings(secret: str) -> AuthSettings:
+    return AuthSettings(
+        secret=secret, token_ttl=600, recovery=StateRecovery(enabled=True)
+    )
+
+
+def answer_of(frame: str) -> dict[str, Any]:
+    assert frame.startswith("40{"), frame
+    answer = json.loads(frame[2:])
+    assert isinstance(answer, dict)
+    return answer
+
+
+async def polled_answers(polling: RawPolling, count: int) -> list[str]:
+    """Poll until ``count`` CONNECT answers (ack or refusal) came (bounded)."""
+    answers: list[str] = []
+    for _ in range(10):
+        body = (await polling.get(timeout=3)).body.decode()
+        answers += [p for p in body.split("\x1e") if p.startswith(("40", "44"))]
+        if len(answers) >= count:
+            break
+    return answers
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_connect_on_the_same_session_never_uses_a_recoverys_checks(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    """While a recovering CONNECT takes over its old session (the app's
+    disconnect handler awaits), a second CONNECT on the same long-polling
+    session with no valid token is refused, not admitted on the first one's
+    checks."""
+
+    @sio.event
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        await asyncio.sleep(0.5)  # the app's own clean-up
+
+    token = make_token(sub=SUB)
+    live = await RawSocket.open(http_port)
+    try:
+        ack = answer_of(await live.connect({"token": token}))
+        polling = await RawPolling.open(http_port)
+        recovering = asyncio.ensure_future(
+            polling.post("40" + json.dumps({"token": token, "pid": ack["pid"]}))
+        )
+        await asyncio.sleep(0.2)  # inside the take-over now
+        await polling.post("40" + json.dumps({"token": "not-a-token"}))
+        await recovering
+        answers = await polled_answers(polling, 2)
+    finally:
+        live.close()
+    admitted = [answer_of(a)["sid"] for a in answers if a.startswith("40{")]
+    refused = [a for a in answers if a.startswith("44")]
+    assert admitted == [ack["sid"]], answers  # the recovery, and only it
+    assert refused and "invalid_token" in refused[0], answers
+
+
+@pytest.mark.gen_test(timeout=20)
+@pytest.mark.parametrize("offset", ["{epoch}-\u00b2", "{epoch}-\u0661", "x" * 64])
+async def test_a_malformed_offset_gets_a_fresh_session_and_takes_nothing_over(
+    http_server: Any,
+    http_port: int,
+    sio: Any,
+    make_token: Callable[..., str],
+    offset: str,
+) -> None:
+    token = make_token(sub=SUB)
+    live, back = await RawSocket.open(http_port), await RawSocket.open(http_port)
+    try:
+        ack = answer_of(await live.connect({"token": token}))
+        await sio.emit("message", {"n": 1})
+        real = (await live.read_until("42"))[2:]
+        epoch = json.loads(real)[-1].partition("-")[0]
+        auth = {"token": token, "pid": ack["pid"], "offset": offset.format(epoch=epoch)}
+        fresh = answer_of(await back.connect(auth))
+        assert fresh["sid"] != ack["sid"]
+        assert sio.manager.is_connected(ack["sid"], "/")
+    finally:
+        live.close()
+        back.close()
+
+
+@pytest.mark.gen_test(timeout=20)
+async def test_a_recovery_python_socketio_refuses_leaves_the_live_socket_alone(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    """A recovering CONNECT on a session already connected on that namespace
+    (python-socketio refuses a second socket there) takes nothing over."""
+    token = make_token(sub=SUB)
+    live, other = await RawSocket.open(http_port), await RawSocket.open(http_port)
+    try:
+        ack = answer_of(await live.connect({"token": token}))
+        answer_of(await other.connect({"token": token}))
+        await other.send("40" + json.dumps({"token": token, "pid": ack["pid"]}))
+        assert (await other.read()).startswith("44")
+        assert sio.manager.is_connected(ack["sid"], "/")
+    finally:
+        live.close()
+        other.close()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_connecting_and_leaving_namespaces_holds_no_recovery_state(
+    http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+) -> None:
+    """A catch-all namespace: one session connects and leaves 200 namespaces;
+    each socket's recovery entry goes as it leaves."""
+
+    @sio.on("connect", namespace="*")
+    async def any_connect(namespace: str, sid: str, environ: Any, auth: Any) -> bool:
+        return True
+
+    sio.namespaces = "*"
+    recovery = engine_for(sio).recovery
+    assert isinstance(recovery, Recovery)
+    token = make_token(sub=SUB)
+    raw = await RawSocket.open(http_port)
+    try:
+        answer_of(await raw.connect({"token": token}))
+        for i in range(200):
+            await raw.send(f"40/n{i}," + json.dumps({"token": token}))
+            assert (await raw.read()).startswith(f"40/n{i},{{")
+            await raw.send(f"41/n{i},")
+        for _ in range(100):  # bounded: the last DISCONNECT is handled
+            if recovery.live_count == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert recovery.live_count == 1  # the socket on "/" only
+        assert len(authenticator_for(sio).live.by_sub(SUB)) == 1
+    finally:
+        raw.close()
