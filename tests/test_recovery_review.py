@@ -11,13 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import socketio
 
+from tests.conftest import stop
 from tests.raw_polling import RawPolling
 from tests.raw_socket import RawSocket
 from tornado_socketio_jwt import AuthSettings, StateRecovery
 from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.extension import authenticator_for
 from tornado_socketio_jwt.sockets.recovery import Recovery
+from tornado_socketio_jwt.sockets.sessions import AUTHENTICATED_ROOM
 
 SUB = "7"
 
@@ -154,3 +157,80 @@ async def test_connecting_and_leaving_namespaces_holds_no_recovery_state(
         assert len(authenticator_for(sio).live.by_sub(SUB)) == 1
     finally:
         raw.close()
+
+
+async def close_redis(server: Any) -> None:
+    """Close what an in-process server opened to Redis (python-socketio's
+    pub/sub manager, the library's shared state)."""
+    await authenticator_for(server).close()
+    manager = server.manager
+    for client in (manager.pubsub, manager.redis):
+        if client is not None:
+            await client.aclose()
+
+
+class TestAConnectHandlerThatAwaits:
+    """The app's connect handler awaits (a profile lookup) while events reach
+    the recovering socket's rooms: they are written once, after the older
+    missed events, on one process and with a shared Redis buffer. Found in
+    review (they went out live, then again in the replay)."""
+
+    @pytest.fixture(params=["memory", "redis"])
+    def sio(self, request: Any, io_loop: Any) -> Any:
+        manager = None
+        if request.param == "redis":
+            redis = request.getfixturevalue("redis")
+            manager = socketio.AsyncRedisManager(redis.url)
+        server = socketio.AsyncServer(async_mode="tornado", client_manager=manager)
+        yield server
+        io_loop.run_sync(lambda: stop(server))
+        if manager is not None:
+            io_loop.run_sync(lambda: close_redis(server))
+
+    @pytest.mark.gen_test(timeout=30)
+    async def test_events_sent_meanwhile_come_once_and_in_order(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        slow = asyncio.Event()
+
+        @sio.event
+        async def connect(sid: str, environ: Any, auth: Any) -> None:
+            if slow.is_set():
+                await asyncio.sleep(0.5)
+
+        async def say(text: str) -> None:
+            await sio.emit("message", {"text": text}, room=AUTHENTICATED_ROOM)
+
+        token = make_token(sub=SUB)
+        raw = await RawSocket.open(http_port)
+        try:
+            ack = answer_of(await raw.connect({"token": token}))
+            await say("seen")
+            offset = json.loads((await raw.read_until("42"))[2:])[-1]
+        finally:
+            raw.close()
+        recovery = engine_for(sio).recovery
+        assert isinstance(recovery, Recovery)
+        for _ in range(100):  # bounded: saved (with Redis: written there)
+            if recovery.live_count == 0:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+        await say("missed")
+        slow.set()
+        raw = await RawSocket.open(http_port)
+        try:
+            auth = {"token": token, "pid": ack["pid"], "offset": offset}
+            await raw.send("40" + json.dumps(auth))
+            await asyncio.sleep(0.2)  # the connect handler is awaiting
+            await say("meanwhile")
+            frames = [await raw.read()]
+            while not frames[-1].startswith(("40", "44")):
+                frames.append(await raw.read())
+            await say("after")
+            frames.append(await raw.read_until("42"))
+        finally:
+            raw.close()
+        assert answer_of(frames[-2]) == ack  # recovered
+        texts = [json.loads(f[2:])[1]["text"] for f in frames if f.startswith("42")]
+        assert texts == ["missed", "meanwhile", "after"]

@@ -219,7 +219,6 @@ class Engine:
         # namespace -> the offset of the last kept event this process's
         # subscriber delivered there (or, before the first, the stream's
         # last id as Redis gave it): where a new socket's replay starts.
-        self._kept_through: dict[str, str] = {}
         self._behind: Dispatch = self.eio._trigger_event
         self.eio._trigger_event = self._engineio_event
         self.pinger: engine_websocket.Pinger | None = None
@@ -652,6 +651,8 @@ class Engine:
                     offset = hooks.emitted(namespace, to or room, skip_sid, event, args)
                     if offset is not None:
                         data = (*args, offset)
+                        if self._holds:  # restoring sockets get it from the buffer
+                            skip_sid = self._skip_held(namespace, to or room, skip_sid)
             return await emit(
                 event,
                 data,
@@ -672,11 +673,6 @@ class Engine:
             handle_emit: Dispatch = manager._handle_emit
 
             async def handle_emit_holding(message: Any) -> Any:
-                # Noted before python-socketio picks the recipients, with no
-                # suspension in between (``AsyncManager.emit`` reads the rooms
-                # before its first await): a socket acknowledged now got, or
-                # will get, exactly the kept events after this offset.
-                self._note_kept(message)
                 return await handle_emit(self._hold_back(message))
 
             manager._handle_emit = handle_emit_holding
@@ -739,24 +735,6 @@ class Engine:
             return None
         return _message_event(message)
 
-    def kept_through(self, namespace: str) -> str | None:
-        """The offset of the last kept event this process's subscriber
-        delivered on ``namespace`` (see :meth:`learn_kept_through`); ``None``
-        before the first."""
-        return self._kept_through.get(namespace)
-
-    def learn_kept_through(self, namespace: str, offset: str) -> None:
-        """Take ``offset`` (the stream's last id, read from Redis) as
-        :meth:`kept_through` until the subscriber delivers a kept event there."""
-        self._kept_through.setdefault(namespace, offset)
-
-    def _note_kept(self, message: Any) -> None:
-        offset = _kept_offset(message)
-        if offset is not None:
-            namespace = message.get("namespace") or "/"
-            if isinstance(namespace, str):
-                self._kept_through[namespace] = offset
-
     def hold(self, sid: str, namespace: str, rooms: Iterable[str]) -> None:
         """From now on, hold back the live events socket ``sid`` would get
         (in ``rooms``, or in those it is in): :meth:`release` hands them over."""
@@ -778,6 +756,31 @@ class Engine:
         if through is not None:
             self._holds[(namespace, sid)] = _Hold(frozenset(), None, through)
         return [] if hold is None or hold.held is None else hold.held
+
+    def _held_recipients(
+        self, namespace: str, room: Any, skipped: list[Any]
+    ) -> list[tuple[tuple[str, str], _Hold]]:
+        """The holds (still holding) of sockets an event to ``room`` reaches."""
+        targets = None if room is None else set(_as_list(room))
+        manager = self.sio.manager
+        found = []
+        for key, hold in self._holds.items():
+            held_namespace, sid = key
+            if held_namespace != namespace or sid in skipped or hold.held is None:
+                continue
+            if targets is not None and targets.isdisjoint(
+                hold.rooms | {sid} | set(manager.get_rooms(sid, namespace))
+            ):
+                continue
+            found.append((key, hold))
+        return found
+
+    def _skip_held(self, namespace: str, room: Any, skip_sid: Any) -> list[Any]:
+        """``skip_sid`` and the sockets being restored that an event to
+        ``room`` would reach (one process's buffer replays it to them)."""
+        skipped = _as_list(skip_sid)
+        held = self._held_recipients(namespace, room, skipped)
+        return [*skipped, *(sid for (_, sid), _ in held)]
 
     def _hold_back(self, message: Any) -> Any:
         """``message`` without the sockets whose events are held back (theirs
@@ -892,19 +895,6 @@ def offset_order(offset: str | None) -> tuple[int, int] | None:
     ):
         return None
     return int(ms), int(seq)
-
-
-def _kept_offset(message: Any) -> str | None:
-    """The offset of a kept event's pub/sub message (its last argument; in
-    the deconstructed arguments when binary), without rebuilding the event."""
-    if not isinstance(message, dict) or message.get("host_id") != SHARED_HOST_ID:
-        return None
-    args = message.get("data")
-    if message.get("binary") and isinstance(args, list) and args:
-        args = args[0]
-    if not isinstance(args, list) or not args or not isinstance(args[-1], str):
-        return None
-    return args[-1] if offset_order(args[-1]) is not None else None
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -25,7 +25,7 @@ from ..errors import (
 from ..tokens import is_expired
 from .engine import engine_for
 from .flow_base import FlowBase
-from .recovery import checked_admission, restore_session
+from .recovery import admitting, checked_admission, restore_session
 from .refresh import REFRESH_EVENT, refresh_socket
 from .sessions import admit
 
@@ -58,6 +58,7 @@ class HandshakeFlow(FlowBase):
         authenticator = self.authenticator
         started = time.perf_counter()
         claims = await self._authenticate(sid, namespace, environ, auth)
+        await admitting(authenticator.sio, sid, namespace)
         await admit(authenticator, sid, namespace, claims)
         try:
             result = await self.gate.dispatch_connect(namespace, sid, environ, auth)

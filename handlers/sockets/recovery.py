@@ -77,6 +77,7 @@ from .shutdown import SHUTDOWN_EVENT
 
 __all__ = [
     "Admission",
+    "admitting",
     "Recovery",
     "checked_admission",
     "restore_session",
@@ -128,6 +129,8 @@ class _Connect:
     namespace: str
     checked: dict[str, Any] | UnauthorizedError | None = None
     plan: Any = None  # _Plan here; the shared recovery's claim there
+    restoring: SavedSession | None = None  # what plan gives back
+    holding: str | None = None  # the sid whose live events are held back
     restored: SavedSession | None = None
     stream_end: str | None = None  # shared: the buffer's end read at this CONNECT
 
@@ -267,6 +270,7 @@ class Recovery:
         if connect is None:
             return None
         connect.plan = _Plan(pid, saved.sid, after)
+        connect.restoring = saved
         return saved.sid
 
     async def _admit(
@@ -282,6 +286,33 @@ class Recovery:
             raise RuntimeError("connection state recovery is not installed")
         environ = self.engine.environ(eio_sid) or {}
         return await self.admission(namespace, environ, auth, replacing)
+
+    async def admitting(self, sid: str, namespace: str) -> None:
+        """The handshake admits socket ``sid`` (every check passed) and is
+        about to put it in its rooms and run the app's connect handler. A
+        socket being restored has its live events held back from now on: what
+        is sent to its rooms meanwhile is in the buffer, and :meth:`restore`
+        writes it after the older missed events, once."""
+        connect = self._this_connect(self.engine.eio_sid_of(sid, namespace), namespace)
+        saved = connect.restoring if connect is not None else None
+        if connect is None or saved is None or saved.sid != sid:
+            return
+        self.engine.hold(sid, namespace, saved.rooms)
+        connect.holding = sid
+
+    def _release(self, connect: _Connect | None, through: str | None = None) -> Any:
+        """Stop holding this CONNECT's socket back; what was held (see
+        :meth:`Engine.release`)."""
+        if connect is None or connect.holding is None:
+            return []
+        sid, connect.holding = connect.holding, None
+        return self.engine.release(sid, connect.namespace, through)
+
+    def _rooms_now(self, saved: SavedSession) -> tuple[str, ...]:
+        """The saved rooms and those the socket joined since it was admitted
+        (its user's, the authenticated room, the app's connect handler's)."""
+        now = self.engine.socket_rooms(saved.sid, saved.namespace)
+        return tuple(dict.fromkeys([*saved.rooms, *now]))
 
     def checked(
         self, sid: str, namespace: str
@@ -332,12 +363,18 @@ class Recovery:
         if connect is not None:
             connect.plan = None
         if not isinstance(plan, _Plan) or eio_sid is None or plan.sid != sid:
+            self._release(connect)
             return False
         saved = self.store.take(plan.pid)
         if saved is None or saved.sub != str(claims.get("sub")):
+            self._release(connect)
             self._count("not_recoverable")
             return False
-        missed = self.store.missed(namespace, plan.after, saved.rooms, sid)
+        # Events sent to the socket's rooms since it was admitted were held
+        # back (not written live): they are in the buffer, replayed in order.
+        rooms = self._rooms_now(saved)
+        missed = self.store.missed(namespace, plan.after, rooms, sid)
+        self._release(connect)
         if missed is None:
             self._count("not_recoverable")
             return False
@@ -365,6 +402,7 @@ class Recovery:
 
     def after_connect(self, eio_sid: str, namespace: str) -> None:
         """Forget what one CONNECT left behind (refused ones too)."""
+        self._release(self._this_connect(eio_sid, namespace))
         _CONNECT.set(None)
 
     # -- every socket -----------------------------------------------------
@@ -508,6 +546,14 @@ def _names(value: object) -> list[str]:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [v for v in value if isinstance(v, str)]
     return []
+
+
+async def admitting(sio: Any, sid: str, namespace: str) -> None:
+    """Tell recovery that the handshake admits socket ``sid`` and is about to
+    put it in its rooms (see :meth:`Recovery.admitting`)."""
+    recovery = engine_for(sio).recovery
+    if isinstance(recovery, Recovery):
+        await recovery.admitting(sid, namespace)
 
 
 def checked_admission(

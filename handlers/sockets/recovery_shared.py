@@ -27,15 +27,21 @@ from one process's recovery (:mod:`.recovery`):
   asks for it, has passed every check and its token is the owner's: two
   processes can never both give the same sid back. A claim the app's connect
   handler then refuses is spent: the client gets a fresh session next time.
-- **A socket's start is exact, not a time.** A client may name any offset
-  still in the buffer (a rewound one, another socket's); it is replayed
-  nothing from before its socket existed. Every kept event reaches a socket
-  through this process's subscriber, in stream order, so the engine knows the
-  offset of the last kept event it delivered on each namespace
-  (:meth:`Engine.kept_through`): a socket acknowledged now got, or will get,
-  every kept event after it and none before. That is its start, saved with
-  its session and kept across recoveries; a restore replays from
-  ``max(offset, start)`` (a client that never got an event: from its start).
+- **A socket's start is the buffer's end when it was admitted.** A client
+  may name any offset still in the buffer (a rewound one, another socket's);
+  it is replayed nothing from before its socket existed. Once a CONNECT has
+  passed every check, and before the socket joins a room, the stream's last
+  id is read (one round trip): that is its start, saved with its session and
+  kept across recoveries; a restore replays from ``max(offset, start)`` (a
+  client that never got an event: from its start). Read from Redis rather
+  than from what this process's subscriber delivered: pub/sub is not
+  durable, and a subscription that dropped and came back has missed events
+  that are in the stream.
+- **A socket being restored has its live events held back from the moment
+  it is admitted** (:meth:`Recovery.admitting`), not only while the buffer
+  is read: the app's connect handler may await, and events sent to the
+  socket's rooms meanwhile would otherwise reach it live and again in the
+  replay, out of order.
 - A socket whose transport is cut but still open on its old process (a
   long-poll not yet timed out) is not saved until that process notices (at
   its ping timeout); coming back to *another* process before then gets a
@@ -126,31 +132,27 @@ class SharedRecovery(Recovery):
 
     # -- a reconnecting client --------------------------------------------
 
-    async def before_connect(
-        self, eio_sid: str, namespace: str, auth: object
-    ) -> str | None:
-        end = await self._read_stream_end(namespace)
-        sid = await super().before_connect(eio_sid, namespace, auth)
-        connect = self._this_connect(eio_sid, namespace)
-        if connect is not None:
-            connect.stream_end = end
-        return sid
+    async def admitting(self, sid: str, namespace: str) -> None:
+        await super().admitting(sid, namespace)
+        connect = self._this_connect(self.engine.eio_sid_of(sid, namespace), namespace)
+        if connect is not None:  # (a restore that fails after this: a fresh start)
+            connect.stream_end = await self._read_stream_end(namespace)
 
     async def _read_stream_end(self, namespace: str) -> str | None:
-        """Before the socket exists, read where its start will be if this
-        process's subscriber has not yet delivered a kept event on
-        ``namespace`` (:meth:`_start`).
+        """The buffer's last id, read once the CONNECT passed every check and
+        before the socket joins any room: its start (:meth:`_start`). Every
+        kept event after it reaches the socket through this process's
+        subscriber, or is replayed to it; nothing before it ever is, whatever
+        this process's subscriber missed (pub/sub is not durable: a dropped
+        subscription loses what was published meanwhile).
 
-        What remains inexact then: kept events published before this read
-        that reach this process's subscriber only after the socket's CONNECT
-        acknowledgement (the subscriber behind Redis at the namespace's very
-        first event). The socket gets them live, but they are not replayed
-        to it: one that drops before they arrive has lost them. Nothing sent
-        before the socket existed is ever replayed to it: every kept event
-        after this id, the subscriber has not delivered yet.
+        What remains inexact: kept events published before this read that
+        reach this process's subscriber only after the socket joined its
+        rooms (the subscriber behind Redis): the socket gets them live, but
+        one that drops before they arrive has lost them. ``None`` (Redis
+        unreachable; reads are skipped for a while after a failure): the
+        socket is not recoverable.
         """
-        if not self._recovers(namespace) or self.engine.kept_through(namespace):
-            return None
         if time.monotonic() - self._stream_end_failed_at < START_RETRY_SECONDS:
             return None
         end = await self.shared_store.last_offset(namespace)
@@ -184,6 +186,7 @@ class SharedRecovery(Recovery):
         if connect is None:
             return None
         connect.plan = _Claim(saved, after)
+        connect.restoring = saved
         return saved.sid
 
     async def restore(self, sid: str, namespace: str, claims: dict[str, Any]) -> bool:
@@ -194,25 +197,29 @@ class SharedRecovery(Recovery):
         if connect is not None:
             connect.plan = None
         if not isinstance(claim, _Claim) or eio_sid is None or claim.saved.sid != sid:
+            self._release(connect)
             return False
         saved = claim.saved
         if saved.sub != str(claims.get("sub")):
+            self._release(connect)
             self._count("not_recoverable")
             return False
-        engine.hold(sid, namespace, saved.rooms)
+        # Held back since the socket was admitted (:meth:`admitting`).
         try:
-            missed = await self._missed(namespace, claim.after, saved.rooms, sid)
+            missed = await self._missed(
+                namespace, claim.after, self._rooms_now(saved), sid
+            )
         except BaseException:
-            engine.release(sid, namespace)
+            self._release(connect)
             raise
         if missed is None:
-            engine.release(sid, namespace)
+            self._release(connect)
             self._count("not_recoverable")
             return False
         # No suspension from here until every event is queued: nothing live
         # reaches the socket in between.
         engine.join_now(sid, namespace, saved.rooms)
-        held = engine.release(sid, namespace, missed[-1][0] if missed else None)
+        held = self._release(connect, missed[-1][0] if missed else None)
         replayed = {offset for offset, _ in missed}
         events = [packet for _, packet in missed]
         events += [packet for offset, packet in held if offset not in replayed]
@@ -259,17 +266,12 @@ class SharedRecovery(Recovery):
     # -- every socket -----------------------------------------------------
 
     def _start(self, eio_sid: str, namespace: str) -> int:
-        """The offset of the last kept event this process delivered on
-        ``namespace`` (read with no suspension since: exact), else the
-        stream's end read at this CONNECT, which then stands for it."""
-        engine = self.engine
-        end = engine.kept_through(namespace)
+        """The buffer's end read as this CONNECT was admitted
+        (:meth:`_read_stream_end`)."""
+        connect = self._this_connect(eio_sid, namespace)
+        end = connect.stream_end if connect is not None else None
         if end is None:
-            connect = self._this_connect(eio_sid, namespace)
-            end = connect.stream_end if connect is not None else None
-            if end is None:
-                return UNKNOWN_START
-            engine.learn_kept_through(namespace, end)
+            return UNKNOWN_START
         position = stream_position(end)
         return UNKNOWN_START if position is None else position
 
