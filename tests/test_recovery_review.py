@@ -169,23 +169,102 @@ async def close_redis(server: Any) -> None:
             await client.aclose()
 
 
+def memory_or_redis_sio(test: object, request: Any, io_loop: Any) -> Any:
+    """A server whose recovery buffer is its own, or a Redis stream (a class's
+    ``sio`` fixture)."""
+    manager = None
+    if request.param == "redis":
+        redis = request.getfixturevalue("redis")
+        manager = socketio.AsyncRedisManager(redis.url)
+    server = socketio.AsyncServer(async_mode="tornado", client_manager=manager)
+    yield server
+    io_loop.run_sync(lambda: stop(server))
+    if manager is not None:
+        io_loop.run_sync(lambda: close_redis(server))
+
+
+async def dropped(
+    sio: Any, port: int, token: str, say: Callable[[str], Any]
+) -> tuple[dict[str, Any], str]:
+    """A socket that hears one line and drops; once it is saved, its CONNECT
+    ack and that line's offset."""
+    raw = await RawSocket.open(port)
+    try:
+        ack = answer_of(await raw.connect({"token": token}))
+        await say("seen")
+        offset = json.loads((await raw.read_until("42"))[2:])[-1]
+    finally:
+        raw.close()
+    recovery = engine_for(sio).recovery
+    assert isinstance(recovery, Recovery)
+    for _ in range(100):  # bounded: saved (with Redis: written there)
+        if recovery.live_count == 0:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)
+    return ack, str(offset)
+
+
+class TestARestoreThatFailsAfterAdmission:
+    """The buffer overflows while the app's connect handler runs, so the
+    restore fails after the socket was admitted: it goes on as a fresh one and
+    still gets what its rooms were sent meanwhile. Found in review (held
+    back, then dropped)."""
+
+    sio = pytest.fixture(params=["memory", "redis"])(memory_or_redis_sio)
+
+    @pytest.fixture
+    def settings(self, secret: str) -> AuthSettings:
+        return AuthSettings(
+            secret=secret,
+            token_ttl=600,
+            recovery=StateRecovery(enabled=True, buffer_packets=8),
+        )
+
+    @pytest.mark.gen_test(timeout=30)
+    async def test_what_was_held_is_written_to_the_fresh_socket(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        slow = asyncio.Event()
+
+        @sio.event
+        async def connect(sid: str, environ: Any, auth: Any) -> None:
+            if slow.is_set():
+                await asyncio.sleep(0.5)
+
+        async def say(text: str) -> None:
+            await sio.emit("message", {"text": text}, room=AUTHENTICATED_ROOM)
+
+        token = make_token(sub=SUB)
+        ack, offset = await dropped(sio, http_port, token, say)
+        slow.set()
+        raw = await RawSocket.open(http_port)
+        try:
+            auth = {"token": token, "pid": ack["pid"], "offset": offset}
+            await raw.send("40" + json.dumps(auth))
+            await asyncio.sleep(0.2)  # admitted; the connect handler awaits
+            await say("meanwhile")
+            for n in range(10):  # past buffer_packets: its offset falls out
+                await sio.emit("message", {"text": n}, room="elsewhere")
+            frames = [await raw.read()]
+            while not frames[-1].startswith(("40", "44")):
+                frames.append(await raw.read())
+            await say("after")
+            frames.append(await raw.read_until("42"))
+        finally:
+            raw.close()
+        assert answer_of(frames[-2])["pid"] != ack["pid"]  # a fresh session
+        texts = [json.loads(f[2:])[1]["text"] for f in frames if f.startswith("42")]
+        assert texts == ["meanwhile", "after"]
+
+
 class TestAConnectHandlerThatAwaits:
     """The app's connect handler awaits (a profile lookup) while events reach
     the recovering socket's rooms: they are written once, after the older
     missed events, on one process and with a shared Redis buffer. Found in
     review (they went out live, then again in the replay)."""
 
-    @pytest.fixture(params=["memory", "redis"])
-    def sio(self, request: Any, io_loop: Any) -> Any:
-        manager = None
-        if request.param == "redis":
-            redis = request.getfixturevalue("redis")
-            manager = socketio.AsyncRedisManager(redis.url)
-        server = socketio.AsyncServer(async_mode="tornado", client_manager=manager)
-        yield server
-        io_loop.run_sync(lambda: stop(server))
-        if manager is not None:
-            io_loop.run_sync(lambda: close_redis(server))
+    sio = pytest.fixture(params=["memory", "redis"])(memory_or_redis_sio)
 
     @pytest.mark.gen_test(timeout=30)
     async def test_events_sent_meanwhile_come_once_and_in_order(
@@ -202,20 +281,7 @@ class TestAConnectHandlerThatAwaits:
             await sio.emit("message", {"text": text}, room=AUTHENTICATED_ROOM)
 
         token = make_token(sub=SUB)
-        raw = await RawSocket.open(http_port)
-        try:
-            ack = answer_of(await raw.connect({"token": token}))
-            await say("seen")
-            offset = json.loads((await raw.read_until("42"))[2:])[-1]
-        finally:
-            raw.close()
-        recovery = engine_for(sio).recovery
-        assert isinstance(recovery, Recovery)
-        for _ in range(100):  # bounded: saved (with Redis: written there)
-            if recovery.live_count == 0:
-                break
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.3)
+        ack, offset = await dropped(sio, http_port, token, say)
         await say("missed")
         slow.set()
         raw = await RawSocket.open(http_port)
@@ -234,3 +300,99 @@ class TestAConnectHandlerThatAwaits:
         assert answer_of(frames[-2]) == ack  # recovered
         texts = [json.loads(f[2:])[1]["text"] for f in frames if f.startswith("42")]
         assert texts == ["missed", "meanwhile", "after"]
+
+
+class TestWhatTheConnectHandlerDoes:
+    """What the app's connect handler does for a socket being restored: a
+    room it joins gets no events from while the client was away; an event it
+    sends with an ack keeps its ack id. Found in review."""
+
+    sio = pytest.fixture(params=["memory", "redis"])(memory_or_redis_sio)
+
+    async def recover(
+        self, sio: Any, port: int, token: str, away: Callable[[], Any]
+    ) -> list[str]:
+        async def say(text: str) -> None:
+            await sio.emit("message", {"text": text}, room=AUTHENTICATED_ROOM)
+
+        ack, offset = await dropped(sio, port, token, say)
+        await away()
+        await say("missed")
+        await asyncio.sleep(0.2)
+        RESTORING.set()
+        raw = await RawSocket.open(port)
+        try:
+            auth = {"token": token, "pid": ack["pid"], "offset": offset}
+            await raw.send("40" + json.dumps(auth))
+            frames = [await raw.read()]
+            while not frames[-1].startswith(("40", "44")):
+                frames.append(await raw.read())
+        finally:
+            RESTORING.clear()
+            raw.close()
+        assert answer_of(frames[-1]) == ack
+        return frames
+
+    @pytest.mark.gen_test(timeout=30)
+    async def test_a_room_it_joins_gets_nothing_from_while_away(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        @sio.event
+        async def connect(sid: str, environ: Any, auth: Any) -> None:
+            if RESTORING.is_set():
+                await sio.enter_room(sid, "lobby")
+                await sio.emit("message", {"text": "lobby-now"}, room="lobby")
+
+        async def away() -> None:
+            await sio.emit("message", {"text": "lobby-while-away"}, room="lobby")
+
+        frames = await self.recover(sio, http_port, make_token(sub=SUB), away)
+        texts = [json.loads(f[2:])[1]["text"] for f in frames if f.startswith("42")]
+        assert texts == ["missed", "lobby-now"]
+
+    @pytest.mark.gen_test(timeout=30)
+    async def test_an_event_it_sends_with_an_ack_keeps_its_ack_id(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        @sio.event
+        async def connect(sid: str, environ: Any, auth: Any) -> None:
+            if RESTORING.is_set():
+                await sio.emit("question", {"q": 1}, to=sid, callback=print)
+
+        async def away() -> None:
+            return None
+
+        frames = await self.recover(sio, http_port, make_token(sub=SUB), away)
+        questions = [f for f in frames if '"question"' in f]
+        assert len(questions) == 1 and questions[0][2].isdigit(), frames
+
+
+RESTORING = asyncio.Event()  # the connect handlers act for the restoring socket
+
+
+class TestUnderTheAdminUI:
+    """The Admin UI instrumented before the library, then undone: events
+    still carry their offsets (the emit hook stays in place). Found in review."""
+
+    @pytest.fixture
+    def sio(self, io_loop: Any) -> Any:
+        server = socketio.AsyncServer(async_mode="tornado")
+        server.admin = server.instrument(auth=False)
+        yield server
+        io_loop.run_sync(lambda: stop(server))
+
+    @pytest.mark.gen_test(timeout=30)
+    async def test_offsets_survive_uninstrument(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        raw = await RawSocket.open(http_port)
+        try:
+            await raw.connect({"token": make_token(sub=SUB)})
+            await sio.emit("message", {"text": "a"}, room=AUTHENTICATED_ROOM)
+            before = json.loads((await raw.read_until("42"))[2:])
+            sio.admin.uninstrument()
+            await sio.emit("message", {"text": "b"}, room=AUTHENTICATED_ROOM)
+            after = json.loads((await raw.read_until("42"))[2:])
+        finally:
+            raw.close()
+        assert len(before) == len(after) == 3  # [event, data, offset]

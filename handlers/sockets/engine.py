@@ -242,15 +242,17 @@ class Engine:
             self._wrap("_handle_event", handle_event),
         )
 
-    def _wrap(self, name: str, wrapper: Dispatch) -> Dispatch:
-        sio = self.sio
+    def _wrap(self, name: str, wrapper: Dispatch, on: Any = None) -> Dispatch:
+        """Put ``wrapper`` in front of method ``name`` of the server (or of
+        ``on``, e.g. its client manager); return what it must call behind it."""
+        sio = self.sio if on is None else on
         own = getattr(type(sio), name)
         current = getattr(sio, name)
         if name not in vars(sio):  # nothing wrapped it yet
             setattr(sio, name, wrapper)
             return current  # type: ignore[no-any-return]
         # Wrapped before us: whatever that wrapper calls behind it was saved
-        # on the server (the Admin UI does so, and restores it when undone).
+        # on the object (the Admin UI does so, and restores it when undone).
         saved = [
             key
             for key, value in vars(sio).items()
@@ -588,7 +590,6 @@ class Engine:
         sio, eio, manager = self.sio, self.eio, self.sio.manager
         handle_connect: Dispatch = sio._handle_connect
         send_packet: Dispatch = sio._send_packet
-        emit: Dispatch = manager.emit
         generate_id: Callable[[], str] = eio.generate_id
         connect_type = sio_packet.CONNECT
 
@@ -651,8 +652,10 @@ class Engine:
                     offset = hooks.emitted(namespace, to or room, skip_sid, event, args)
                     if offset is not None:
                         data = (*args, offset)
-                        if self._holds:  # restoring sockets get it from the buffer
-                            skip_sid = self._skip_held(namespace, to or room, skip_sid)
+                        if self._holds:  # restoring sockets get it from the replay
+                            skip_sid = self._skip_held(
+                                namespace, to or room, skip_sid, [event, *data]
+                            )
             return await emit(
                 event,
                 data,
@@ -678,7 +681,9 @@ class Engine:
             manager._handle_emit = handle_emit_holding
         sio._handle_connect = recovering_connect
         sio._send_packet = send_with_pid
-        manager.emit = emit_with_offset
+        # As the dispatch hooks: the Admin UI's instrument() (before or after
+        # us) and its uninstrument() keep the offsets and holds on.
+        emit = self._wrap("emit", emit_with_offset, on=manager)
         eio.generate_id = chosen_or_new_id
 
     # -- a recovery buffer several processes share ------------------------
@@ -775,11 +780,17 @@ class Engine:
             found.append((key, hold))
         return found
 
-    def _skip_held(self, namespace: str, room: Any, skip_sid: Any) -> list[Any]:
-        """``skip_sid`` and the sockets being restored that an event to
-        ``room`` would reach (one process's buffer replays it to them)."""
+    def _skip_held(
+        self, namespace: str, room: Any, skip_sid: Any, packet: list[Any]
+    ) -> list[Any]:
+        """``skip_sid`` and the sockets being restored that a kept event
+        (``[event, *args, offset]``) to ``room`` would reach now: held for
+        them (:meth:`release` hands it over), not written."""
         skipped = _as_list(skip_sid)
         held = self._held_recipients(namespace, room, skipped)
+        for _, hold in held:
+            if hold.held is not None:
+                hold.held.append((str(packet[-1]), packet))
         return [*skipped, *(sid for (_, sid), _ in held)]
 
     def _hold_back(self, message: Any) -> Any:
@@ -787,6 +798,8 @@ class Engine:
         kept) or were already sent from the buffer."""
         if not self._holds or not isinstance(message, dict):
             return message
+        if message.get("callback") is not None:
+            return message  # its ack cannot be held nor replayed: written live
         namespace = message.get("namespace") or "/"
         room, skip = message.get("room"), message.get("skip_sid")
         skipped = _as_list(skip)

@@ -131,6 +131,7 @@ class _Connect:
     plan: Any = None  # _Plan here; the shared recovery's claim there
     restoring: SavedSession | None = None  # what plan gives back
     holding: str | None = None  # the sid whose live events are held back
+    admitted_at: int = 0  # one process: the buffer's last sequence then
     restored: SavedSession | None = None
     stream_end: str | None = None  # shared: the buffer's end read at this CONNECT
 
@@ -297,6 +298,8 @@ class Recovery:
         saved = connect.restoring if connect is not None else None
         if connect is None or saved is None or saved.sid != sid:
             return
+        if not self.shared:
+            connect.admitted_at = self.store.last
         self.engine.hold(sid, namespace, saved.rooms)
         connect.holding = sid
 
@@ -308,11 +311,15 @@ class Recovery:
         sid, connect.holding = connect.holding, None
         return self.engine.release(sid, connect.namespace, through)
 
-    def _rooms_now(self, saved: SavedSession) -> tuple[str, ...]:
-        """The saved rooms and those the socket joined since it was admitted
-        (its user's, the authenticated room, the app's connect handler's)."""
-        now = self.engine.socket_rooms(saved.sid, saved.namespace)
-        return tuple(dict.fromkeys([*saved.rooms, *now]))
+    async def _restore_failed(self, eio_sid: str, connect: _Connect | None) -> bool:
+        """A restore that cannot be done: the socket goes on as a fresh one,
+        and gets what was held back since it was admitted (it would have
+        got it live)."""
+        held = self._release(connect)
+        if connect is not None and held:
+            events = [packet for _, packet in held]
+            await self.engine.send_events(eio_sid, connect.namespace, events)
+        return False
 
     def checked(
         self, sid: str, namespace: str
@@ -362,24 +369,25 @@ class Recovery:
         plan = connect.plan if connect is not None else None
         if connect is not None:
             connect.plan = None
-        if not isinstance(plan, _Plan) or eio_sid is None or plan.sid != sid:
-            self._release(connect)
+        if eio_sid is None:
             return False
+        if not isinstance(plan, _Plan) or connect is None or plan.sid != sid:
+            return await self._restore_failed(eio_sid, connect)
         saved = self.store.take(plan.pid)
         if saved is None or saved.sub != str(claims.get("sub")):
-            self._release(connect)
             self._count("not_recoverable")
-            return False
-        # Events sent to the socket's rooms since it was admitted were held
-        # back (not written live): they are in the buffer, replayed in order.
-        rooms = self._rooms_now(saved)
-        missed = self.store.missed(namespace, plan.after, rooms, sid)
-        self._release(connect)
+            return await self._restore_failed(eio_sid, connect)
+        # What the saved socket missed up to its admission, through its saved
+        # rooms; then what was held back since (sent to its rooms, old or
+        # joined since, while the app's connect handler ran), in order.
+        through = connect.admitted_at if connect.holding is not None else None
+        missed = self.store.missed(namespace, plan.after, saved.rooms, sid, through)
         if missed is None:
             self._count("not_recoverable")
-            return False
+            return await self._restore_failed(eio_sid, connect)
+        held = self._release(connect)
         engine.join_now(sid, namespace, saved.rooms)
-        await self._give_back(eio_sid, saved, missed)
+        await self._give_back(eio_sid, saved, missed + [p for _, p in held])
         return True
 
     async def _give_back(

@@ -84,6 +84,7 @@ UNKNOWN_START = -1
 # After Redis failed to give a stream's last id, CONNECTs do not wait for it
 # again (their sockets' starts are unknown) for this long.
 START_RETRY_SECONDS = 1.0
+STREAM_END_TIMEOUT = 0.5  # seconds an admitted CONNECT waits for the stream's end
 
 
 class SharedRecoveryStore(Protocol):
@@ -150,12 +151,17 @@ class SharedRecovery(Recovery):
         reach this process's subscriber only after the socket joined its
         rooms (the subscriber behind Redis): the socket gets them live, but
         one that drops before they arrive has lost them. ``None`` (Redis
-        unreachable; reads are skipped for a while after a failure): the
-        socket is not recoverable.
+        unreachable or slower than ``STREAM_END_TIMEOUT``; reads are skipped
+        for a while after a failure): the socket is not recoverable.
         """
         if time.monotonic() - self._stream_end_failed_at < START_RETRY_SECONDS:
             return None
-        end = await self.shared_store.last_offset(namespace)
+        try:
+            end = await asyncio.wait_for(
+                self.shared_store.last_offset(namespace), STREAM_END_TIMEOUT
+            )
+        except asyncio.TimeoutError:
+            end = None  # a stalled Redis does not hold every CONNECT up
         if end is None:
             self._stream_end_failed_at = time.monotonic()
         return end
@@ -196,34 +202,28 @@ class SharedRecovery(Recovery):
         claim = connect.plan if connect is not None else None
         if connect is not None:
             connect.plan = None
-        if not isinstance(claim, _Claim) or eio_sid is None or claim.saved.sid != sid:
-            self._release(connect)
+        if eio_sid is None:
             return False
+        if not isinstance(claim, _Claim) or claim.saved.sid != sid:
+            return await self._restore_failed(eio_sid, connect)
         saved = claim.saved
         if saved.sub != str(claims.get("sub")):
-            self._release(connect)
             self._count("not_recoverable")
-            return False
+            return await self._restore_failed(eio_sid, connect)
         # Held back since the socket was admitted (:meth:`admitting`).
         try:
-            missed = await self._missed(
-                namespace, claim.after, self._rooms_now(saved), sid
-            )
+            missed = await self._missed(namespace, claim.after, saved.rooms, sid)
         except BaseException:
             self._release(connect)
             raise
         if missed is None:
-            self._release(connect)
             self._count("not_recoverable")
-            return False
+            return await self._restore_failed(eio_sid, connect)
         # No suspension from here until every event is queued: nothing live
         # reaches the socket in between.
         engine.join_now(sid, namespace, saved.rooms)
         held = self._release(connect, missed[-1][0] if missed else None)
-        replayed = {offset for offset, _ in missed}
-        events = [packet for _, packet in missed]
-        events += [packet for offset, packet in held if offset not in replayed]
-        await self._give_back(eio_sid, saved, events)
+        await self._give_back(eio_sid, saved, _in_order(missed, held))
         return True
 
     async def _missed(
@@ -351,6 +351,23 @@ def _replay_from(start: int, offset: str | None) -> str | None:
         return stream_offset(start)
     position = stream_position(offset)
     return None if position is None else stream_offset(max(position, start))
+
+
+def _in_order(
+    missed: list[tuple[str, list[Any]]], held: list[tuple[str | None, list[Any]]]
+) -> list[list[Any]]:
+    """What the stream replays (through the saved rooms) and what was held
+    back since the socket was admitted (to its rooms then, old or new), each
+    kept event once, in the stream's order; events not kept last, as held."""
+    kept: dict[str, list[Any]] = dict(missed)
+    unkept = []
+    for offset, packet in held:
+        if offset is None or offset_order(offset) is None:
+            unkept.append(packet)
+        else:
+            kept.setdefault(offset, packet)
+    ordered = sorted(kept, key=lambda offset: offset_order(offset) or (0, 0))
+    return [kept[offset] for offset in ordered] + unkept
 
 
 def _record(session: SavedSession) -> dict[str, Any]:

@@ -140,11 +140,17 @@ class MemoryRecoveryStore:
         return value if 0 < value <= self._last else None
 
     def missed(
-        self, namespace: str, after: int, rooms: Iterable[str], sid: str
+        self,
+        namespace: str,
+        after: int,
+        rooms: Iterable[str],
+        sid: str,
+        through: int | None = None,
     ) -> list[list[Any]] | None:
-        """The events after sequence ``after`` that a socket ``sid`` in ``rooms``
-        would have got, in order; ``None`` when some fell out of the buffer or
-        there are more than one recovery may replay."""
+        """The events after sequence ``after`` (up to ``through``, if given)
+        that a socket ``sid`` in ``rooms`` would have got, in order; ``None``
+        when some fell out of the buffer or there are more than one recovery
+        may replay."""
         self._trim(self.clock())
         first = self._packets[0].seq if self._packets else self._last + 1
         if after < first - 1 or after > self._last:
@@ -153,7 +159,10 @@ class MemoryRecoveryStore:
         member = frozenset(rooms) | {sid}
         found: list[list[Any]] = []
         size = 0
-        for index in range(after - first + 1, len(self._packets)):
+        end = len(self._packets)
+        if through is not None:
+            end = max(0, min(end, through - first + 1))
+        for index in range(after - first + 1, end):
             item = self._packets[index]
             if item.namespace != namespace or sid in item.skip:
                 continue
