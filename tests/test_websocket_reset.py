@@ -13,15 +13,18 @@ import logging
 import os
 import socket
 import struct
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import socketio
 import tornado.iostream
 import tornado.web
+from tornado.websocket import WebSocketClosedError
 
 from tests.conftest import stop
 from tornado_socketio_jwt import AuthSettings, attach_jwt_auth
+from tornado_socketio_jwt.sockets.engine_websocket import write_frame
 
 CONNECTS = 200  # refused CONNECTs per connection, each answered by the server
 RESET_AFTER = 20  # the client resets once the server wrote this many replies
@@ -148,3 +151,35 @@ async def test_a_reset_during_replies_logs_no_traceback(
     assert not [c.get("message") for c in unhandled]
     assert not [r for r in caplog.records if r.exc_info]
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+
+
+class BufferedConnection:
+    """A WebSocket whose stream still holds the frame written last (the
+    kernel's buffer was full): that frame's future fails if the peer goes."""
+
+    def __init__(self) -> None:
+        stream = SimpleNamespace(writing=lambda: True, closed=lambda: False)
+        self.ws_connection = SimpleNamespace(stream=stream)
+        self.written: list[asyncio.Future[None]] = []
+
+    def write_message(self, data: Any, binary: bool = False) -> Any:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.written.append(future)
+        return future
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_a_buffered_frame_the_reset_fails_logs_nothing() -> None:
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
+    try:
+        connection = BufferedConnection()
+        write_frame(connection, "42[]")
+        connection.written.pop().set_exception(WebSocketClosedError())
+        await asyncio.sleep(0)  # its done-callbacks run
+        gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+    assert not [c.get("message") for c in unhandled]

@@ -138,7 +138,13 @@ def write_frame(connection: Any, data: str | bytes) -> None:
         written = connection.write_message(data, binary=isinstance(data, bytes))
     except tornado.websocket.WebSocketClosedError:
         return
-    written.add_done_callback(retrieve_failure)
+    # The future fails only if the stream closes before this frame is out. A
+    # frame the kernel took at once (the stream writes nothing more and is
+    # open) cannot fail: no callback (a scheduled call per frame otherwise).
+    protocol = connection.ws_connection
+    stream = getattr(protocol, "stream", None)
+    if stream is None or stream.writing() or stream.closed():
+        written.add_done_callback(retrieve_failure)
 
 
 def retrieve_failure(written: asyncio.Future[None]) -> None:
