@@ -23,7 +23,9 @@ What is kept, and why this shape:
 - **A saved session is one string key** (``<prefix>recovery:session:<pid>``,
   JSON, ``PX`` = ``max_disconnection_duration``), taken with ``GETDEL``: the
   first process to claim a ``pid`` gets it, so one sid never comes back twice.
-  One bigger than ``max_saved_session_bytes`` (its JSON) is not written.
+  One bigger than ``max_saved_session_bytes`` (estimated before it is
+  serialised, then its JSON) is not written, nor one whose data JSON would
+  change (tuples, keys that are not strings): it comes back as it was or not.
 - **Each user's saved sessions are indexed** in a sorted set
   (``<prefix>recovery:user:<hash of sub>``, the pids in order of saving, expiring
   with the newest). The session and its index entry are written, and the
@@ -50,7 +52,7 @@ from ..limiter import key_digest
 from ..metrics import EVICTED_PER_USER, NOT_SAVED_TOO_LARGE
 from .redis_client import KEY_PREFIX, REDIS_ERRORS
 
-__all__ = ["RedisRecoveryStore", "STREAM_ID", "EMPTY_STREAM"]
+__all__ = ["RedisRecoveryStore", "STREAM_ID", "EMPTY_STREAM", "exact_json"]
 
 log = logging.getLogger("tornado_socketio_jwt")
 
@@ -226,26 +228,34 @@ class RedisRecoveryStore:
             return None
         return [_entry(entry_id, fields) for entry_id, fields in entries]
 
-    async def save(self, pid: str, session: dict[str, Any]) -> list[str]:
+    async def save(
+        self, pid: str, session: dict[str, Any], *, estimated_size: int
+    ) -> list[str]:
         """Keep a disconnected socket's session (JSON, with its ``sub``) for
         the duration; return the outcome of each session this dropped
         (itself when too large; its user's oldest past the per-user cap).
-        Not kept either, with a log line, when its data is not JSON or Redis
-        failed."""
-        try:
-            text = json.dumps(session)
-        except (TypeError, ValueError):
-            log.info("recovery: a session with data JSON cannot hold is not kept")
-            return []
-        size = len(text.encode())
-        if size > self.max_session_bytes:
+
+        :param estimated_size: the size of its rooms and data as the caller
+            measured them (``estimate_size``, walked no further than
+            ``max_session_bytes``): past the bound, the session is refused
+            before it is serialised. Its JSON text is held to the bound too.
+
+        Not kept either, with a log line, when its data is not JSON or would
+        not come back from JSON as it is (see :func:`exact_json`), or Redis
+        failed.
+        """
+        if estimated_size > self.max_session_bytes:
+            return self._too_large(session)
+        text = exact_json(session)
+        if text is None:
             log.info(
-                "recovery: a session over %d bytes is not saved sid=%s",
-                self.max_session_bytes,
+                "recovery: a session with data JSON cannot hold is not kept sid=%s",
                 session.get("sid"),
                 extra={"tsj_event": "recovery_not_saved"},
             )
-            return [NOT_SAVED_TOO_LARGE]
+            return []
+        if len(text.encode()) > self.max_session_bytes:
+            return self._too_large(session)
         prefix = self._session("")
         try:
             evicted = await self._save(
@@ -258,6 +268,15 @@ class RedisRecoveryStore:
             )
             return []
         return [EVICTED_PER_USER] * int(evicted)
+
+    def _too_large(self, session: dict[str, Any]) -> list[str]:
+        log.info(
+            "recovery: a session over %d bytes is not saved sid=%s",
+            self.max_session_bytes,
+            session.get("sid"),
+            extra={"tsj_event": "recovery_not_saved"},
+        )
+        return [NOT_SAVED_TOO_LARGE]
 
     async def peek(self, pid: str) -> dict[str, Any] | None:
         """The saved session of ``pid``, left in place."""
@@ -280,6 +299,19 @@ class RedisRecoveryStore:
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
+
+
+def exact_json(value: Any) -> str | None:
+    """``value`` as JSON text, if reading the text back gives ``value``;
+    ``None`` if JSON cannot hold it, or would hand back something else: a
+    tuple read back as a list, keys that are not strings read back as strings
+    (``{1: "a", "1": "b"}`` as one key), NaN. A recovered socket gets the
+    data it had, or none (a fresh session)."""
+    try:
+        text = json.dumps(value)
+        return text if json.loads(text) == value else None
+    except (TypeError, ValueError, RecursionError):  # RecursionError: deep nesting
+        return None
 
 
 def _entry(entry_id: Any, fields: Any) -> tuple[str, str]:

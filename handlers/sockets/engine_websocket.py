@@ -28,7 +28,6 @@ WebSocket takes over.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import sys
@@ -131,6 +130,31 @@ def translate_request(handler: Any) -> dict[str, Any]:
     return environ
 
 
+def write_frame(connection: Any, data: str | bytes) -> None:
+    """Write ``data`` as one frame to ``connection`` (a Tornado WebSocket);
+    a connection that is gone, or goes while the frame waits, drops it
+    quietly (Tornado's ``on_close`` ends the session)."""
+    try:
+        written = connection.write_message(data, binary=isinstance(data, bytes))
+    except tornado.websocket.WebSocketClosedError:
+        return
+    # The future fails only if the stream closes before this frame is out. A
+    # frame the kernel took at once (the stream writes nothing more and is
+    # open) cannot fail: no callback (a scheduled call per frame otherwise).
+    protocol = connection.ws_connection
+    stream = getattr(protocol, "stream", None)
+    if stream is None or stream.writing() or stream.closed():
+        written.add_done_callback(retrieve_failure)
+
+
+def retrieve_failure(written: asyncio.Future[None]) -> None:
+    # A write the peer's reset interrupted fails the future Tornado returns
+    # (WebSocketClosedError); never retrieved, asyncio would log it with a
+    # traceback when the future is collected -- one per reset a client sends.
+    if not written.cancelled():
+        written.exception()
+
+
 class Pinger:
     """One timer wheel for a server's pings: sockets due in the same
     ``PING_RESOLUTION`` slot share one timer."""
@@ -204,9 +228,7 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     def write(self, pkt: Any) -> None:
         """Write one packet to the attached WebSocket (gone: dropped; Tornado's
         ``on_close`` ends the session)."""
-        encoded = pkt.encode()
-        with contextlib.suppress(tornado.websocket.WebSocketClosedError):
-            self.connection.write_message(encoded, binary=isinstance(encoded, bytes))
+        write_frame(self.connection, pkt.encode())
 
     def schedule_ping(self) -> None:
         # python-engineio: only once the previous ping was answered.
@@ -269,8 +291,8 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         # python-engineio's _websocket_handler, for a polling session.
         step = getattr(connection, "upgrade_step", None)
         if step == PROBE and pkt.packet_type == eio_packet.PING and pkt.data == "probe":
-            connection.write_message(
-                eio_packet.Packet(eio_packet.PONG, "probe").encode()
+            write_frame(
+                connection, eio_packet.Packet(eio_packet.PONG, "probe").encode()
             )
             self.queue.put_nowait(eio_packet.Packet(eio_packet.NOOP))  # ends the poll
             connection.upgrade_step = UPGRADE

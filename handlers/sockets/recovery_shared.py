@@ -100,7 +100,9 @@ class SharedRecoveryStore(Protocol):
         self, namespace: str, offset: str, count: int
     ) -> list[tuple[str, str]] | None: ...
 
-    async def save(self, pid: str, session: dict[str, Any]) -> list[str]: ...
+    async def save(
+        self, pid: str, session: dict[str, Any], *, estimated_size: int
+    ) -> list[str]: ...
 
     async def peek(self, pid: str) -> dict[str, Any] | None: ...
 
@@ -312,14 +314,21 @@ class SharedRecovery(Recovery):
         return offset is not None
 
     def transport_ended(self, eio_sid: str, reason: object) -> None:
+        limit = self.bounds.max_saved_session_bytes
         for session in self._ended_sessions(eio_sid, reason):
             pid = session.pid
-            task = self._saves.spawn(self._save_and_count(pid, _record(session)))
+            # Measured as the in-process store measures it, and no further
+            # than the bound: the store refuses a larger one unserialised.
+            size = estimate_size([session.rooms, session.data], limit)
+            task = self._saves.spawn(self._save_and_count(pid, _record(session), size))
             self._saving[pid] = task
             task.add_done_callback(functools.partial(self._forget_save, pid))
 
-    async def _save_and_count(self, pid: str, record: dict[str, Any]) -> None:
-        for outcome in await self.shared_store.save(pid, record):
+    async def _save_and_count(
+        self, pid: str, record: dict[str, Any], estimated_size: int
+    ) -> None:
+        saved = self.shared_store.save(pid, record, estimated_size=estimated_size)
+        for outcome in await saved:
             self._count(outcome)
 
     def _forget_save(self, pid: str, task: asyncio.Task[Any]) -> None:
