@@ -110,9 +110,23 @@ async def witness(cluster: Cluster) -> AsyncIterator[RawSocket]:
     raw = await RawSocket.open(cluster.ports[1])
     try:
         ack_of(await raw.connect({"token": cluster.token(sub=WITNESS_SUB)}))
+        await subscribed(cluster, 1)  # the first session anywhere: process 1's
         yield raw
     finally:
         raw.close()
+
+
+async def subscribed(cluster: Cluster, processes: int) -> None:
+    """Wait until ``processes`` processes listen to python-socketio's channel:
+    each subscribes once its first Engine.IO session opens, and a line said
+    before that reaches none of its sockets live."""
+    async with redis_client(cluster) as client:
+
+        async def listening() -> bool:
+            counts = await client.pubsub_numsub("socketio")
+            return bool(counts) and counts[0][1] >= processes
+
+        await eventually(listening, timeout=10)
 
 
 async def dropped_socket(
