@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.requirements import NODE
+from tests.scale_support import Cluster
+from tests.support import connected_client
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "node" / "recovery.mjs"
@@ -180,3 +182,45 @@ async def proxy_to(port: int) -> AsyncIterator[CuttableProxy]:
         yield proxy
     finally:
         await proxy.close()
+
+
+def ack_of(frame: str) -> dict[str, Any]:
+    """The CONNECT acknowledgement in a raw frame (``40{...}``)."""
+    assert frame.startswith("40{"), frame
+    answer = json.loads(frame[2:])
+    assert isinstance(answer, dict)
+    return answer
+
+
+def event_of(frame: str) -> list[Any]:
+    """``[event, *args]`` of a raw EVENT frame (``42[...]``)."""
+    assert frame.startswith("42["), frame
+    data = json.loads(frame[2:])
+    assert isinstance(data, list)
+    return data
+
+
+async def say_through(cluster: Cluster, index: int, sub: str, *lines: str) -> None:
+    """Chat ``lines`` as user ``sub`` through process ``index`` (to every
+    authenticated socket), each acknowledged."""
+    token = cluster.token(sub=sub)
+    async with connected_client(cluster.url(index), auth={"token": token}) as talker:
+        assert talker.connected
+        for text in lines:
+            ack = await talker.client.call("message", {"text": text}, timeout=5)
+            assert ack == {"ok": True}
+
+
+async def until_answer(raw: Any) -> list[str]:
+    """Every frame of a raw socket up to its CONNECT's answer (ack or
+    refusal), or to its close."""
+    frames = [await raw.read()]
+    while not frames[-1].startswith(("40", "44")) and frames[-1] != "":
+        frames.append(await raw.read())
+    return frames
+
+
+async def frames_until_answer(raw: Any, auth: dict[str, Any]) -> list[str]:
+    """Send CONNECT with ``auth``; every frame up to its ack or refusal."""
+    await raw.send("40" + json.dumps(auth))
+    return await until_answer(raw)

@@ -19,7 +19,13 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from tests.recovery_support import CuttableProxy, NodeSocket, node_socket, proxy_to
+from tests.recovery_support import (
+    CuttableProxy,
+    NodeSocket,
+    node_socket,
+    proxy_to,
+    say_through,
+)
 from tests.requirements import node_client_missing, require
 from tests.scale_support import Cluster, eventually, post
 from tests.support import connected_client
@@ -39,12 +45,7 @@ def texts(socket: NodeSocket) -> list[str]:
 
 async def say(cluster: Cluster, index: int, *lines: str) -> None:
     """Chat ``lines`` through process ``index`` (to every authenticated socket)."""
-    token = cluster.token(sub=TALKER_SUB)
-    async with connected_client(cluster.url(index), auth={"token": token}) as talker:
-        assert talker.connected
-        for text in lines:
-            ack = await talker.client.call("message", {"text": text}, timeout=5)
-            assert ack == {"ok": True}
+    await say_through(cluster, index, TALKER_SUB, *lines)
 
 
 async def cut(socket: NodeSocket, proxy: CuttableProxy, how: str) -> None:

@@ -10,7 +10,6 @@ back what its socket got or missed, nothing its rooms got before it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,8 +18,8 @@ import pytest
 import redis.asyncio
 
 from tests.raw_socket import RawSocket
+from tests.recovery_support import ack_of, event_of, frames_until_answer, say_through
 from tests.scale_support import Cluster, eventually
-from tests.support import connected_client
 
 SUB, TALKER_SUB, WITNESS_SUB = "7", "9", "8"
 STREAM = "tsj:recovery:stream:/"
@@ -28,26 +27,7 @@ STREAM = "tsj:recovery:stream:/"
 
 async def say(cluster: Cluster, index: int, *lines: str) -> None:
     """Chat ``lines`` through process ``index`` (to every authenticated socket)."""
-    token = cluster.token(sub=TALKER_SUB)
-    async with connected_client(cluster.url(index), auth={"token": token}) as talker:
-        assert talker.connected
-        for text in lines:
-            ack = await talker.client.call("message", {"text": text}, timeout=5)
-            assert ack == {"ok": True}
-
-
-def ack_of(frame: str) -> dict[str, Any]:
-    assert frame.startswith("40{"), frame
-    answer = json.loads(frame[2:])
-    assert isinstance(answer, dict)
-    return answer
-
-
-def event_of(frame: str) -> list[Any]:
-    assert frame.startswith("42["), frame
-    data = json.loads(frame[2:])
-    assert isinstance(data, list)
-    return data
+    await say_through(cluster, index, TALKER_SUB, *lines)
 
 
 async def heard(raw: RawSocket, text: str) -> str:
@@ -81,13 +61,7 @@ async def recover(cluster: Cluster, index: int, auth: dict[str, Any]) -> list[st
     """CONNECT to process ``index`` with ``auth``: every frame up to the answer."""
     raw = await RawSocket.open(cluster.ports[index])
     try:
-        await raw.send("40" + json.dumps(auth))
-        frames = []
-        while True:
-            frame = await raw.read()
-            frames.append(frame)
-            if frame.startswith(("40", "44")) or frame == "":
-                return frames
+        return await frames_until_answer(raw, auth)
     finally:
         raw.close()
 

@@ -13,6 +13,7 @@ import pytest
 
 from tests.raw_polling import RawPolling
 from tests.raw_socket import RawSocket
+from tests.recovery_support import ack_of, event_of, frames_until_answer
 from tornado_socketio_jwt import AuthSettings, SocketLimits, StateRecovery
 from tornado_socketio_jwt.errors import ForbiddenError
 from tornado_socketio_jwt.sockets.engine import engine_for
@@ -32,20 +33,6 @@ def settings(secret: str) -> AuthSettings:
     )
 
 
-def ack_of(frame: str) -> dict[str, Any]:
-    assert frame.startswith("40{"), frame
-    answer = json.loads(frame[2:])
-    assert isinstance(answer, dict)
-    return answer
-
-
-def event_of(frame: str) -> list[Any]:
-    assert frame.startswith("42["), frame
-    data = json.loads(frame[2:])
-    assert isinstance(data, list)
-    return data
-
-
 async def first_session(port: int, token: str, sio: Any) -> tuple[dict[str, Any], str]:
     """Connect, get one event; return the ack and that event's offset; then
     drop the transport."""
@@ -59,17 +46,6 @@ async def first_session(port: int, token: str, sio: Any) -> tuple[dict[str, Any]
             break
         await asyncio.sleep(0.02)
     return ack, event[-1]
-
-
-async def frames_until_answer(raw: RawSocket, auth: dict[str, Any]) -> list[str]:
-    """Send CONNECT with ``auth``; every frame up to its ack or refusal."""
-    await raw.send("40" + json.dumps(auth))
-    frames = []
-    while True:
-        frame = await raw.read()
-        frames.append(frame)
-        if frame.startswith(("40", "44")) or frame == "":
-            return frames
 
 
 @pytest.mark.gen_test(timeout=20)

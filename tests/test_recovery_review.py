@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import socketio
 from tests.conftest import stop
 from tests.raw_polling import RawPolling
 from tests.raw_socket import RawSocket
+from tests.recovery_support import ack_of, until_answer
 from tornado_socketio_jwt import AuthSettings, StateRecovery
 from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.extension import authenticator_for
@@ -30,13 +32,6 @@ def settings(secret: str) -> AuthSettings:
     return AuthSettings(
         secret=secret, token_ttl=600, recovery=StateRecovery(enabled=True)
     )
-
-
-def answer_of(frame: str) -> dict[str, Any]:
-    assert frame.startswith("40{"), frame
-    answer = json.loads(frame[2:])
-    assert isinstance(answer, dict)
-    return answer
 
 
 async def polled_answers(polling: RawPolling, count: int) -> list[str]:
@@ -66,7 +61,7 @@ async def test_a_connect_on_the_same_session_never_uses_a_recoverys_checks(
     token = make_token(sub=SUB)
     live = await RawSocket.open(http_port)
     try:
-        ack = answer_of(await live.connect({"token": token}))
+        ack = ack_of(await live.connect({"token": token}))
         polling = await RawPolling.open(http_port)
         recovering = asyncio.ensure_future(
             polling.post("40" + json.dumps({"token": token, "pid": ack["pid"]}))
@@ -77,7 +72,7 @@ async def test_a_connect_on_the_same_session_never_uses_a_recoverys_checks(
         answers = await polled_answers(polling, 2)
     finally:
         live.close()
-    admitted = [answer_of(a)["sid"] for a in answers if a.startswith("40{")]
+    admitted = [ack_of(a)["sid"] for a in answers if a.startswith("40{")]
     refused = [a for a in answers if a.startswith("44")]
     assert admitted == [ack["sid"]], answers  # the recovery, and only it
     assert refused and "invalid_token" in refused[0], answers
@@ -95,12 +90,12 @@ async def test_a_malformed_offset_gets_a_fresh_session_and_takes_nothing_over(
     token = make_token(sub=SUB)
     live, back = await RawSocket.open(http_port), await RawSocket.open(http_port)
     try:
-        ack = answer_of(await live.connect({"token": token}))
+        ack = ack_of(await live.connect({"token": token}))
         await sio.emit("message", {"n": 1})
         real = (await live.read_until("42"))[2:]
         epoch = json.loads(real)[-1].partition("-")[0]
         auth = {"token": token, "pid": ack["pid"], "offset": offset.format(epoch=epoch)}
-        fresh = answer_of(await back.connect(auth))
+        fresh = ack_of(await back.connect(auth))
         assert fresh["sid"] != ack["sid"]
         assert sio.manager.is_connected(ack["sid"], "/")
     finally:
@@ -117,8 +112,8 @@ async def test_a_recovery_python_socketio_refuses_leaves_the_live_socket_alone(
     token = make_token(sub=SUB)
     live, other = await RawSocket.open(http_port), await RawSocket.open(http_port)
     try:
-        ack = answer_of(await live.connect({"token": token}))
-        answer_of(await other.connect({"token": token}))
+        ack = ack_of(await live.connect({"token": token}))
+        ack_of(await other.connect({"token": token}))
         await other.send("40" + json.dumps({"token": token, "pid": ack["pid"]}))
         assert (await other.read()).startswith("44")
         assert sio.manager.is_connected(ack["sid"], "/")
@@ -144,7 +139,7 @@ async def test_connecting_and_leaving_namespaces_holds_no_recovery_state(
     token = make_token(sub=SUB)
     raw = await RawSocket.open(http_port)
     try:
-        answer_of(await raw.connect({"token": token}))
+        ack_of(await raw.connect({"token": token}))
         for i in range(200):
             await raw.send(f"40/n{i}," + json.dumps({"token": token}))
             assert (await raw.read()).startswith(f"40/n{i},{{")
@@ -183,6 +178,45 @@ def memory_or_redis_sio(test: object, request: Any, io_loop: Any) -> Any:
         io_loop.run_sync(lambda: close_redis(server))
 
 
+async def say_to_all(sio: Any, text: str) -> None:
+    """A chat line to every authenticated socket."""
+    await sio.emit("message", {"text": text}, room=AUTHENTICATED_ROOM)
+
+
+async def recover_while_the_handler_waits(
+    sio: Any,
+    port: int,
+    token: str,
+    ack: dict[str, Any],
+    offset: str,
+    meanwhile: Callable[[], Any],
+) -> list[str]:
+    """CONNECT with ``ack``'s pid and ``offset`` to a server whose connect
+    handler awaits 0.5 s; ``meanwhile()`` runs while it does; one more line is
+    said after the answer. Every frame up to that line."""
+
+    @sio.event
+    async def connect(sid: str, environ: Any, auth: Any) -> None:
+        await asyncio.sleep(0.5)
+
+    raw = await RawSocket.open(port)
+    try:
+        auth = {"token": token, "pid": ack["pid"], "offset": offset}
+        await raw.send("40" + json.dumps(auth))
+        await asyncio.sleep(0.2)  # admitted; the connect handler awaits
+        await meanwhile()
+        frames = await until_answer(raw)
+        await say_to_all(sio, "after")
+        frames.append(await raw.read_until("42"))
+    finally:
+        raw.close()
+    return frames
+
+
+def texts_of(frames: list[str]) -> list[Any]:
+    return [json.loads(f[2:])[1]["text"] for f in frames if f.startswith("42")]
+
+
 async def dropped(
     sio: Any, port: int, token: str, say: Callable[[str], Any]
 ) -> tuple[dict[str, Any], str]:
@@ -190,7 +224,7 @@ async def dropped(
     ack and that line's offset."""
     raw = await RawSocket.open(port)
     try:
-        ack = answer_of(await raw.connect({"token": token}))
+        ack = ack_of(await raw.connect({"token": token}))
         await say("seen")
         offset = json.loads((await raw.read_until("42"))[2:])[-1]
     finally:
@@ -225,37 +259,19 @@ class TestARestoreThatFailsAfterAdmission:
     async def test_what_was_held_is_written_to_the_fresh_socket(
         self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
     ) -> None:
-        slow = asyncio.Event()
-
-        @sio.event
-        async def connect(sid: str, environ: Any, auth: Any) -> None:
-            if slow.is_set():
-                await asyncio.sleep(0.5)
-
-        async def say(text: str) -> None:
-            await sio.emit("message", {"text": text}, room=AUTHENTICATED_ROOM)
-
         token = make_token(sub=SUB)
-        ack, offset = await dropped(sio, http_port, token, say)
-        slow.set()
-        raw = await RawSocket.open(http_port)
-        try:
-            auth = {"token": token, "pid": ack["pid"], "offset": offset}
-            await raw.send("40" + json.dumps(auth))
-            await asyncio.sleep(0.2)  # admitted; the connect handler awaits
-            await say("meanwhile")
+        ack, offset = await dropped(sio, http_port, token, partial(say_to_all, sio))
+
+        async def meanwhile() -> None:
+            await say_to_all(sio, "meanwhile")
             for n in range(10):  # past buffer_packets: its offset falls out
                 await sio.emit("message", {"text": n}, room="elsewhere")
-            frames = [await raw.read()]
-            while not frames[-1].startswith(("40", "44")):
-                frames.append(await raw.read())
-            await say("after")
-            frames.append(await raw.read_until("42"))
-        finally:
-            raw.close()
-        assert answer_of(frames[-2])["pid"] != ack["pid"]  # a fresh session
-        texts = [json.loads(f[2:])[1]["text"] for f in frames if f.startswith("42")]
-        assert texts == ["meanwhile", "after"]
+
+        frames = await recover_while_the_handler_waits(
+            sio, http_port, token, ack, offset, meanwhile
+        )
+        assert ack_of(frames[-2])["pid"] != ack["pid"]  # a fresh session
+        assert texts_of(frames) == ["meanwhile", "after"]
 
 
 class TestAConnectHandlerThatAwaits:
@@ -270,36 +286,14 @@ class TestAConnectHandlerThatAwaits:
     async def test_events_sent_meanwhile_come_once_and_in_order(
         self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
     ) -> None:
-        slow = asyncio.Event()
-
-        @sio.event
-        async def connect(sid: str, environ: Any, auth: Any) -> None:
-            if slow.is_set():
-                await asyncio.sleep(0.5)
-
-        async def say(text: str) -> None:
-            await sio.emit("message", {"text": text}, room=AUTHENTICATED_ROOM)
-
         token = make_token(sub=SUB)
-        ack, offset = await dropped(sio, http_port, token, say)
-        await say("missed")
-        slow.set()
-        raw = await RawSocket.open(http_port)
-        try:
-            auth = {"token": token, "pid": ack["pid"], "offset": offset}
-            await raw.send("40" + json.dumps(auth))
-            await asyncio.sleep(0.2)  # the connect handler is awaiting
-            await say("meanwhile")
-            frames = [await raw.read()]
-            while not frames[-1].startswith(("40", "44")):
-                frames.append(await raw.read())
-            await say("after")
-            frames.append(await raw.read_until("42"))
-        finally:
-            raw.close()
-        assert answer_of(frames[-2]) == ack  # recovered
-        texts = [json.loads(f[2:])[1]["text"] for f in frames if f.startswith("42")]
-        assert texts == ["missed", "meanwhile", "after"]
+        ack, offset = await dropped(sio, http_port, token, partial(say_to_all, sio))
+        await say_to_all(sio, "missed")
+        frames = await recover_while_the_handler_waits(
+            sio, http_port, token, ack, offset, partial(say_to_all, sio, "meanwhile")
+        )
+        assert ack_of(frames[-2]) == ack  # recovered
+        assert texts_of(frames) == ["missed", "meanwhile", "after"]
 
 
 class TestWhatTheConnectHandlerDoes:
@@ -312,25 +306,20 @@ class TestWhatTheConnectHandlerDoes:
     async def recover(
         self, sio: Any, port: int, token: str, away: Callable[[], Any]
     ) -> list[str]:
-        async def say(text: str) -> None:
-            await sio.emit("message", {"text": text}, room=AUTHENTICATED_ROOM)
-
-        ack, offset = await dropped(sio, port, token, say)
+        ack, offset = await dropped(sio, port, token, partial(say_to_all, sio))
         await away()
-        await say("missed")
+        await say_to_all(sio, "missed")
         await asyncio.sleep(0.2)
         RESTORING.set()
         raw = await RawSocket.open(port)
         try:
             auth = {"token": token, "pid": ack["pid"], "offset": offset}
             await raw.send("40" + json.dumps(auth))
-            frames = [await raw.read()]
-            while not frames[-1].startswith(("40", "44")):
-                frames.append(await raw.read())
+            frames = await until_answer(raw)
         finally:
             RESTORING.clear()
             raw.close()
-        assert answer_of(frames[-1]) == ack
+        assert ack_of(frames[-1]) == ack
         return frames
 
     @pytest.mark.gen_test(timeout=30)
