@@ -22,6 +22,7 @@ from tornado_socketio_jwt import AuthSettings, StateRecovery
 from tornado_socketio_jwt.sockets.engine import engine_for
 from tornado_socketio_jwt.sockets.extension import authenticator_for
 from tornado_socketio_jwt.sockets.recovery import Recovery
+from tornado_socketio_jwt.sockets.recovery_shared import SharedRecovery
 from tornado_socketio_jwt.sockets.sessions import AUTHENTICATED_ROOM
 
 SUB = "7"
@@ -385,3 +386,36 @@ class TestUnderTheAdminUI:
         finally:
             raw.close()
         assert len(before) == len(after) == 3  # [event, data, offset]
+
+
+class TestAStalledRedis:
+    """Redis that does not answer the stream's end (a stalled server) holds no
+    CONNECT up: the socket is admitted without a start, so it is not
+    recoverable. Found in review (every CONNECT waited on Redis)."""
+
+    sio = pytest.fixture(params=["redis"])(memory_or_redis_sio)
+
+    @pytest.mark.gen_test(timeout=20)
+    async def test_a_connect_is_answered_without_a_start(
+        self,
+        http_server: Any,
+        http_port: int,
+        sio: Any,
+        make_token: Callable[..., str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        recovery = engine_for(sio).recovery
+        assert isinstance(recovery, SharedRecovery)
+        never = asyncio.Event()
+
+        async def stalled(namespace: str) -> str | None:
+            await never.wait()
+            return None
+
+        monkeypatch.setattr(recovery.shared_store, "last_offset", stalled)
+        raw = await RawSocket.open(http_port)
+        try:
+            ack = ack_of(await raw.connect({"token": make_token(sub=SUB)}))
+        finally:
+            raw.close()
+        assert "pid" in ack
