@@ -419,3 +419,22 @@ class TestAStalledRedis:
         finally:
             raw.close()
         assert "pid" in ack
+
+
+def test_the_replay_and_the_held_events_merge_once_in_the_streams_order() -> None:
+    """With Redis: what the stream replays after the client's offset, and what
+    was held back since admission, each event once in the stream's order; a
+    held event at or before the offset (a lagging subscriber delivering late
+    what the client got from another process) is not written again."""
+    from tornado_socketio_jwt.sockets.recovery_shared import _in_order
+
+    missed = [("5-0", ["m", "a", "5-0"]), ("7-0", ["m", "c", "7-0"])]
+    held = [
+        ("3-0", ["m", "client had it", "3-0"]),
+        ("7-0", ["m", "c", "7-0"]),
+        ("6-0", ["m", "b", "6-0"]),
+        (None, ["m", "not kept"]),
+        ("8-1", ["m", "d", "8-1"]),
+    ]
+    texts = [packet[1] for packet in _in_order(missed, held, "4-0")]
+    assert texts == ["a", "b", "c", "d", "not kept"]

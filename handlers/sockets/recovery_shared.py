@@ -225,7 +225,7 @@ class SharedRecovery(Recovery):
         # reaches the socket in between.
         engine.join_now(sid, namespace, saved.rooms)
         held = self._release(connect, missed[-1][0] if missed else None)
-        await self._give_back(eio_sid, saved, _in_order(missed, held))
+        await self._give_back(eio_sid, saved, _in_order(missed, held, claim.after))
         return True
 
     async def _missed(
@@ -363,17 +363,24 @@ def _replay_from(start: int, offset: str | None) -> str | None:
 
 
 def _in_order(
-    missed: list[tuple[str, list[Any]]], held: list[tuple[str | None, list[Any]]]
+    missed: list[tuple[str, list[Any]]],
+    held: list[tuple[str | None, list[Any]]],
+    after: str,
 ) -> list[list[Any]]:
-    """What the stream replays (through the saved rooms) and what was held
-    back since the socket was admitted (to its rooms then, old or new), each
-    kept event once, in the stream's order; events not kept last, as held."""
+    """What the stream replays after ``after`` (through the saved rooms) and
+    what was held back since the socket was admitted (to its rooms then, old
+    or new), each kept event once, in the stream's order; events not kept
+    last, as held. A held event at or before ``after`` is left out: the
+    client had it (a lagging subscriber delivers it late here after the
+    client got it from another process) or it predates the socket."""
     kept: dict[str, list[Any]] = dict(missed)
     unkept = []
+    floor = offset_order(after)
     for offset, packet in held:
-        if offset is None or offset_order(offset) is None:
+        order = offset_order(offset)
+        if offset is None or order is None:
             unkept.append(packet)
-        else:
+        elif floor is None or order > floor:
             kept.setdefault(offset, packet)
     ordered = sorted(kept, key=lambda offset: offset_order(offset) or (0, 0))
     return [kept[offset] for offset in ordered] + unkept
