@@ -82,8 +82,14 @@ async def test_a_held_socket_gets_its_events_only_at_the_release_in_order() -> N
     assert _sent(sio, "e1") == 0
     assert _sent(sio, "e2") == 2  # lobby and everyone: the others are not held
     held = engine.release(restoring, "/")
-    assert [offset for offset, _ in held] == ["1-0", "2-0", "3-0", "6-0"]
-    assert held[0][1] == ["m", {"o": "1-0"}, "1-0"]
+    assert [event.offset for event in held] == ["1-0", "2-0", "3-0", "6-0"]
+    assert held[0].packet == ["m", {"o": "1-0"}, "1-0"]
+    assert [event.rooms for event in held] == [
+        frozenset({"chat"}),
+        frozenset({"lobby"}),
+        None,
+        frozenset({restoring}),
+    ]
 
     await manager._handle_emit(_message(sio, "lobby", "7-0"))
     assert _sent(sio, "e1") == 1 and _sent(sio, "e2") == 3
@@ -94,7 +100,9 @@ async def test_a_held_socket_gets_its_events_only_at_the_release_in_order() -> N
 async def test_what_was_replayed_and_reaches_the_subscriber_later_is_dropped() -> None:
     """The subscriber lags behind Redis: events the socket got from the buffer
     may still arrive live after the release; they are dropped for it (not for
-    the others) until a newer one arrives."""
+    the others) until a newer one arrives; one it was not written (sent to a
+    room it joined while being restored) still reaches it, unless it predates
+    its admission."""
     sio = socketio.AsyncServer(async_mode="tornado", client_manager=_NoBroker())
     engine = engine_for(sio)
     engine.install_recovery(_SharedHooks())
@@ -102,11 +110,16 @@ async def test_what_was_replayed_and_reaches_the_subscriber_later_is_dropped() -
     await _socket_in(sio, "e2", "lobby")
     manager = sio.manager
     engine.hold(restoring, "/", ["lobby"])
-    assert engine.release(restoring, "/", replayed_through="10-2") == []
+    written = ["10-1", "10-2"]
+    assert engine.release(restoring, "/", "10-2", written, admitted_at="9-5") == []
 
     await manager._handle_emit(_message(sio, "lobby", "10-1"))
     await manager._handle_emit(_message(sio, "lobby", "10-2"))
     assert (_sent(sio, "e1"), _sent(sio, "e2")) == (0, 2)
+    await manager._handle_emit(_message(sio, "lobby", "9-4"))  # before its admission
+    assert (_sent(sio, "e1"), _sent(sio, "e2")) == (0, 3)
+    await manager._handle_emit(_message(sio, "lobby", "9-9"))  # not written to it
+    assert (_sent(sio, "e1"), _sent(sio, "e2")) == (1, 4)
     await manager._handle_emit(_message(sio, "lobby", "10-3"))
     await manager._handle_emit(_message(sio, "lobby", "9-0"))  # the filter is gone
-    assert (_sent(sio, "e1"), _sent(sio, "e2")) == (2, 4)
+    assert (_sent(sio, "e1"), _sent(sio, "e2")) == (3, 6)

@@ -19,7 +19,7 @@ from tests.raw_polling import RawPolling
 from tests.raw_socket import RawSocket
 from tests.recovery_support import ack_of, until_answer
 from tornado_socketio_jwt import AuthSettings, StateRecovery
-from tornado_socketio_jwt.sockets.engine import engine_for
+from tornado_socketio_jwt.sockets.engine import HeldEvent, engine_for
 from tornado_socketio_jwt.sockets.extension import authenticator_for
 from tornado_socketio_jwt.sockets.recovery import Recovery
 from tornado_socketio_jwt.sockets.recovery_shared import SharedRecovery
@@ -430,11 +430,155 @@ def test_the_replay_and_the_held_events_merge_once_in_the_streams_order() -> Non
 
     missed = [("5-0", ["m", "a", "5-0"]), ("7-0", ["m", "c", "7-0"])]
     held = [
-        ("3-0", ["m", "client had it", "3-0"]),
-        ("7-0", ["m", "c", "7-0"]),
-        ("6-0", ["m", "b", "6-0"]),
-        (None, ["m", "not kept"]),
-        ("8-1", ["m", "d", "8-1"]),
+        HeldEvent("3-0", ["m", "client had it", "3-0"], None),
+        HeldEvent("7-0", ["m", "c", "7-0"], None),
+        HeldEvent("6-0", ["m", "b", "6-0"], None),
+        HeldEvent(None, ["m", "not kept"], None),
+        HeldEvent("8-1", ["m", "d", "8-1"], None),
     ]
     texts = [packet[1] for packet in _in_order(missed, held, "4-0")]
     assert texts == ["a", "b", "c", "d", "not kept"]
+
+
+class TestARestoreThatFailsWritesOnlyWhereTheSocketIs:
+    """A restore that fails after admission writes to the fresh socket what
+    was held for where it is now, not for its saved rooms (it is not in them
+    any more). Found in review."""
+
+    sio = pytest.fixture(params=["memory", "redis"])(memory_or_redis_sio)
+
+    @pytest.fixture
+    def settings(self, secret: str) -> AuthSettings:
+        return AuthSettings(
+            secret=secret,
+            token_ttl=600,
+            recovery=StateRecovery(enabled=True, buffer_packets=8),
+        )
+
+    @pytest.mark.gen_test(timeout=30)
+    async def test_no_event_of_a_saved_room(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        @sio.event
+        async def connect(sid: str, environ: Any, auth: Any) -> None:
+            await sio.enter_room(sid, "staff")  # the old socket's room
+
+        token = make_token(sub=SUB)
+        ack, offset = await dropped(sio, http_port, token, partial(say_to_all, sio))
+
+        async def meanwhile() -> None:
+            await sio.emit("message", {"text": "staff-only"}, room="staff")
+            await say_to_all(sio, "everyone")
+            for n in range(10):  # the buffer overflows: the restore fails
+                await sio.emit("message", {"text": n}, room="elsewhere")
+
+        # (the handler it installs joins no room)
+        frames = await recover_while_the_handler_waits(
+            sio, http_port, token, ack, offset, meanwhile
+        )
+        assert ack_of(frames[-2])["pid"] != ack["pid"]  # a fresh session
+        assert texts_of(frames) == ["everyone", "after"]
+
+
+class TestALaggingSubscriberAfterTheReplay:
+    """With Redis, after the replay, events this process's subscriber
+    delivers late are dropped only if the socket was written them (or they
+    predate its admission): one sent to a room the connect handler joined
+    still reaches it. Found in review (it was dropped, and lost)."""
+
+    sio = pytest.fixture(params=["redis"])(memory_or_redis_sio)
+
+    @pytest.mark.gen_test(timeout=30)
+    async def test_an_event_to_a_joined_room_is_not_lost(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        @sio.event
+        async def connect(sid: str, environ: Any, auth: Any) -> None:
+            if RESTORING.is_set():
+                await sio.enter_room(sid, "lobby")
+                await sio.emit("message", {"text": "lobby-now"}, room="lobby")
+                await say_to_all(sio, "later")
+
+        token = make_token(sub=SUB)
+        ack, offset = await dropped(sio, http_port, token, partial(say_to_all, sio))
+        await say_to_all(sio, "missed")
+        await asyncio.sleep(0.3)
+        manager = sio.manager
+        holding = manager._handle_emit
+
+        async def lagging(message: Any) -> Any:  # the subscriber is busy
+            if "lobby-now" in json.dumps(message.get("data")):
+                await asyncio.sleep(0.4)
+            return await holding(message)
+
+        manager._handle_emit = lagging
+        RESTORING.set()
+        raw = await RawSocket.open(http_port)
+        try:
+            auth = {"token": token, "pid": ack["pid"], "offset": offset}
+            await raw.send("40" + json.dumps(auth))
+            frames = await until_answer(raw)
+            RESTORING.clear()
+            await asyncio.sleep(0.6)
+            await say_to_all(sio, "after")
+            frames.append(await raw.read_until("42"))
+            while '"after"' not in frames[-1]:
+                frames.append(await raw.read_until("42"))
+        finally:
+            RESTORING.clear()
+            raw.close()
+        assert ack_of(next(f for f in frames if f.startswith("40"))) == ack
+        assert sorted(texts_of(frames)) == ["after", "later", "lobby-now", "missed"]
+
+
+class TestSomethingAwaitsBeforeTheGate:
+    """The Admin UI with an admin client awaits in python-socketio's connect
+    dispatch before the gate runs, after the restoring sid is in the
+    namespace: a broadcast landing then is written once (held from the moment
+    the old sid is chosen). Found in review (live, then again replayed)."""
+
+    @pytest.fixture
+    def sio(self, io_loop: Any) -> Any:
+        server = socketio.AsyncServer(async_mode="tornado")
+        server.admin = server.instrument(auth=False)
+        yield server
+        io_loop.run_sync(lambda: stop(server))
+        server.admin.uninstrument()
+
+    @pytest.fixture
+    def attach_options(self) -> dict[str, Any]:
+        return {"exempt_namespaces": ("/admin",)}
+
+    @pytest.mark.gen_test(timeout=30)
+    async def test_a_broadcast_in_that_window_comes_once(
+        self, http_server: Any, http_port: int, sio: Any, make_token: Callable[..., str]
+    ) -> None:
+        admin = await RawSocket.open(http_port)
+        await admin.send("40/admin,")
+        token = make_token(sub=SUB)
+        ack, offset = await dropped(sio, http_port, token, partial(say_to_all, sio))
+        manager = sio.manager
+        pre_connect = manager.pre_connect
+        broadcasts: list[asyncio.Future[Any]] = []
+
+        async def pre_connect_then_broadcast(eio_sid: str, namespace: str) -> Any:
+            sid = await pre_connect(eio_sid, namespace)
+            if not broadcasts and namespace == "/":
+                # another task's broadcast, at the next loop turn
+                broadcasts.append(
+                    asyncio.ensure_future(sio.emit("message", {"text": "window"}))
+                )
+            return sid
+
+        manager.pre_connect = pre_connect_then_broadcast
+        raw = await RawSocket.open(http_port)
+        try:
+            auth = {"token": token, "pid": ack["pid"], "offset": offset}
+            await raw.send("40" + json.dumps(auth))
+            frames = await until_answer(raw)
+            await asyncio.gather(*broadcasts)
+        finally:
+            raw.close()
+            admin.close()
+        assert ack_of(frames[-1]) == ack
+        assert texts_of(frames) == ["window"]

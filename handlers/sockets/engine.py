@@ -74,7 +74,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MethodType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from socketio import packet as sio_packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
@@ -746,20 +746,33 @@ class Engine:
         self._holds[(namespace, sid)] = _Hold(frozenset(rooms))
 
     def release(
-        self, sid: str, namespace: str, replayed_through: str | None = None
-    ) -> list[tuple[str | None, list[Any]]]:
-        """Stop holding; the events held, in order: ``(offset, [event, *args])``,
-        the offset ``None`` for an event that was not kept.
+        self,
+        sid: str,
+        namespace: str,
+        replayed_through: str | None = None,
+        written: Iterable[str] = (),
+        admitted_at: str | None = None,
+    ) -> list[HeldEvent]:
+        """Stop holding; the events held, in order.
 
         ``replayed_through``: the newest offset the socket is being sent from
         the buffer. This process's subscriber may not have reached it yet (it
         lags behind Redis when busy): kept events up to it that arrive later
-        are dropped for the socket, until a newer one arrives.
+        are dropped for the socket if it was ``written`` them or they predate
+        its admission (``admitted_at``, the buffer's end then: sent to a room
+        it joined only since); the others reach it. The filter ends at the
+        first event past ``replayed_through``.
         """
         hold = self._holds.pop((namespace, sid), None)
         through = offset_order(replayed_through)
         if through is not None:
-            self._holds[(namespace, sid)] = _Hold(frozenset(), None, through)
+            self._holds[(namespace, sid)] = _Hold(
+                frozenset(),
+                None,
+                through,
+                frozenset(written),
+                offset_order(admitted_at),
+            )
         return [] if hold is None or hold.held is None else hold.held
 
     def _held_recipients(
@@ -788,9 +801,10 @@ class Engine:
         them (:meth:`release` hands it over), not written."""
         skipped = _as_list(skip_sid)
         held = self._held_recipients(namespace, room, skipped)
+        rooms = None if room is None else frozenset(_as_list(room))
         for _, hold in held:
             if hold.held is not None:
-                hold.held.append((str(packet[-1]), packet))
+                hold.held.append(HeldEvent(str(packet[-1]), packet, rooms))
         return [*skipped, *(sid for (_, sid), _ in held)]
 
     def _hold_back(self, message: Any) -> Any:
@@ -819,7 +833,10 @@ class Engine:
                 if order is None:
                     continue
                 if hold.through is not None and order <= hold.through:
-                    left_out.append(sid)
+                    if offset in hold.written or (
+                        hold.before is not None and order <= hold.before
+                    ):
+                        left_out.append(sid)
                 else:  # the subscriber is past the replay: nothing more to drop
                     del self._holds[key]
                 continue
@@ -828,7 +845,8 @@ class Engine:
             ):
                 continue
             if packet is not None:
-                hold.held.append((offset, packet))
+                rooms = None if targets is None else frozenset(targets)
+                hold.held.append(HeldEvent(offset, packet, rooms))
             left_out.append(sid)
         if not left_out:
             return message
@@ -884,14 +902,25 @@ class Engine:
         return reason == self.eio.reason.SERVER_DISCONNECT
 
 
+class HeldEvent(NamedTuple):
+    """An event held back from a socket being restored."""
+
+    offset: str | None  # None: not kept
+    packet: list[Any]  # [event, *args]
+    rooms: frozenset[str] | None  # where it was sent (None: everyone)
+
+
 @dataclass
 class _Hold:
-    """A socket being restored from a shared buffer: its live events held
-    back (``held``), or, once replayed, those up to ``through`` dropped."""
+    """A socket being restored: its live events held back (``held``), or,
+    once replayed from a shared buffer, those it was written (``written``) or
+    that predate its admission (``before``) dropped up to ``through``."""
 
     rooms: frozenset[str]
-    held: list[tuple[str | None, list[Any]]] | None = field(default_factory=list)
+    held: list[HeldEvent] | None = field(default_factory=list)
     through: tuple[int, int] | None = None
+    written: frozenset[str] = frozenset()
+    before: tuple[int, int] | None = None
 
 
 def offset_order(offset: str | None) -> tuple[int, int] | None:

@@ -64,14 +64,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from ..authenticator import Authenticator
 from ..errors import UnauthorizedError
-from .engine import Engine, engine_for
+from .engine import Engine, HeldEvent, engine_for
 from .recovery_store import MemoryRecoveryStore, SavedSession
 from .shutdown import SHUTDOWN_EVENT
 
@@ -271,7 +271,8 @@ class Recovery:
         if connect is None:
             return None
         connect.plan = _Plan(pid, saved.sid, after)
-        connect.restoring = saved
+        connect.admitted_at = self.store.last
+        self._hold(connect, saved)
         return saved.sid
 
     async def _admit(
@@ -288,37 +289,50 @@ class Recovery:
         environ = self.engine.environ(eio_sid) or {}
         return await self.admission(namespace, environ, auth, replacing)
 
+    def _hold(self, connect: _Connect, saved: SavedSession) -> None:
+        """From the moment its old sid is chosen (before python-socketio puts
+        it in any room), the socket being restored has its live events held
+        back: :meth:`restore` writes them after the older missed events, once
+        (the app's connect handler, or what runs before it, may await)."""
+        connect.restoring = saved
+        self.engine.hold(saved.sid, connect.namespace, saved.rooms)
+        connect.holding = saved.sid
+
     async def admitting(self, sid: str, namespace: str) -> None:
         """The handshake admits socket ``sid`` (every check passed) and is
-        about to put it in its rooms and run the app's connect handler. A
-        socket being restored has its live events held back from now on: what
-        is sent to its rooms meanwhile is in the buffer, and :meth:`restore`
-        writes it after the older missed events, once."""
-        connect = self._this_connect(self.engine.eio_sid_of(sid, namespace), namespace)
-        saved = connect.restoring if connect is not None else None
-        if connect is None or saved is None or saved.sid != sid:
-            return
-        if not self.shared:
-            connect.admitted_at = self.store.last
-        self.engine.hold(sid, namespace, saved.rooms)
-        connect.holding = sid
+        about to put it in its rooms and run the app's connect handler."""
 
-    def _release(self, connect: _Connect | None, through: str | None = None) -> Any:
+    def _release(
+        self,
+        connect: _Connect | None,
+        through: str | None = None,
+        written: Iterable[str] = (),
+    ) -> list[HeldEvent]:
         """Stop holding this CONNECT's socket back; what was held (see
         :meth:`Engine.release`)."""
         if connect is None or connect.holding is None:
             return []
         sid, connect.holding = connect.holding, None
-        return self.engine.release(sid, connect.namespace, through)
+        return self.engine.release(
+            sid, connect.namespace, through, written, connect.stream_end
+        )
 
     async def _restore_failed(self, eio_sid: str, connect: _Connect | None) -> bool:
         """A restore that cannot be done: the socket goes on as a fresh one,
-        and gets what was held back since it was admitted (it would have
-        got it live)."""
+        and gets what was held back since it was admitted and sent to where it
+        is now (everyone, its own room, the rooms it joined): what it would
+        have got live; not what went to its saved rooms."""
+        sid = connect.holding if connect is not None else None
         held = self._release(connect)
-        if connect is not None and held:
-            events = [packet for _, packet in held]
-            await self.engine.send_events(eio_sid, connect.namespace, events)
+        if connect is None or sid is None or not held:
+            return False
+        where = {*self.engine.socket_rooms(sid, connect.namespace), sid}
+        events = [
+            event.packet
+            for event in held
+            if event.rooms is None or not event.rooms.isdisjoint(where)
+        ]
+        await self.engine.send_events(eio_sid, connect.namespace, events)
         return False
 
     def checked(
@@ -387,7 +401,7 @@ class Recovery:
             return await self._restore_failed(eio_sid, connect)
         held = self._release(connect)
         engine.join_now(sid, namespace, saved.rooms)
-        await self._give_back(eio_sid, saved, missed + [p for _, p in held])
+        await self._give_back(eio_sid, saved, missed + [e.packet for e in held])
         return True
 
     async def _give_back(

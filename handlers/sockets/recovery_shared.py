@@ -65,7 +65,7 @@ from typing import Any, Protocol
 from ..authenticator import Authenticator
 from ..config import StateRecovery
 from ..task_set import TaskSet
-from .engine import offset_order
+from .engine import HeldEvent, offset_order
 from .recovery import Recovery, _names
 from .recovery_store import SavedSession, estimate_size
 
@@ -194,7 +194,7 @@ class SharedRecovery(Recovery):
         if connect is None:
             return None
         connect.plan = _Claim(saved, after)
-        connect.restoring = saved
+        self._hold(connect, saved)
         return saved.sid
 
     async def restore(self, sid: str, namespace: str, claims: dict[str, Any]) -> bool:
@@ -224,7 +224,8 @@ class SharedRecovery(Recovery):
         # No suspension from here until every event is queued: nothing live
         # reaches the socket in between.
         engine.join_now(sid, namespace, saved.rooms)
-        held = self._release(connect, missed[-1][0] if missed else None)
+        written = [offset for offset, _ in missed]
+        held = self._release(connect, written[-1] if written else None, written)
         await self._give_back(eio_sid, saved, _in_order(missed, held, claim.after))
         return True
 
@@ -364,7 +365,7 @@ def _replay_from(start: int, offset: str | None) -> str | None:
 
 def _in_order(
     missed: list[tuple[str, list[Any]]],
-    held: list[tuple[str | None, list[Any]]],
+    held: list[HeldEvent],
     after: str,
 ) -> list[list[Any]]:
     """What the stream replays after ``after`` (through the saved rooms) and
@@ -376,7 +377,7 @@ def _in_order(
     kept: dict[str, list[Any]] = dict(missed)
     unkept = []
     floor = offset_order(after)
-    for offset, packet in held:
+    for offset, packet, _ in held:
         order = offset_order(offset)
         if offset is None or order is None:
             unkept.append(packet)
