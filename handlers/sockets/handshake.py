@@ -25,7 +25,7 @@ from ..errors import (
 from ..tokens import is_expired
 from .engine import engine_for
 from .flow_base import FlowBase
-from .recovery import admitting, checked_admission, restore_session
+from .recovery import recovery_of
 from .refresh import REFRESH_EVENT, refresh_socket
 from .sessions import admit
 
@@ -58,7 +58,9 @@ class HandshakeFlow(FlowBase):
         authenticator = self.authenticator
         started = time.perf_counter()
         claims = await self._authenticate(sid, namespace, environ, auth)
-        await admitting(authenticator.sio, sid, namespace)
+        recovery = recovery_of(authenticator.sio)
+        if recovery is not None:
+            await recovery.admitting(sid, namespace)
         await admit(authenticator, sid, namespace, claims)
         try:
             result = await self.gate.dispatch_connect(namespace, sid, environ, auth)
@@ -81,7 +83,8 @@ class HandshakeFlow(FlowBase):
         # Only now, the socket accepted and its token still good: a recovery
         # restores its rooms and writes the events it missed (never to a
         # socket that the app or a logout refused meanwhile).
-        await restore_session(authenticator.sio, sid, namespace, claims)
+        if recovery is not None:
+            await recovery.restore(sid, namespace, claims)
         await authenticator.outcomes.succeeded(sid, claims, started)
         return result
 
@@ -127,7 +130,8 @@ class HandshakeFlow(FlowBase):
     ) -> dict[str, Any]:
         sources = self.authenticator.settings.token_sources
         try:
-            checked = checked_admission(self.authenticator.sio, sid, namespace)
+            recovery = recovery_of(self.authenticator.sio)
+            checked = recovery.checked(sid, namespace) if recovery else None
             if isinstance(checked, UnauthorizedError):
                 raise checked
             if checked is not None:

@@ -28,11 +28,11 @@ What differs from Node's, on purpose:
   over, the CONNECT passes every check the handshake makes (the token
   verified, the namespace's rules, the per-user limit, the application's
   ``additional_auth``: :meth:`Recovery.before_connect`, once; the handshake
-  flow reuses its outcome, :func:`checked_admission`) and the token's ``sub``
+  flow reuses its outcome, :meth:`Recovery.checked`) and the token's ``sub``
   must be the one that owned the ``pid``; only then is an old session still
   open taken over and the old sid reserved. The state is restored and the
   missed events written after the application's connect handler, once the
-  token is still good (:func:`restore_session`). Expired, revoked,
+  token is still good (:meth:`Recovery.restore`). Expired, revoked,
   malformed or another user's token, or a refusal by any check: the normal
   refusal, nothing taken over, restored or replayed. Node skips its
   middlewares on recovery by default.
@@ -40,7 +40,7 @@ What differs from Node's, on purpose:
   socket first connected); Node needs an offset.
 - a valid recovery takes over its old Engine.IO session if the server still
   holds it (a cut long-poll is noticed only at the ping timeout).
-- everything is bounded (:class:`.recovery_store.RecoveryBounds`).
+- everything is bounded (:class:`~tornado_socketio_jwt.config.StateRecovery`).
 
 Recovery is offered in the handshake flow only. In the ``authenticate``
 event flow the CONNECT carries no token, and the sid is handed out before
@@ -77,10 +77,8 @@ from .shutdown import SHUTDOWN_EVENT
 
 __all__ = [
     "Admission",
-    "admitting",
     "Recovery",
-    "checked_admission",
-    "restore_session",
+    "recovery_of",
     "PID_BYTES",
 ]
 
@@ -129,7 +127,6 @@ class _Connect:
     namespace: str
     checked: dict[str, Any] | UnauthorizedError | None = None
     plan: Any = None  # _Plan here; the shared recovery's claim there
-    restoring: SavedSession | None = None  # what plan gives back
     holding: str | None = None  # the sid whose live events are held back
     admitted_at: int = 0  # one process: the buffer's last sequence then
     restored: SavedSession | None = None
@@ -294,7 +291,6 @@ class Recovery:
         it in any room), the socket being restored has its live events held
         back: :meth:`restore` writes them after the older missed events, once
         (the app's connect handler, or what runs before it, may await)."""
-        connect.restoring = saved
         self.engine.hold(saved.sid, connect.namespace, saved.rooms)
         connect.holding = saved.sid
 
@@ -316,6 +312,18 @@ class Recovery:
         return self.engine.release(
             sid, connect.namespace, through, written, connect.stream_end
         )
+
+    def _taken_plan(
+        self, sid: str, namespace: str
+    ) -> tuple[str | None, _Connect | None, Any]:
+        """Socket ``sid``'s Engine.IO session, its CONNECT's state and the
+        restore planned for it (taken: a plan is carried out once)."""
+        eio_sid = self.engine.eio_sid_of(sid, namespace)
+        connect = self._this_connect(eio_sid, namespace)
+        plan = None
+        if connect is not None:
+            plan, connect.plan = connect.plan, None
+        return eio_sid, connect, plan
 
     async def _restore_failed(self, eio_sid: str, connect: _Connect | None) -> bool:
         """A restore that cannot be done: the socket goes on as a fresh one,
@@ -377,12 +385,7 @@ class Recovery:
         The rooms are joined and the missed events taken from the buffer with
         no await in between, and they are queued before any later event.
         """
-        engine = self.engine
-        eio_sid = engine.eio_sid_of(sid, namespace)
-        connect = self._this_connect(eio_sid, namespace)
-        plan = connect.plan if connect is not None else None
-        if connect is not None:
-            connect.plan = None
+        eio_sid, connect, plan = self._taken_plan(sid, namespace)
         if eio_sid is None:
             return False
         if not isinstance(plan, _Plan) or connect is None or plan.sid != sid:
@@ -394,13 +397,14 @@ class Recovery:
         # What the saved socket missed up to its admission, through its saved
         # rooms; then what was held back since (sent to its rooms, old or
         # joined since, while the app's connect handler ran), in order.
-        through = connect.admitted_at if connect.holding is not None else None
-        missed = self.store.missed(namespace, plan.after, saved.rooms, sid, through)
+        missed = self.store.missed(
+            namespace, plan.after, saved.rooms, sid, connect.admitted_at
+        )
         if missed is None:
             self._count("not_recoverable")
             return await self._restore_failed(eio_sid, connect)
         held = self._release(connect)
-        engine.join_now(sid, namespace, saved.rooms)
+        self.engine.join_now(sid, namespace, saved.rooms)
         await self._give_back(eio_sid, saved, missed + [e.packet for e in held])
         return True
 
@@ -570,36 +574,13 @@ def _names(value: object) -> list[str]:
     return []
 
 
-async def admitting(sio: Any, sid: str, namespace: str) -> None:
-    """Tell recovery that the handshake admits socket ``sid`` and is about to
-    put it in its rooms (see :meth:`Recovery.admitting`)."""
-    recovery = engine_for(sio).recovery
-    if isinstance(recovery, Recovery):
-        await recovery.admitting(sid, namespace)
+def recovery_of(sio: Any) -> Recovery | None:
+    """The server's connection state recovery, or ``None`` when it is off.
 
-
-def checked_admission(
-    sio: Any, sid: str, namespace: str
-) -> dict[str, Any] | UnauthorizedError | None:
-    """The outcome of the handshake's checks when a recovering CONNECT already
-    ran them (:meth:`Recovery.before_connect`): the claims, the refusal, or
-    ``None`` (run them)."""
-    recovery = engine_for(sio).recovery
-    if not isinstance(recovery, Recovery):
-        return None
-    return recovery.checked(sid, namespace)
-
-
-async def restore_session(
-    sio: Any, sid: str, namespace: str, claims: dict[str, Any]
-) -> bool:
-    """Restore socket ``sid`` if its CONNECT asked for a recovery it may have
-    (see :class:`Recovery`); ``False`` when recovery is off or not due.
-
-    The handshake flow calls it once the connection is verified, before the
-    socket is admitted and the application's connect handler runs.
+    The handshake flow asks it, for each CONNECT: :meth:`Recovery.checked`
+    (the checks a recovering CONNECT already ran), :meth:`Recovery.admitting`
+    (before the socket joins its rooms) and :meth:`Recovery.restore` (once the
+    app's connect handler accepted it and its token is still good).
     """
     recovery = engine_for(sio).recovery
-    if not isinstance(recovery, Recovery):
-        return False
-    return await recovery.restore(sid, namespace, claims)
+    return recovery if isinstance(recovery, Recovery) else None

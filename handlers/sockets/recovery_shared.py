@@ -38,7 +38,7 @@ from one process's recovery (:mod:`.recovery`):
   durable, and a subscription that dropped and came back has missed events
   that are in the stream.
 - **A socket being restored has its live events held back from the moment
-  it is admitted** (:meth:`Recovery.admitting`), not only while the buffer
+  its old sid is chosen** (:meth:`Recovery._hold`), not only while the buffer
   is read: the app's connect handler may await, and events sent to the
   socket's rooms meanwhile would otherwise reach it live and again in the
   replay, out of order.
@@ -198,12 +198,7 @@ class SharedRecovery(Recovery):
         return saved.sid
 
     async def restore(self, sid: str, namespace: str, claims: dict[str, Any]) -> bool:
-        engine = self.engine
-        eio_sid = engine.eio_sid_of(sid, namespace)
-        connect = self._this_connect(eio_sid, namespace)
-        claim = connect.plan if connect is not None else None
-        if connect is not None:
-            connect.plan = None
+        eio_sid, connect, claim = self._taken_plan(sid, namespace)
         if eio_sid is None:
             return False
         if not isinstance(claim, _Claim) or claim.saved.sid != sid:
@@ -212,7 +207,7 @@ class SharedRecovery(Recovery):
         if saved.sub != str(claims.get("sub")):
             self._count("not_recoverable")
             return await self._restore_failed(eio_sid, connect)
-        # Held back since the socket was admitted (:meth:`admitting`).
+        # Held back since its old sid was chosen (:meth:`Recovery._hold`).
         try:
             missed = await self._missed(namespace, claim.after, saved.rooms, sid)
         except BaseException:
@@ -223,7 +218,7 @@ class SharedRecovery(Recovery):
             return await self._restore_failed(eio_sid, connect)
         # No suspension from here until every event is queued: nothing live
         # reaches the socket in between.
-        engine.join_now(sid, namespace, saved.rooms)
+        self.engine.join_now(sid, namespace, saved.rooms)
         written = [offset for offset, _ in missed]
         held = self._release(connect, written[-1] if written else None, written)
         await self._give_back(eio_sid, saved, _in_order(missed, held, claim.after))
